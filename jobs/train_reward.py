@@ -1,0 +1,23 @@
+"""Train a reward model (TRL RewardTrainer + PEFT LoRA) on Ray Train workers.
+
+Run as:
+  python -m jobs.train_reward --config configs/train_reward/addresses.yaml
+  ray job submit --working-dir . --runtime-env cluster/runtime_env.yaml -- \
+      python -m jobs.train_reward --config configs/train_reward/addresses.yaml scaling.use_gpu=true
+"""
+
+from rayscore.config import load_config
+from rayscore.logs import setup_logging
+from rayscore.runtime import ensure_ray
+from rayscore.train.reward import RewardJobConfig, run
+
+
+def main(argv: list[str] | None = None) -> int:
+    setup_logging()
+    cfg = load_config(RewardJobConfig, argv)
+    ensure_ray()
+    return 0 if run(cfg).ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

