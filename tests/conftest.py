@@ -21,3 +21,26 @@ def ray_local():
                  runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}})
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def tiny_records(tmp_path_factory):
+    """Generated address records: <dir>/train (400 rows) and <dir>/score (300 rows, 3 files)."""
+    from rayscore.data.generate import GenerateJobConfig, run
+
+    root = tmp_path_factory.mktemp("records")
+    run(GenerateJobConfig(output_dir=str(root), train_rows=400, score_rows=300, seed=7, rows_per_file=100))
+    return root
+
+
+@pytest.fixture(scope="session")
+def quality_model_dir(ray_local, tiny_records, tmp_path_factory):
+    """A quality reward model trained for a few steps on Ray Train (2 workers): shared by the
+    scoring, serving and evaluation tests, which need a fixed trained checkpoint, not a good one."""
+    from jobs.train_reward import main
+
+    out = tmp_path_factory.mktemp("train_reward")
+    code = main(["--config", "configs/train_reward/tiny.yaml", f"output_dir={out}",
+                 f"data.train_path={tiny_records / 'train'}"])
+    assert code == 0
+    return out / "model"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ class ModelSpec:
     """Tokens per sequence (chat template included)."""
     add_chinese_chars: bool = True
     """Add common Chinese characters missing from the vocabulary (MiniLM maps ~40% to [UNK])."""
+    split_digits: bool = True
+    """Tokenise every digit on its own, so a postcode's or phone's length is visible to the model."""
     chat_template: str | None = None
     """Jinja chat template; null = the model's own, or ENCODER_CHAT_TEMPLATE if it has none."""
 
@@ -98,6 +101,8 @@ def load_tokenizer(spec: ModelSpec):
         tok.pad_token = tok.eos_token
     if spec.add_chinese_chars:
         add_missing_chars(tok)
+    if spec.split_digits:
+        split_digits(tok)
     tok.model_max_length = spec.max_seq_len
     return tok
 
@@ -113,6 +118,20 @@ def add_missing_chars(tok) -> list[int]:
         tok.add_tokens(missing)
         logger.info("added %d Chinese characters to the tokenizer", len(missing))
     return tok.convert_tokens_to_ids(missing)
+
+
+def split_digits(tok) -> None:
+    """Digits become single tokens (WordPiece would read 100102 as 100 ##10 ##2). Saved in
+    tokenizer.json, so the scoring side splits the same way."""
+    from tokenizers import pre_tokenizers
+
+    backend = getattr(tok, "backend_tokenizer", None)
+    if backend is None:
+        logger.warning("split_digits: %s has no fast tokenizer; digits stay as they are", type(tok).__name__)
+        return
+    current = backend.pre_tokenizer
+    steps = [current] if current is not None else []
+    backend.pre_tokenizer = pre_tokenizers.Sequence([*steps, pre_tokenizers.Digits(individual_digits=True)])
 
 
 def added_token_ids(tok) -> list[int]:
@@ -166,12 +185,23 @@ def save_scorer(model, tok, out_dir: str | Path) -> Path:
     merged = model
     if hasattr(model, "merge_and_unload"):
         model.save_pretrained(out / ADAPTER_DIR)
-        tok.save_pretrained(out / ADAPTER_DIR)
+        save_tokenizer(tok, out / ADAPTER_DIR)
         merged = model.merge_and_unload()
     merged.save_pretrained(out / MERGED_DIR)
-    tok.save_pretrained(out / MERGED_DIR)
+    save_tokenizer(tok, out / MERGED_DIR)
     (out / FINGERPRINT_FILE).write_text(compute_fingerprint(out / MERGED_DIR))
     return out
+
+
+def save_tokenizer(tok, path: Path) -> None:
+    """Save so that loading gives back exactly this tokenizer: a fast tokenizer is marked to be
+    rebuilt from its tokenizer.json (added characters, digit splitting), not from its vocab."""
+    tok.save_pretrained(path)
+    config_file = Path(path, "tokenizer_config.json")
+    if getattr(tok, "backend_tokenizer", None) is not None and config_file.exists():
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        config["tokenizer_class"] = "PreTrainedTokenizerFast"
+        config_file.write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def load_scorer(model_dir: str | Path, dtype: str = "float32"):

@@ -83,6 +83,7 @@ def load_preferences(spec: PreferenceDataSpec, path: str | None = None) -> tuple
 
 def pair_problem(row: dict) -> str | None:
     """Why a preference row cannot be trained on, or None."""
+    row = {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in row.items()}  # parquet lists
     for key in ("chosen", "rejected"):
         value = row.get(key)
         if value is None or (isinstance(value, float) and np.isnan(value)):

@@ -20,7 +20,7 @@ import logging
 import os
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ import yaml
 
 from rayscore.config import to_dict
 from rayscore.models import model_fingerprint
+from rayscore.runtime import absolute
 from rayscore.score.chunks import Chunk, ChunkStore, InputError, filesystem, plan_chunks, read_chunk
 from rayscore.score.scorers import ScorerSpec, build_scorer
 from rayscore.score.validate import OverLength, validate_texts
@@ -116,6 +117,8 @@ def run(cfg: ScoreJobConfig) -> ScoreSummary:
     import ray
 
     started = time.time()
+    cfg = replace(cfg, input=absolute(cfg.input), output=absolute(cfg.output),
+                  scorer=replace(cfg.scorer, model_dir=absolute(cfg.scorer.model_dir)))
     fingerprint = scoring_fingerprint(cfg)
     store = ChunkStore(cfg.output, fingerprint)
     if cfg.overwrite:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +25,7 @@ from rayscore.config import save_config
 from rayscore.data.preferences import PreferenceDataSpec, load_preferences, split_pairs
 from rayscore.io import write_json
 from rayscore.models import LoraSpec, ModelSpec, add_lora, encode_conversation, load_reward_model, load_tokenizer
+from rayscore.runtime import absolute
 from rayscore.train.scaling import (
     ScalingSpec, export_final_checkpoint, is_rank_zero, local_workdir, report_final, restore_checkpoint,
     threads_for_worker, torch_trainer)
@@ -104,6 +105,9 @@ class RewardResult:
 
 def run(cfg: RewardJobConfig) -> RewardResult:
     """Train on Ray Train and export the model; Ray must be initialised (jobs do ray.init())."""
+    cfg = replace(cfg, output_dir=absolute(cfg.output_dir),
+                  data=replace(cfg.data, train_path=absolute(cfg.data.train_path), eval_path=absolute(cfg.data.eval_path)),
+                  model=replace(cfg.model, name_or_path=absolute(cfg.model.name_or_path)))
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     started = time.time()

@@ -1,0 +1,14 @@
+"""Evaluation: gold against predicted as metrics.json-ready dicts, text overlap scores, PNG plots.
+
+    from rayscore.eval import metrics, plots, text
+    report = {"regression": metrics.regression(real, predicted),
+              "text": text.text_scores(predictions, references)}
+    plots.plot_error_histogram(errors, "out/error_hist.png")
+
+- metrics.py  regression, classification, kappas, majority vote, pairwise judge agreement and
+              swap consistency (JudgeLM / PandaLM definitions), correlation with bootstrap CIs,
+              score distribution, length control
+- text.py     BLEU-4 and ROUGE-1/2/L with Chinese-aware tokenisation
+- plots.py    error / score histograms, confusion matrix, length-control scatter (Agg, ASCII text)
+Nothing here imports Ray: the evaluate job feeds these with the scorers' outputs.
+"""

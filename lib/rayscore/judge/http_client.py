@@ -1,0 +1,255 @@
+"""An OpenAI-compatible chat-completions client for hosted (or self-served) judge models.
+
+    spec = HttpJudgeSpec(base_url="https://api.example.com/v1", model="judge-1",
+                         api_key_env="JUDGE_API_KEY", max_concurrency=8)
+    client = HttpJudgeClient(spec)
+    results = client.complete_many(prompts)      # sync; asyncio.run inside (fine in map_batches)
+    results = await client.acomplete_many(prompts)   # from async code
+    [r.text for r in results]                    # None where r.error says what went wrong
+
+One row out per prompt, in input order. Hosted endpoints fail transiently (MISSION §3), so
+429, 5xx, timeouts and connection errors are retried with exponential backoff and full jitter,
+waiting what a Retry-After header asks (capped at backoff_max_s); other 4xx (a bad request, a
+wrong key) are not retried. A prompt that never succeeds gives a row with `text=None` and
+`error="..."`, never a missing row. At most max_concurrency requests are in flight at once.
+The API key is read from the environment variable named by api_key_env and never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import os
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import httpx
+
+__all__ = ["HttpJudgeSpec", "Completion", "HttpJudgeClient"]
+
+logger = logging.getLogger(__name__)
+
+_ERROR_BODY_CHARS = 200
+
+
+@dataclass
+class HttpJudgeSpec:
+    """Where the judge model is served and how hard to try."""
+
+    base_url: str = "http://127.0.0.1:8000/v1"
+    """API root; requests go to <base_url>/chat/completions."""
+    model: str = ""
+    """Model name sent in each request."""
+    api_key_env: str = ""
+    """Name of the environment variable holding the API key ("" = send no key)."""
+    timeout_s: float = 60.0
+    """Per-request timeout (connect, read, write, pool)."""
+    max_retries: int = 3
+    """Retries after the first attempt, so at most max_retries + 1 attempts per prompt."""
+    backoff_initial_s: float = 1.0
+    """Upper bound of the first retry's random wait; doubles with each retry."""
+    backoff_max_s: float = 30.0
+    """Cap on any wait, including one asked for by Retry-After."""
+    max_concurrency: int = 8
+    """Requests in flight at once (per client, i.e. per Ray actor)."""
+    temperature: float = 0.0
+    """Sampling temperature; 0 for reproducible judging."""
+    max_tokens: int = 1024
+    """Longest judge output, in tokens."""
+    system_prompt: str = ""
+    """Optional system message sent before each prompt."""
+
+    def check(self) -> list[str]:
+        problems = []
+        if not self.base_url.startswith(("http://", "https://")):
+            problems.append(f"base_url: must start with http:// or https://, got {self.base_url!r}")
+        if not self.model:
+            problems.append("model: required (the model name the endpoint serves)")
+        if self.timeout_s <= 0:
+            problems.append(f"timeout_s: must be > 0, got {self.timeout_s}")
+        if self.max_retries < 0:
+            problems.append(f"max_retries: must be >= 0, got {self.max_retries}")
+        if self.backoff_initial_s < 0:
+            problems.append(f"backoff_initial_s: must be >= 0, got {self.backoff_initial_s}")
+        if self.backoff_max_s < 0:
+            problems.append(f"backoff_max_s: must be >= 0, got {self.backoff_max_s}")
+        if self.max_concurrency < 1:
+            problems.append(f"max_concurrency: must be >= 1, got {self.max_concurrency}")
+        if self.max_tokens < 1:
+            problems.append(f"max_tokens: must be >= 1, got {self.max_tokens}")
+        return problems
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One prompt's outcome: the text, or None and the error after `attempts` tries."""
+
+    text: str | None
+    error: str | None
+    attempts: int
+    latency_s: float
+    """Wall time from the first attempt to the outcome, waits between retries included."""
+    status: int | None = None
+    """HTTP status of the last response (None when the last attempt got no response)."""
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    text: str | None = None
+    error: str | None = None
+    retryable: bool = False
+    retry_after_s: float | None = None
+    status: int | None = None
+
+
+class HttpJudgeClient:
+    """Chat completions for many prompts with bounded concurrency and retries (see module doc)."""
+
+    def __init__(self, spec: HttpJudgeSpec, seed: int | None = None):
+        problems = spec.check()
+        if problems:
+            raise ValueError("invalid HttpJudgeSpec:\n  " + "\n  ".join(problems))
+        self.spec = spec
+        self._url = spec.base_url.rstrip("/") + "/chat/completions"
+        self._rng = random.Random(seed)
+        self._api_key()  # fail at construction, not mid-job, when the key is missing
+
+    def __repr__(self) -> str:
+        return f"HttpJudgeClient(url={self._url!r}, model={self.spec.model!r})"
+
+    def complete_many(self, prompts: list[str]) -> list[Completion]:
+        """Blocking version of acomplete_many, for plain code and Ray Data map_batches callables."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.acomplete_many(prompts))
+        # Inside a running loop (an async Serve handler, a notebook) asyncio.run refuses to
+        # start a second loop in this thread, so the batch gets its own thread and loop.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, self.acomplete_many(prompts)).result()
+
+    async def acomplete_many(self, prompts: list[str]) -> list[Completion]:
+        """One Completion per prompt, in input order."""
+        prompts = list(prompts)
+        if not prompts:
+            return []
+        headers = {"Content-Type": "application/json"}
+        key = self._api_key()
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        limits = httpx.Limits(max_connections=self.spec.max_concurrency,
+                              max_keepalive_connections=self.spec.max_concurrency)
+        semaphore = asyncio.Semaphore(self.spec.max_concurrency)
+        async with httpx.AsyncClient(headers=headers, timeout=httpx.Timeout(self.spec.timeout_s),
+                                     limits=limits) as client:
+            results = await asyncio.gather(*(self._complete_one(client, semaphore, p) for p in prompts))
+        self._log_summary(results)
+        return list(results)
+
+    async def _complete_one(self, client: httpx.AsyncClient, semaphore: asyncio.Semaphore,
+                            prompt: str) -> Completion:
+        start = time.monotonic()
+        attempts = 0
+        while True:
+            attempts += 1
+            # The slot is held for the request only, not the backoff, so one throttled prompt
+            # does not keep a slot idle while others could be sent.
+            async with semaphore:
+                outcome = await self._attempt(client, prompt)
+            elapsed = time.monotonic() - start
+            if outcome.text is not None:
+                return Completion(outcome.text, None, attempts, elapsed, outcome.status)
+            if not outcome.retryable:
+                return Completion(None, outcome.error, attempts, elapsed, outcome.status)
+            if attempts > self.spec.max_retries:
+                logger.warning("judge request gave up after %d attempts: %s", attempts, outcome.error)
+                return Completion(None, f"gave up after {attempts} attempts: {outcome.error}",
+                                  attempts, elapsed, outcome.status)
+            wait_s = self._backoff_s(attempts, outcome.retry_after_s)
+            logger.debug("judge request failed (%s); retry %d/%d in %.2f s",
+                         outcome.error, attempts, self.spec.max_retries, wait_s)
+            await asyncio.sleep(wait_s)
+
+    async def _attempt(self, client: httpx.AsyncClient, prompt: str) -> _Attempt:
+        try:
+            response = await client.post(self._url, json=self._payload(prompt))
+        except httpx.TimeoutException as e:
+            return _Attempt(error=f"timeout ({type(e).__name__})", retryable=True)
+        except httpx.TransportError as e:
+            return _Attempt(error=f"connection error ({type(e).__name__}: {e})", retryable=True)
+        status = response.status_code
+        if status == 429 or status >= 500:
+            return _Attempt(error=f"http {status}: {_snippet(response)}", retryable=True,
+                            retry_after_s=_retry_after_s(response), status=status)
+        if status >= 400:
+            return _Attempt(error=f"http {status}: {_snippet(response)}", status=status)
+        return _read_content(response)
+
+    def _payload(self, prompt: str) -> dict:
+        messages = [{"role": "user", "content": prompt}]
+        if self.spec.system_prompt:
+            messages.insert(0, {"role": "system", "content": self.spec.system_prompt})
+        return {"model": self.spec.model, "messages": messages,
+                "temperature": self.spec.temperature, "max_tokens": self.spec.max_tokens}
+
+    def _backoff_s(self, retry: int, retry_after_s: float | None) -> float:
+        """Full jitter (uniform in [0, initial * 2^(retry-1)]) unless the server said when."""
+        if retry_after_s is not None:
+            return min(max(retry_after_s, 0.0), self.spec.backoff_max_s)
+        ceiling = min(self.spec.backoff_max_s, self.spec.backoff_initial_s * 2 ** (retry - 1))
+        return self._rng.uniform(0.0, ceiling)
+
+    def _api_key(self) -> str | None:
+        if not self.spec.api_key_env:
+            return None
+        key = os.environ.get(self.spec.api_key_env)
+        if not key:
+            raise ValueError(f"api_key_env: environment variable {self.spec.api_key_env} is not set "
+                             f"(export it, or pass it to Ray workers through runtime_env env_vars)")
+        return key
+
+    @staticmethod
+    def _log_summary(results: tuple[Completion, ...] | list[Completion]) -> None:
+        errors = sum(r.error is not None for r in results)
+        retries = sum(r.attempts - 1 for r in results)
+        log = logger.warning if errors else logger.debug
+        log("judge batch: %d prompts, %d errors, %d retries", len(results), errors, retries)
+
+
+def _read_content(response: httpx.Response) -> _Attempt:
+    status = response.status_code
+    try:
+        content = response.json()["choices"][0]["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return _Attempt(error=f"bad response: no choices[0].message.content in {_snippet(response)}",
+                        status=status)
+    if not isinstance(content, str):
+        return _Attempt(error=f"bad response: content is {type(content).__name__}", status=status)
+    return _Attempt(text=content, status=status)
+
+
+def _retry_after_s(response: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
+
+
+def _snippet(response: httpx.Response) -> str:
+    text = response.text.strip().replace("\n", " ")
+    return text[:_ERROR_BODY_CHARS] + ("…" if len(text) > _ERROR_BODY_CHARS else "")
