@@ -204,16 +204,49 @@ def save_tokenizer(tok, path: Path) -> None:
         config_file.write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
+def load_saved_tokenizer(path: str | Path):
+    """The tokenizer exactly as save_tokenizer wrote it. AutoTokenizer would rebuild some model
+    types' tokenizers (qwen2, bert) from their vocab files and drop added characters, digit
+    splitting or a character-level vocabulary; tokenizer.json is loaded verbatim instead."""
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+    config_file = Path(path, "tokenizer_config.json")
+    if Path(path, "tokenizer.json").exists() and config_file.exists():
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        if config.get("tokenizer_class") == "PreTrainedTokenizerFast":
+            return PreTrainedTokenizerFast.from_pretrained(path)
+    return AutoTokenizer.from_pretrained(path)
+
+
 def load_scorer(model_dir: str | Path, dtype: str = "float32"):
-    """(model, tokenizer) for inference from a trained model dir (its merged/ copy)."""
+    """(model, tokenizer) for inference from a trained reward model dir (its merged/ copy)."""
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
 
     path = scorer_path(model_dir)
-    tok = AutoTokenizer.from_pretrained(path)
+    tok = load_saved_tokenizer(path)
     model = AutoModelForSequenceClassification.from_pretrained(path, dtype=getattr(torch, dtype))
     model.eval()
     return model, tok
+
+
+def load_causal_lm(model_dir: str | Path, dtype: str = "float32"):
+    """(model, tokenizer) of a causal LM for generation and digit probabilities: a trained model
+    dir (its merged/ copy), a plain HF model dir, or a hub name on machines that have a hub."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    path = str(scorer_path(model_dir)) if Path(model_dir).is_dir() else str(model_dir)
+    tok = load_saved_tokenizer(path) if Path(path).is_dir() else _auto_tokenizer(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
+    model.eval()
+    return model, tok
+
+
+def _auto_tokenizer(name: str):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(name)
 
 
 def scorer_path(model_dir: str | Path) -> Path:
