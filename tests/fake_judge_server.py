@@ -4,12 +4,14 @@
         server.fail_first("p3", status=429, times=2, retry_after="0")
         server.delay("slow", seconds=1.0)
         server.answers["p1"] = "总分:36分"
+        server.responder = lambda prompt: "1" if "GOOD" in prompt else "2"   # for the other prompts
         client = HttpJudgeClient(HttpJudgeSpec(base_url=server.base_url, model="fake"))
         ...
         server.requests_for("p3"), server.max_in_flight
 
-It answers POST /v1/chat/completions with `answers[prompt]`, or `echo: <prompt>` by default,
-where the prompt is the last user message. Failures and delays are keyed by the exact prompt.
+It answers POST /v1/chat/completions with `answers[prompt]`, else `responder(prompt)` when a
+responder is set, else `echo: <prompt>`, where the prompt is the last user message. Failures and
+delays are keyed by the exact prompt.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeJudgeServer:
     def __init__(self) -> None:
         self.answers: dict[str, str] = {}
+        self.responder: Callable[[str], str] | None = None
         self.headers_seen: list[dict[str, str]] = []
         self.bodies: list[dict] = []
         self.max_in_flight = 0
@@ -93,7 +97,7 @@ class FakeJudgeServer:
                 status, retry_after = failure
                 extra = {"Retry-After": retry_after} if retry_after is not None else {}
                 return status, extra, json.dumps({"error": {"message": f"fake {status}"}}).encode()
-            text = self.answers.get(prompt, f"echo: {prompt}")
+            text = self._answer(prompt)
             reply = {"id": "fake", "object": "chat.completion", "model": body.get("model"),
                      "choices": [{"index": 0, "finish_reason": "stop",
                                   "message": {"role": "assistant", "content": text}}]}
@@ -101,6 +105,13 @@ class FakeJudgeServer:
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def _answer(self, prompt: str) -> str:
+        if prompt in self.answers:
+            return self.answers[prompt]
+        if self.responder is not None:
+            return self.responder(prompt)
+        return f"echo: {prompt}"
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self

@@ -163,4 +163,8 @@ def test_spec_loads_through_the_config_system():
     with pytest.raises(ConfigError) as err:
         load_config(HttpJudgeSpec, ["max_retries=-1", "base_url=localhost:8000"])
     text = str(err.value)
-    assert "max_retries" in text and "base_url" in text and "model: required" in text
+    assert "max_retries" in text and "base_url" in text
+    # A job that does not use its HTTP spec (backend=local) may leave the model empty; a client may not.
+    assert load_config(HttpJudgeSpec, []).model == ""
+    with pytest.raises(ValueError, match="model: required"):
+        HttpJudgeClient(HttpJudgeSpec())

@@ -64,3 +64,18 @@ def test_split_is_deterministic_and_disjoint():
     assert 50 < len(evaluation) < 150 and len(train) + len(evaluation) == 1000
     prompts = lambda df: {c[0]["content"] for c in df.chosen}  # noqa: E731
     assert not prompts(train) & prompts(evaluation)
+
+
+def test_records_format_quarantines_bad_records_and_keeps_the_subset_column(tmp_path):
+    records = pd.DataFrame({
+        "text": ["张三,北京市朝阳区望京街道123号院5号楼", "李四,邮编:10010222", "  ", "王五,上海市"],
+        "label": ["正确", "错误", "正确", "也许"],
+        "error_type": ["none", "postcode_length", "none", "none"],
+    })
+    path = tmp_path / "records.parquet"
+    records.to_parquet(path)
+    good, bad = load_preferences(PreferenceDataSpec(train_path=str(path), format="records"), require_scores=True)
+    assert len(good) == 2 and list(bad.reason) == ["bad_record", "bad_record"]
+    assert list(bad.text) == ["  ", "王五,上海市"]
+    assert list(good.error_type) == ["none", "postcode_length"]
+    assert (good.score_chosen - good.score_rejected == 1.0).all()  # records always give a margin of 1

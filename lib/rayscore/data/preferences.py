@@ -2,18 +2,28 @@
 
     pairs, quarantined = load_preferences(spec)     # spec: PreferenceDataSpec
     train, evaluation = split_pairs(pairs, spec.eval_fraction, spec.seed)
+    write_quarantine(quarantined, out_dir / "quarantine")   # quarantine/pairs.jsonl, one reason a row
 
-Accepted shapes (TRL's): conversational `chosen`/`rejected` message lists (ultrafeedback_binarized),
+Accepted shapes (TRL's): conversational `chosen`/`rejected` message lists (ultrafeedback_binarized;
+a `prompt` column the lists already start with, as in HuggingFaceH4's copy, is not added twice),
 plain text `prompt`/`chosen`/`rejected`, and explicit-prompt conversational (`prompt` messages +
 `chosen`/`rejected` assistant turns). Labelled records (`text`, `label` 正确/错误) are converted to
 pairs first (data.format = records). Every row comes out as chosen/rejected message lists.
+
+Quarantine reasons: missing_<col>, empty_<col>, bad_type_<col> (chosen, rejected, prompt),
+bad_role_<col> (a conversation that does not end in an assistant turn), chosen_equals_rejected,
+bad_score (score_chosen / score_rejected not a finite number, checked when a margin needs them),
+bad_record (records format: empty text or a label other than 正确/错误).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -51,8 +61,13 @@ class PreferenceDataSpec:
         return problems
 
 
-def load_preferences(spec: PreferenceDataSpec, path: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(valid pairs as message lists, quarantined rows with `reason`)."""
+def load_preferences(spec: PreferenceDataSpec, path: str | None = None,
+                     require_scores: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(valid pairs as message lists, quarantined rows with `reason`).
+
+    require_scores: every pair needs numeric score_chosen / score_rejected (for a margin); a file
+    without those columns is a data error, a row with a bad value is quarantined.
+    """
     path = path or spec.train_path
     table = read_table(path)
     if spec.max_rows is not None:
@@ -65,9 +80,13 @@ def load_preferences(spec: PreferenceDataSpec, path: str | None = None) -> tuple
         bad = table[~ok].assign(reason="bad_record")
         return records_to_pairs(table[ok].reset_index(drop=True)), bad.reset_index(drop=True)
     missing = {"chosen", "rejected"} - set(table.columns)
+    if require_scores:
+        missing |= {"score_chosen", "score_rejected"} - set(table.columns)
     if missing:
-        raise ValueError(f"{path}: preference data needs columns chosen and rejected; missing {sorted(missing)}")
-    reasons = [pair_problem(row) for row in table.to_dict("records")]
+        raise ValueError(f"{path}: preference data needs columns chosen and rejected"
+                         f"{' and score_chosen, score_rejected (for the margin)' if require_scores else ''}; "
+                         f"missing {sorted(missing)}")
+    reasons = [pair_problem(row, require_scores) for row in table.to_dict("records")]
     bad_mask = np.array([r is not None for r in reasons], dtype=bool)
     quarantined = table[bad_mask].assign(reason=[r for r in reasons if r is not None])
     good = table[~bad_mask].reset_index(drop=True)
@@ -81,32 +100,62 @@ def load_preferences(spec: PreferenceDataSpec, path: str | None = None) -> tuple
     return good, quarantined.reset_index(drop=True)
 
 
-def pair_problem(row: dict) -> str | None:
+def pair_problem(row: dict, require_scores: bool = False) -> str | None:
     """Why a preference row cannot be trained on, or None."""
     row = {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in row.items()}  # parquet lists
     for key in ("chosen", "rejected"):
         value = row.get(key)
-        if value is None or (isinstance(value, float) and np.isnan(value)):
+        if _is_missing(value):
             return f"missing_{key}"
         if isinstance(value, str):
             if not value.strip():
                 return f"empty_{key}"
         elif _is_messages(value):
-            if not value or any(not str(m.get("content", "")).strip() for m in value):
+            if not value or any(not isinstance(m.get("content"), str) or not isinstance(m.get("role"), str)
+                                for m in value):
+                return f"bad_type_{key}"
+            if any(not m["content"].strip() for m in value):
                 return f"empty_{key}"
+            if value[-1].get("role") != "assistant":
+                return f"bad_role_{key}"  # the reward is read after the answer: it must come last
         else:
             return f"bad_type_{key}"
     prompt = row.get("prompt")
-    if prompt is not None and not isinstance(prompt, str) and not _is_messages(prompt):
+    if not _is_missing(prompt) and not isinstance(prompt, str) and not (
+            _is_messages(prompt) and all(isinstance(m.get("role"), str) and isinstance(m["content"], str)
+                                         for m in prompt)):
         return "bad_type_prompt"
     if _as_key(row["chosen"]) == _as_key(row["rejected"]):
         return "chosen_equals_rejected"
+    if require_scores and not all(_is_number(row.get(k)) for k in ("score_chosen", "score_rejected")):
+        return "bad_score"
     return None
+
+
+def write_quarantine(quarantined: pd.DataFrame, out_dir: str | Path, name: str = "pairs") -> Path | None:
+    """Quarantined rows as JSONL (<out_dir>/<name>.jsonl), each with its `reason`; None if there are
+    none. JSONL, not parquet: a bad row's values may have any type, which a parquet column cannot."""
+    if len(quarantined) == 0:
+        return None
+    path = Path(out_dir, f"{name}.jsonl")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for row in quarantined.to_dict("records"):
+            fh.write(json.dumps({k: _plain(v) for k, v in row.items()}, ensure_ascii=False, default=str) + "\n")
+    return path
+
+
+def reason_counts(quarantined: pd.DataFrame) -> dict[str, int]:
+    """{reason: rows}, most frequent first."""
+    if len(quarantined) == 0:
+        return {}
+    return {str(k): int(v) for k, v in quarantined["reason"].value_counts().items()}
 
 
 def to_messages(row: dict, key: str) -> list[dict]:
     """chosen/rejected as a full conversation, whatever the input shape."""
     value, prompt = row[key], row.get("prompt")
+    prompt = None if _is_missing(prompt) else prompt
     if isinstance(value, str):
         turns = [{"role": "assistant", "content": value}]
     else:
@@ -115,6 +164,8 @@ def to_messages(row: dict, key: str) -> list[dict]:
         return turns if not isinstance(value, str) else [{"role": "user", "content": ""}] + turns
     prompt_turns = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else [
         {"role": m["role"], "content": m["content"]} for m in prompt]
+    if turns[: len(prompt_turns)] == prompt_turns:
+        return turns  # the lists already start with the prompt (HuggingFaceH4/ultrafeedback_binarized)
     return prompt_turns + turns
 
 
@@ -124,6 +175,30 @@ def split_pairs(pairs: pd.DataFrame, eval_fraction: float, seed: int) -> tuple[p
     bucket = np.array([int(hashlib.md5(k.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF for k in keys])
     is_eval = bucket < eval_fraction
     return pairs[~is_eval].reset_index(drop=True), pairs[is_eval].reset_index(drop=True)
+
+
+def _is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _is_number(value) -> bool:
+    return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+            and math.isfinite(float(value)))
+
+
+def _plain(value):
+    """A cell as plain JSON data (parquet gives numpy arrays of dicts, pandas gives NaN for None)."""
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 def _is_messages(value) -> bool:

@@ -9,6 +9,8 @@
               swap consistency (JudgeLM / PandaLM definitions), correlation with bootstrap CIs,
               score distribution, length control
 - text.py     BLEU-4 and ROUGE-1/2/L with Chinese-aware tokenisation
-- plots.py    error / score histograms, confusion matrix, length-control scatter (Agg, ASCII text)
-Nothing here imports Ray: the evaluate job feeds these with the scorers' outputs.
+- plots.py    error / score histograms, confusion matrix, length-control and correlation scatter
+              (Agg, ASCII text)
+- job.py      the evaluate job (EvaluateJobConfig, run): tables in, metrics.json + PNGs out
+Nothing here imports Ray.
 """

@@ -6,6 +6,7 @@
     plots.plot_confusion_matrix(m["confusion_matrix"], m["labels"], out / "confusion.png")
     plots.plot_score_histogram(scores, out / "scores.png", threshold=6)
     plots.plot_length_control(requested, actual, out / "length.png")
+    plots.plot_scatter(judge_scores, human_scores, out / "correlation.png")
 
 Figures are drawn on matplotlib's Agg canvas directly (no pyplot), so nothing depends on a
 display or on global pyplot state, and plotting from several threads is safe. Text in the
@@ -24,6 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 __all__ = ["plot_error_histogram", "plot_confusion_matrix", "plot_score_histogram", "plot_length_control",
+           "plot_scatter",
            "ascii_label"]
 
 _KNOWN_LABELS = {"正确": "correct", "错误": "wrong", "平局": "tie", "回答1": "answer 1", "回答2": "answer 2",
@@ -110,6 +112,21 @@ def plot_length_control(requested: Sequence[float | None], actual: Sequence[floa
         ax.legend()
     ax.set(title=ascii_label(title), xlabel="requested length (chars)",
            ylabel="actual length (chars, no whitespace)")
+    return _save(fig, path)
+
+
+def plot_scatter(x: Sequence[float | None], y: Sequence[float | None], path: str | Path,
+                 title: str = "judge vs human", xlabel: str = "judge", ylabel: str = "human") -> Path:
+    """One point per item with both values (correlation of a judge's scores with people's)."""
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} x values but {len(y)} y values")
+    pairs = np.array([(a, b) for a, b in zip(x, y) if a is not None and b is not None], dtype=float).reshape(-1, 2)
+    pairs = pairs[np.isfinite(pairs).all(axis=1)]
+    fig, ax = _figure()
+    if len(pairs):
+        # Judge scores are often whole numbers: a little transparency shows how many share a point.
+        ax.scatter(pairs[:, 0], pairs[:, 1], s=14, alpha=0.4, color="tab:purple")
+    ax.set(title=ascii_label(title), xlabel=ascii_label(xlabel), ylabel=ascii_label(ylabel))
     return _save(fig, path)
 
 

@@ -9,5 +9,9 @@
 - parsing.py    judge text -> score / pairwise verdict; validator of augmented reading items
 - pairwise.py   verdicts in both orders -> consistency and a final verdict; training-data filter
 - http_client.py  OpenAI-compatible chat completions with bounded concurrency and retries
-Nothing here imports Ray: the Ray Data and Serve wrappers live in score/ and serve/.
+- local.py      a local causal LM judge: greedy generation through the chat template (LocalJudge
+                is the Ray Data actor-pool callable)
+- job.py        the judge job (JudgeJobConfig, run): pointwise / pairwise, http / local backend
+- augment.py    the augment job (AugmentJobConfig, run): generate, validate, rubric-judge, keep
+Only job.py touches Ray (the local backend's map_batches, imported when used).
 """

@@ -64,11 +64,11 @@ class HttpJudgeSpec:
     """Optional system message sent before each prompt."""
 
     def check(self) -> list[str]:
+        """Value rules. `model` is not required here: a job whose backend is not HTTP carries an
+        unused spec; the job's own check and HttpJudgeClient require it (see require_model)."""
         problems = []
         if not self.base_url.startswith(("http://", "https://")):
             problems.append(f"base_url: must start with http:// or https://, got {self.base_url!r}")
-        if not self.model:
-            problems.append("model: required (the model name the endpoint serves)")
         if self.timeout_s <= 0:
             problems.append(f"timeout_s: must be > 0, got {self.timeout_s}")
         if self.max_retries < 0:
@@ -81,6 +81,13 @@ class HttpJudgeSpec:
             problems.append(f"max_concurrency: must be >= 1, got {self.max_concurrency}")
         if self.max_tokens < 1:
             problems.append(f"max_tokens: must be >= 1, got {self.max_tokens}")
+        return problems
+
+    def require_model(self) -> list[str]:
+        """The check for a spec that will be used: every value rule, and a model name."""
+        problems = self.check()
+        if not self.model:
+            problems.append("model: required (the model name the endpoint serves)")
         return problems
 
 
@@ -110,7 +117,7 @@ class HttpJudgeClient:
     """Chat completions for many prompts with bounded concurrency and retries (see module doc)."""
 
     def __init__(self, spec: HttpJudgeSpec, seed: int | None = None):
-        problems = spec.check()
+        problems = spec.require_model()
         if problems:
             raise ValueError("invalid HttpJudgeSpec:\n  " + "\n  ".join(problems))
         self.spec = spec

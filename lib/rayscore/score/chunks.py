@@ -1,15 +1,20 @@
 """Input planning and atomic output for exactly-once scoring.
 
-    chunks = plan_chunks("data/in", rows_per_chunk=50_000, required=["text"])   # fails early, naming file/column
+    footers = read_footers("data/in", required=["text"])     # fails early, naming file and column
+    chunks = plan_chunks(footers, rows_per_chunk=50_000)
     store = ChunkStore("data/out", fingerprint)
-    if not store.is_committed(chunk): ...; store.commit(chunk, scored, quarantined, counts)
+    if store.committed(chunk) is None: ...; store.commit(chunk, scored, quarantined, record)
 
-A chunk is a run of whole parquet row groups from one or more files, about `rows_per_chunk` rows:
-the unit of work, of output (one file) and of resume. Its name is fixed by its position in the
-sorted input listing; its key hashes the files and row groups it covers. Commit writes the
-quarantine part, then the output part, each to a temporary name and renamed, then the marker
-`_committed/<name>.json`: a chunk with a marker is complete, one without is redone from scratch.
-Paths may be local or s3:// / gs:// (pyarrow filesystems).
+A chunk is a run of whole parquet row groups from one or more files, about `rows_per_chunk` rows
+(small files are grouped; a row group is never split, so a chunk is at least one row group): the
+unit of work, of output (one file) and of resume. Its name is fixed by its position in the sorted
+input listing; its key hashes the files and row groups it covers. Commit writes the quarantine
+part, then the output part, each to a temporary file under `_tmp/` and renamed into place, then
+the marker `_committed/<name>-<fingerprint>.json` (also written to `_tmp/` and renamed): a chunk
+with a marker is complete, one without is redone from scratch, overwriting any part a killed
+attempt left. `_tmp/` and `_committed/` start with "_", so parquet readers of the output
+directory skip them. Paths may be local or s3:// / gs:// (pyarrow filesystems; on object stores
+the rename is a copy, and the marker alone is the commit).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import pyarrow.parquet as pq
 
 logger = logging.getLogger(__name__)
 
-COMMITTED, QUARANTINE = "_committed", "quarantine"
+COMMITTED, QUARANTINE, TMP = "_committed", "quarantine", "_tmp"
 
 
 class InputError(ValueError):
@@ -85,17 +90,23 @@ def list_parquet(uri: str) -> tuple[pafs.FileSystem, list[str]]:
     return fs, files
 
 
-def plan_chunks(uri: str, rows_per_chunk: int, required: list[str]) -> list[Chunk]:
-    """Read every file's footer (not its data) and group row groups into chunks."""
+def read_footers(uri: str, required: list[str]) -> list[tuple[str, pq.FileMetaData]]:
+    """(path, footer) of every input file, in order; reads no data pages."""
     fs, files = list_parquet(uri)
+    return [(path, _footer(fs, path, required)) for path in files]
+
+
+def plan_chunks(footers: list[tuple[str, pq.FileMetaData]], rows_per_chunk: int) -> list[Chunk]:
+    """Group the files' row groups, in order, into chunks of about rows_per_chunk rows."""
     chunks: list[Chunk] = []
     spans: list[Span] = []
     rows = 0
-    for path in files:
-        meta = _footer(fs, path, required)
+    for path, meta in footers:
         first_row = 0
         for rg in range(meta.num_row_groups):
             n = meta.row_group(rg).num_rows
+            if n == 0:
+                continue
             if spans and spans[-1].path == path:
                 spans[-1].row_groups.append(rg)
             else:
@@ -110,6 +121,21 @@ def plan_chunks(uri: str, rows_per_chunk: int, required: list[str]) -> list[Chun
     return chunks
 
 
+def compressed_bytes_per_row(footers: list[tuple[str, pq.FileMetaData]],
+                             columns: list[str] | None = None) -> float:
+    """Average compressed bytes per row of `columns` (all when None) over the input files."""
+    total, rows = 0, 0
+    for _, meta in footers:
+        for rg in range(meta.num_row_groups):
+            group = meta.row_group(rg)
+            rows += group.num_rows
+            for c in range(group.num_columns):
+                column = group.column(c)
+                if columns is None or column.path_in_schema.split(".")[0] in columns:
+                    total += column.total_compressed_size
+    return total / rows if rows else 0.0
+
+
 def _chunk(index: int, spans: list[Span], rows: int) -> Chunk:
     key = hashlib.sha256(json.dumps([asdict(s) for s in spans]).encode()).hexdigest()[:16]
     return Chunk(index, spans, rows, key)
@@ -121,7 +147,7 @@ def _footer(fs: pafs.FileSystem, path: str, required: list[str]) -> pq.FileMetaD
             meta = pq.ParquetFile(f).metadata
     except (pa.ArrowInvalid, OSError) as e:
         raise InputError(f"{path}: unreadable or corrupt parquet file: {e}") from None
-    names = set(meta.schema.names)
+    names = set(meta.schema.to_arrow_schema().names)  # top-level columns (schema.names lists nested leaves)
     missing = [c for c in required if c not in names]
     if missing:
         raise InputError(f"{path}: missing required column(s) {missing}; columns are {sorted(names)}")
@@ -129,11 +155,16 @@ def _footer(fs: pafs.FileSystem, path: str, required: list[str]) -> pq.FileMetaD
 
 
 def read_chunk(fs: pafs.FileSystem, chunk: Chunk, columns: list[str] | None = None) -> pa.Table:
-    """The chunk's rows, with `_file` and `_row` (row index in its file) for derived record ids."""
+    """The chunk's rows, with `_file` and `_row` (row index in its file) for derived record ids.
+    A file whose footer was fine but whose data is not fails naming the file."""
     tables = []
     for span in chunk.spans:
-        with fs.open_input_file(span.path) as f:
-            table = pq.ParquetFile(f).read_row_groups(span.row_groups, columns=columns)
+        try:
+            with fs.open_input_file(span.path) as f:
+                table = pq.ParquetFile(f).read_row_groups(span.row_groups, columns=columns)
+        except (pa.ArrowException, OSError) as e:
+            raise InputError(f"{span.path}: unreadable or corrupt parquet data in row groups "
+                             f"{span.row_groups}: {e}") from None
         table = table.append_column("_file", pa.array([span.path] * table.num_rows, pa.string()))
         table = table.append_column("_row", pa.array(range(span.first_row, span.first_row + table.num_rows),
                                                      pa.int64()))
@@ -175,26 +206,40 @@ class ChunkStore:
         return record
 
     def foreign_outputs(self) -> list[str]:
-        """Committed markers of another fingerprint (another model or scorer config)."""
-        info = self.fs.get_file_info(pafs.FileSelector(f"{self.root}/{COMMITTED}", allow_not_found=True))
-        return sorted(i.path for i in info if i.path.endswith(".json") and not i.path.endswith(
-            f"-{self.fingerprint}.json"))
+        """Outputs of another fingerprint (another model or scorer config): markers, parts and
+        quarantine parts, committed or left by a killed run."""
+        found = []
+        for folder, suffix in ((COMMITTED, ".json"), ("", ".parquet"), (QUARANTINE, ".parquet")):
+            info = self.fs.get_file_info(pafs.FileSelector(f"{self.root}/{folder}".rstrip("/"),
+                                                           allow_not_found=True))
+            found += [i.path for i in info if i.type == pafs.FileType.File and i.base_name.startswith("part-")
+                      and i.path.endswith(suffix) and not i.path.endswith(f"-{self.fingerprint}{suffix}")]
+        return sorted(found)
 
     def clear(self) -> None:
         if self.fs.get_file_info(self.root).type == pafs.FileType.Directory:
             self.fs.delete_dir_contents(self.root)
 
-    def commit(self, chunk: Chunk, scored: pa.Table, quarantined: pa.Table, record: dict) -> None:
-        self.fs.create_dir(f"{self.root}/{COMMITTED}", recursive=True)
-        self.fs.create_dir(f"{self.root}/{QUARANTINE}", recursive=True)
+    def clear_tmp(self) -> None:
+        """Remove temporary files that killed attempts left behind (never part of the output)."""
+        if self.fs.get_file_info(f"{self.root}/{TMP}").type == pafs.FileType.Directory:
+            self.fs.delete_dir_contents(f"{self.root}/{TMP}")
+
+    def commit(self, chunk: Chunk, scored: pa.Table, quarantined: pa.Table, record: dict) -> dict:
+        """Write the chunk's parts and then its marker; returns the record as committed (with the
+        part's size in bytes)."""
+        for folder in (COMMITTED, QUARANTINE, TMP):
+            self.fs.create_dir(f"{self.root}/{folder}", recursive=True)
         if quarantined.num_rows:
             self._write_atomic(self.quarantine_path(chunk), quarantined)
         self._write_atomic(self.part_path(chunk), scored)
-        payload = json.dumps({**record, "key": chunk.key, "chunk": chunk.name}, ensure_ascii=False).encode()
-        tmp = f"{self.marker_path(chunk)}.{uuid.uuid4().hex}.tmp"
+        record = {**record, "key": chunk.key, "chunk": chunk.name,
+                  "part_bytes": self.fs.get_file_info(self.part_path(chunk)).size}
+        tmp = self._tmp_path(self.marker_path(chunk))
         with self.fs.open_output_stream(tmp) as f:
-            f.write(payload)
+            f.write(json.dumps(record, ensure_ascii=False).encode())
         self.fs.move(tmp, self.marker_path(chunk))
+        return record
 
     def records(self) -> list[dict]:
         """Every commit record of this fingerprint (this run's and earlier runs')."""
@@ -214,7 +259,10 @@ class ChunkStore:
             f.write(text.encode())
         return path
 
+    def _tmp_path(self, path: str) -> str:
+        return f"{self.root}/{TMP}/{path.rsplit('/', 1)[-1]}.{uuid.uuid4().hex}"
+
     def _write_atomic(self, path: str, table: pa.Table) -> None:
-        tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+        tmp = self._tmp_path(path)
         pq.write_table(table, tmp, filesystem=self.fs, compression="zstd")
         self.fs.move(tmp, path)

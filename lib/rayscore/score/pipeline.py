@@ -4,12 +4,23 @@ Run as:
   python -m jobs.score_batch --config configs/score_batch/addresses.yaml input=data/in output=data/out
 
 Plan: the input's parquet footers are read on the driver and cut into chunks of whole row groups
-(chunks.py); chunks already committed under this fingerprint are skipped. The rest stream through
+(chunks.py; rows_per_file rows, or as many as make target_file_mb of output); a missing required
+column or an unreadable file fails here, before any scoring, naming the file and the column.
+Chunks already committed under this fingerprint are skipped. The rest stream through
 `map_batches` on an actor pool: each actor loads the scorer once, and for each chunk reads its
-rows, sets bad ones aside with a reason, scores the others sorted by length, and commits one
-output part, one quarantine part and a marker. Memory per actor is one chunk, whatever the input
-size. A killed driver or actor costs at most the chunks in flight; rerunning the same config
-finishes the rest, and every row ends up exactly once in output or quarantine.
+rows, sets bad ones aside with a reason, scores the others sorted by length (a slice at a time,
+logging progress), and commits one output part, one quarantine part and a marker. Memory per
+actor is one chunk, and the driver holds only the chunk list, whatever the input size.
+
+Exactly once: every output file is named from its chunk and the fingerprint of (model, scorer
+config), and written to a temporary name and renamed; the marker, written last, is the commit.
+A killed driver costs the chunks in flight: rerunning the same config skips committed chunks and
+redoes the rest from scratch, overwriting whatever a killed attempt left. A killed actor is
+restarted by Ray and its chunk retried (max_restarts=-1, max_task_retries=max_chunk_retries, set
+explicitly below; Ray Data's defaults are the same but unbounded retries); a retried chunk that
+was already committed is not redone. Outputs of another fingerprint in the output directory stop
+the job unless overwrite=true, so a changed model or config never mixes with or reuses old rows.
+Every row ends up exactly once in output or quarantine, and summary.json checks the account.
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ import json
 import logging
 import os
 import time
+import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 
@@ -28,11 +40,13 @@ import pyarrow as pa
 import yaml
 
 from rayscore.config import to_dict
+from rayscore.logs import setup_logging
 from rayscore.models import model_fingerprint
 from rayscore.runtime import absolute
-from rayscore.score.chunks import Chunk, ChunkStore, InputError, filesystem, plan_chunks, read_chunk
-from rayscore.score.scorers import ScorerSpec, build_scorer
-from rayscore.score.validate import OverLength, validate_texts
+from rayscore.score.chunks import (Chunk, ChunkStore, InputError, compressed_bytes_per_row, filesystem,
+                                   plan_chunks, read_chunk, read_footers)
+from rayscore.score.scorers import QualityScorer, ScorerSpec, ThresholdSpec, build_scorer
+from rayscore.score.validate import OverLength, first_reasons, validate_column
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +66,11 @@ class ScoreJobConfig:
     passthrough_columns: list[str] | None = None
     """Input columns copied to the output; null = all of them."""
     rows_per_file: int = 50_000
-    """Rows per chunk = per output file (whole row groups; also the unit of resume)."""
+    """Rows per chunk = per output file (whole row groups; also the unit of resume and of actor memory)."""
+    target_file_mb: float | None = None
+    """Aim output files at this size instead: rows per chunk = target / estimated output bytes per row."""
+    rows_per_score_call: int = 4096
+    """Rows handed to the scorer at a time within a chunk (longest-similar together); progress is logged between calls."""
     num_actors: int = 2
     """Scoring actors (the pool's maximum size)."""
     min_actors: int | None = None
@@ -72,7 +90,9 @@ class ScoreJobConfig:
     group_column: str | None = "error_type"
     """Break gold metrics down by this column when present."""
     progress_every_s: float = 30.0
-    """Seconds between progress log lines."""
+    """Seconds between progress log lines (driver: rows/s over the job; actors: within a long chunk)."""
+    max_chunk_retries: int = 3
+    """Retries of a chunk whose actor died (killed, preempted, out of memory); then the job fails."""
     overwrite: bool = False
     """Delete outputs of another model or config in `output` instead of failing."""
 
@@ -84,6 +104,14 @@ class ScoreJobConfig:
             problems.append("output: required (a directory)")
         if self.rows_per_file < 1:
             problems.append(f"rows_per_file: must be >= 1, got {self.rows_per_file}")
+        if self.target_file_mb is not None and self.target_file_mb <= 0:
+            problems.append(f"target_file_mb: must be > 0, got {self.target_file_mb}")
+        if self.rows_per_score_call < 1:
+            problems.append(f"rows_per_score_call: must be >= 1, got {self.rows_per_score_call}")
+        if self.max_chunk_retries < 0:
+            problems.append(f"max_chunk_retries: must be >= 0, got {self.max_chunk_retries}")
+        if self.max_text_chars < 1:
+            problems.append(f"max_text_chars: must be >= 1, got {self.max_text_chars}")
         if self.num_actors < 1:
             problems.append(f"num_actors: must be >= 1, got {self.num_actors}")
         if self.min_actors is not None and not 1 <= self.min_actors <= self.num_actors:
@@ -117,8 +145,9 @@ def run(cfg: ScoreJobConfig) -> ScoreSummary:
     import ray
 
     started = time.time()
-    cfg = replace(cfg, input=absolute(cfg.input), output=absolute(cfg.output),
-                  scorer=replace(cfg.scorer, model_dir=absolute(cfg.scorer.model_dir)))
+    given = cfg = absolute_paths(cfg)
+    spec, threshold_choice = resolve_spec(cfg.scorer)
+    cfg = replace(cfg, scorer=spec)
     fingerprint = scoring_fingerprint(cfg)
     store = ChunkStore(cfg.output, fingerprint)
     if cfg.overwrite:
@@ -126,18 +155,46 @@ def run(cfg: ScoreJobConfig) -> ScoreSummary:
     foreign = store.foreign_outputs()
     if foreign:
         raise InputError(f"{cfg.output}: holds results of another model or scorer config ({foreign[0]}, "
-                         f"{len(foreign)} in all); use a new output directory or set overwrite=true")
-    required = [cfg.scorer.text_column] + ([cfg.id_column] if cfg.id_column else [])
-    chunks = plan_chunks(cfg.input, cfg.rows_per_file, required)
+                         f"{len(foreign)} in all; this run's fingerprint is {fingerprint}); use a new output "
+                         "directory or set overwrite=true")
+    store.clear_tmp()
+    footers = read_footers(cfg.input, spec.input_columns() + ([cfg.id_column] if cfg.id_column else []))
+    rows_per_chunk = chunk_rows(cfg, footers)
+    chunks = plan_chunks(footers, rows_per_chunk)
+    del footers
     pending = [c for c in chunks if store.committed(c) is None]
-    logger.info("%d chunks (%d rows); %d already committed, %d to score; fingerprint %s",
-                len(chunks), sum(c.rows for c in chunks), len(chunks) - len(pending), len(pending), fingerprint)
-    store.write_file("config.yaml", yaml.safe_dump(to_dict(cfg), allow_unicode=True, sort_keys=False))
+    logger.info("%d chunks of ~%d rows (%d rows); %d already committed, %d to score; fingerprint %s",
+                len(chunks), rows_per_chunk, sum(c.rows for c in chunks), len(chunks) - len(pending),
+                len(pending), fingerprint)
+    store.write_file("config.yaml", yaml.safe_dump(to_dict(given), allow_unicode=True, sort_keys=False))
 
-    done_rows = 0
-    if pending:
-        ds = ray.data.from_items([{"chunk": json.dumps(c.to_json())} for c in pending],
-                                 override_num_blocks=len(pending))
+    done_rows = score_pending(cfg, fingerprint, pending, started) if pending else 0
+
+    summary = summarize(store.records(), chunks, cfg)
+    wall = time.time() - started
+    summary.update(fingerprint=fingerprint, kind=spec.kind, rows_per_chunk=rows_per_chunk,
+                   wall_time_s=round(wall, 2), rows_this_run=done_rows,
+                   rows_per_s=round(done_rows / wall, 2) if done_rows else None)
+    if threshold_choice:
+        summary["threshold_choice"] = threshold_choice
+    path = store.write_file("summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
+    logger.info("rows in %d = scored %d + quarantined %d; %s; %s",
+                summary["rows_in"], summary["rows_scored"], summary["rows_quarantined"],
+                summary["value_counts"], "ok" if summary["ok"] else summary["problems"])
+    return ScoreSummary(path, summary)
+
+
+def score_pending(cfg: ScoreJobConfig, fingerprint: str, pending: list[Chunk], started: float) -> int:
+    """Stream the pending chunks through the actor pool; returns the rows they held."""
+    import ray
+
+    ds = ray.data.from_items([{"chunk": json.dumps(c.to_json())} for c in pending],
+                             override_num_blocks=len(pending))
+    with warnings.catch_warnings():
+        # max_restarts / max_task_retries have no named parameter in Ray 2.60 and its **kwargs form
+        # warns (removal planned for 2.64); the pin is <2.61, and test_score_exactly_once would
+        # catch a change.
+        warnings.simplefilter("ignore", DeprecationWarning)
         ds = ds.map_batches(
             ChunkWorker,
             fn_constructor_kwargs={"cfg": cfg, "fingerprint": fingerprint},
@@ -148,24 +205,52 @@ def run(cfg: ScoreJobConfig) -> ScoreSummary:
                 max_tasks_in_flight_per_actor=1),
             num_cpus=cfg.cpus_per_actor,
             num_gpus=cfg.gpus_per_actor or None,
+            # Explicit, not Ray Data's defaults (both -1): a dead actor (killed, preempted, OOM) is
+            # restarted without limit, but a chunk that keeps killing its actor fails the job after
+            # max_chunk_retries instead of looping forever. Python errors are not retried: they recur.
+            max_restarts=-1,
+            max_task_retries=cfg.max_chunk_retries,
         )
-        last_log = time.time()
-        for row in ds.iter_rows():
-            done_rows += json.loads(row["record"])["rows_in"]
-            if time.time() - last_log >= cfg.progress_every_s:
-                elapsed = time.time() - started
-                logger.info("scored %d rows in %.0f s (%.1f rows/s)", done_rows, elapsed, done_rows / elapsed)
-                last_log = time.time()
+    done_rows, last_log = 0, time.time()
+    for row in ds.iter_rows():
+        done_rows += json.loads(row["record"])["rows_in"]
+        if time.time() - last_log >= cfg.progress_every_s:
+            elapsed = time.time() - started
+            logger.info("scored %d rows in %.0f s (%.1f rows/s)", done_rows, elapsed, done_rows / elapsed)
+            last_log = time.time()
+    return done_rows
 
-    summary = summarize(store.records(), chunks, cfg)
-    wall = time.time() - started
-    summary.update(fingerprint=fingerprint, wall_time_s=round(wall, 2), rows_this_run=done_rows,
-                   rows_per_s=round(done_rows / wall, 2) if done_rows else None)
-    path = store.write_file("summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
-    logger.info("rows in %d = scored %d + quarantined %d; labels %s; %s",
-                summary["rows_in"], summary["rows_scored"], summary["rows_quarantined"],
-                summary["label_counts"], "ok" if summary["ok"] else summary["problems"])
-    return ScoreSummary(path, summary)
+
+def absolute_paths(cfg: ScoreJobConfig) -> ScoreJobConfig:
+    """Local paths made absolute on the driver (actors run in other directories)."""
+    spec = cfg.scorer
+    threshold_from = replace(spec.threshold_from, path=absolute(spec.threshold_from.path) or "")
+    return replace(cfg, input=absolute(cfg.input), output=absolute(cfg.output),
+                   scorer=replace(spec, model_dir=absolute(spec.model_dir), threshold_from=threshold_from))
+
+
+def resolve_spec(spec: ScorerSpec) -> tuple[ScorerSpec, dict | None]:
+    """The spec the actors get: a quality threshold chosen on a validation set is chosen here, once,
+    on the driver (loading the model once), and handed over as a plain threshold."""
+    if spec.kind != "quality" or not spec.threshold_from.path:
+        return spec, None
+    try:
+        scorer = QualityScorer(spec)
+    except (ValueError, FileNotFoundError) as e:
+        raise InputError(str(e)) from None
+    return replace(spec, threshold=scorer.spec.threshold, threshold_from=ThresholdSpec()), scorer.threshold_choice
+
+
+def chunk_rows(cfg: ScoreJobConfig, footers) -> int:
+    """rows_per_file, or the rows that make about target_file_mb of output: the kept input
+    columns' compressed bytes per row (from the footers) plus ~8 bytes per score column
+    (zstd-compressed floats and labels) and the record id and fingerprint (~16)."""
+    if cfg.target_file_mb is None:
+        return cfg.rows_per_file
+    kept = None if cfg.passthrough_columns is None else list(
+        {*cfg.passthrough_columns, *cfg.scorer.input_columns(), *([cfg.id_column] if cfg.id_column else [])})
+    per_row = compressed_bytes_per_row(footers, kept) + 8 * len(cfg.scorer.output_columns()) + 16
+    return max(1, int(cfg.target_file_mb * 2**20 / per_row))
 
 
 class ChunkWorker:
@@ -174,6 +259,10 @@ class ChunkWorker:
     def __init__(self, cfg: ScoreJobConfig, fingerprint: str):
         import torch
 
+        # An actor is its own process: without this its progress lines (INFO) would be dropped.
+        # Ray forwards the actor's stderr to the driver's log.
+        if not logging.getLogger().handlers:
+            setup_logging()
         threads = cfg.scorer.torch_threads or max(1, int(cfg.cpus_per_actor))
         torch.set_num_threads(threads)
         self.cfg, self.fingerprint = cfg, fingerprint
@@ -191,25 +280,28 @@ class ChunkWorker:
 
     def process(self, chunk: Chunk) -> dict:
         started = time.time()
-        cfg = self.cfg
+        cfg, spec = self.cfg, self.cfg.scorer
         table = read_chunk(self.fs, chunk)
-        texts, reasons = validate_texts(table[cfg.scorer.text_column], cfg.max_text_chars, cfg.over_length)
+        columns = spec.input_columns() + [c for c in spec.optional_columns() if c in table.column_names]
+        values, reasons = self.validate(table, columns)
         ids = self.record_ids(table)
+        if cfg.id_column:
+            reasons = [r or ("null_id" if i is None else None) for r, i in zip(reasons, ids)]
         keep = [c for c in table.column_names if c not in ("_file", "_row") and (
-            cfg.passthrough_columns is None or c in cfg.passthrough_columns or c == cfg.scorer.text_column)]
+            cfg.passthrough_columns is None or c in cfg.passthrough_columns or c in columns)]
         base = table.select(keep).drop_columns([c for c in ("record_id",) if c in keep])
         # An input column named like a score column (often a gold `label`) keeps its values as input_<name>.
         base = base.rename_columns([input_name(c, self.scorer.output_columns) for c in base.column_names])
         base = base.add_column(0, "record_id", pa.array(ids, pa.string()))
 
-        good = np.array([r is None for r in reasons], dtype=bool)
-        good_idx = np.flatnonzero(good)
-        scores = self.scorer.score(pd.DataFrame({cfg.scorer.text_column: [texts[i] for i in good_idx]}))
+        good_idx = np.flatnonzero(np.array([r is None for r in reasons], dtype=bool))
+        bad_idx = np.flatnonzero(np.array([r is not None for r in reasons], dtype=bool))
+        frame = pd.DataFrame({c: [values[c][i] for i in good_idx] for c in columns})
+        scores = self.score(frame, chunk)
         scored = base.take(pa.array(good_idx, pa.int64()))
         for name in scores.columns:
-            scored = scored.append_column(name, pa.array(scores[name].to_numpy()))
+            scored = scored.append_column(name, pa.Array.from_pandas(scores[name]))
         scored = scored.append_column("fingerprint", pa.array([self.fingerprint] * len(good_idx), pa.string()))
-        bad_idx = np.flatnonzero(~good)
         quarantined = base.take(pa.array(bad_idx, pa.int64())).append_column(
             "reason", pa.array([reasons[i] for i in bad_idx], pa.string()))
 
@@ -218,17 +310,48 @@ class ChunkWorker:
             "rows_scored": int(len(good_idx)),
             "rows_quarantined": int(len(bad_idx)),
             "reasons": dict(Counter(reasons[i] for i in bad_idx)),
-            "label_counts": dict(Counter(scores["label"])) if "label" in scores else {},
+            "value_counts": {c: {str(k): int(v) for k, v in Counter(scores[c].tolist()).items()}
+                             for c in COUNTED_COLUMNS if c in scores},
             "gold": self.gold_counts(scored),
             "seconds": round(time.time() - started, 3),
             "pid": os.getpid(),
         }
-        self.store.commit(chunk, scored, quarantined, record)
-        return {**record, "chunk": chunk.name, "key": chunk.key}
+        committed = self.store.commit(chunk, scored, quarantined, record)
+        logger.info("%s committed: %d rows (%d quarantined) in %.1f s", chunk.name, table.num_rows,
+                    len(bad_idx), record["seconds"])
+        return committed
 
-    def record_ids(self, table: pa.Table) -> list[str]:
+    def validate(self, table: pa.Table, columns: list[str]) -> tuple[dict[str, list], list[str | None]]:
+        """Each column's values to score and each row's first reason (naming the column when the
+        scorer reads more than one)."""
+        values, reasons = {}, {}
+        for column in columns:
+            values[column], reasons[column] = validate_column(table[column], self.cfg.max_text_chars,
+                                                              self.cfg.over_length)
+        return values, first_reasons(reasons, name_columns=len(columns) > 1)
+
+    def score(self, frame: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
+        """Scores in frame order. Rows go to the scorer longest-similar together, a slice at a time,
+        so a long chunk logs its progress and its token ids never all sit in memory at once."""
+        if not len(frame):
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in self.scorer.output_columns})
+        lengths = np.zeros(len(frame), dtype=np.int64)
+        for column in frame.columns:
+            lengths += np.fromiter((text_length(v) for v in frame[column]), dtype=np.int64, count=len(frame))
+        order = np.argsort(lengths, kind="stable")
+        step, parts = self.cfg.rows_per_score_call, []
+        started = last_log = time.time()
+        for start in range(0, len(order), step):
+            parts.append(self.scorer.score(frame.iloc[order[start:start + step]]))
+            if time.time() - last_log >= self.cfg.progress_every_s:
+                done, elapsed = min(start + step, len(order)), time.time() - started
+                logger.info("%s: scored %d of %d rows (%.1f rows/s)", chunk.name, done, len(order), done / elapsed)
+                last_log = time.time()
+        return pd.concat(parts).sort_index()
+
+    def record_ids(self, table: pa.Table) -> list[str | None]:
         if self.cfg.id_column:
-            return [str(v) for v in table[self.cfg.id_column].to_pylist()]
+            return [None if v is None else str(v) for v in table[self.cfg.id_column].to_pylist()]
         # Derived ids depend only on the file's path under the input root and the row's position.
         files, rows = table["_file"].to_pylist(), table["_row"].to_pylist()
         prefix = {f: hashlib.sha1(os.path.relpath(f, self.input_root).encode()).hexdigest()[:10]
@@ -251,6 +374,19 @@ class ChunkWorker:
         return counts
 
 
+COUNTED_COLUMNS = ("label", "preferred", "parse_ok")
+"""Categorical output columns whose values are counted in summary.json (value_counts)."""
+
+
+def text_length(value) -> int:
+    """Characters of a text, or of all contents of a conversation."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(len(m.get("content") or "") for m in value)
+    return 0
+
+
 def input_name(column: str, output_columns) -> str:
     return f"input_{column}" if column in output_columns or column == "fingerprint" else column
 
@@ -258,17 +394,21 @@ def input_name(column: str, output_columns) -> str:
 def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> dict:
     """Totals over every committed chunk of this fingerprint; the row accounting must balance."""
     total = Counter()
-    reasons, labels, gold = Counter(), Counter(), {}
+    reasons, values, gold = Counter(), {}, {}
     for r in records:
-        total.update(rows_in=r["rows_in"], rows_scored=r["rows_scored"], rows_quarantined=r["rows_quarantined"])
+        total.update(rows_in=r["rows_in"], rows_scored=r["rows_scored"], rows_quarantined=r["rows_quarantined"],
+                     part_bytes=r.get("part_bytes", 0))
         reasons.update(r["reasons"])
-        labels.update(r["label_counts"])
+        for column, counts in r["value_counts"].items():
+            values.setdefault(column, Counter()).update(counts)
         for group, cells in r["gold"].items():
             gold.setdefault(group, Counter()).update(cells)
     expected_rows = sum(c.rows for c in chunks)
     problems = []
     if len(records) != len(chunks):
         problems.append(f"{len(chunks) - len(records)} of {len(chunks)} chunks not committed")
+    elif total["rows_in"] != expected_rows:
+        problems.append(f"rows_in {total['rows_in']} != {expected_rows} rows in the input's footers")
     if total["rows_in"] != total["rows_scored"] + total["rows_quarantined"]:
         problems.append("rows_in != rows_scored + rows_quarantined")
     share = total["rows_quarantined"] / total["rows_in"] if total["rows_in"] else 0.0
@@ -278,9 +418,14 @@ def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> 
         "ok": not problems, "problems": problems,
         "rows_in": total["rows_in"], "rows_expected": expected_rows,
         "rows_scored": total["rows_scored"], "rows_quarantined": total["rows_quarantined"],
-        "quarantine_reasons": dict(reasons), "label_counts": dict(labels),
-        "chunks": len(chunks), "threshold": cfg.scorer.threshold,
+        "quarantine_reasons": dict(reasons), "quarantined_share": round(share, 6),
+        "label_counts": dict(values.get("label", {})),
+        "value_counts": {c: dict(v) for c, v in values.items()},
+        "chunks": len(chunks), "files": len(records), "output_mb": round(total["part_bytes"] / 2**20, 3),
+        "mean_file_mb": round(total["part_bytes"] / 2**20 / len(records), 3) if records else None,
     }
+    if cfg.scorer.kind == "quality":
+        summary["threshold"] = cfg.scorer.threshold
     if gold:
         summary["gold_metrics"] = gold_metrics(gold)
     return summary

@@ -4,7 +4,10 @@
     rewards = runner.rewards([conversation(text, "正确") for text in texts])   # np.ndarray
 
 Sequences are sorted by length and padded per batch (dynamic padding), so a batch of short
-records never pays for one long one; results come back in input order.
+records never pays for one long one; results come back in input order. Precision is a setting:
+float32; bfloat16 / float16 autocast (weights stay float32, matmuls run in the lower precision);
+int8 = dynamic quantization of every Linear layer (CPU only). See the README's precision table
+for the speed and agreement of each on this machine.
 """
 
 from __future__ import annotations
@@ -16,18 +19,47 @@ import numpy as np
 
 from rayscore.models import encode_conversation
 
-Precision = Literal["float32", "bfloat16", "float16"]
+Precision = Literal["float32", "bfloat16", "float16", "int8"]
+PRECISIONS = ("float32", "bfloat16", "float16", "int8")
+
+
+def pick_device(device: str | None = None):
+    """The device a scorer runs on: the one asked for, else CUDA when torch sees a GPU (an actor
+    given num_gpus sees exactly its GPU), else CPU. The only hardware branch in scoring."""
+    import torch
+
+    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def prepare_model(model, dtype: Precision, device):
+    """The model on `device`, in eval mode, quantized when dtype is int8."""
+    import torch
+
+    model = model.to(device).eval()
+    if dtype == "int8":
+        if device.type != "cpu":
+            raise ValueError(f"dtype: int8 (dynamic quantization) runs on CPU only, not {device.type}; "
+                             "use bfloat16 or float16 on GPUs")
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    return model
+
+
+def autocast(dtype: Precision, device):
+    """Autocast for bfloat16/float16; nothing for float32 and int8 (int8 is in the weights)."""
+    import torch
+
+    if dtype in ("float32", "int8"):
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=getattr(torch, dtype))
 
 
 class RewardRunner:
     def __init__(self, model, tok, max_seq_len: int, batch_size: int = 128,
                  dtype: Precision = "float32", device: str | None = None):
-        import torch
-
         self.tok, self.max_seq_len, self.batch_size = tok, max_seq_len, batch_size
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model = model.to(self.device).eval()
+        self.device = pick_device(device)
         self.dtype = dtype
+        self.model = prepare_model(model, dtype, self.device)
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
 
     def encode(self, conversations: list[list[dict]]) -> list[list[int]]:
@@ -41,7 +73,7 @@ class RewardRunner:
 
         out = np.empty(len(ids), dtype=np.float32)
         order = np.argsort([len(x) for x in ids], kind="stable")
-        with torch.inference_mode(), self._autocast():
+        with torch.inference_mode(), autocast(self.dtype, self.device):
             for start in range(0, len(order), self.batch_size):
                 idx = order[start:start + self.batch_size]
                 input_ids, mask = self._pad([ids[i] for i in idx])
@@ -59,10 +91,3 @@ class RewardRunner:
             input_ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
             mask[row, : len(seq)] = 1
         return input_ids.to(self.device), mask.to(self.device)
-
-    def _autocast(self):
-        import torch
-
-        if self.dtype == "float32":
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=self.device.type, dtype=getattr(torch, self.dtype))

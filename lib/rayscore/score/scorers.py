@@ -1,46 +1,108 @@
 """Scorers: a trained model plus how its inputs are formatted and its outputs read.
 
     scorer = build_scorer(ScorerSpec(kind="quality", model_dir="out/model"))
-    scored = scorer.score(frame)      # frame has the input column(s); returns the score columns
+    scored = scorer.score(frame)      # frame has scorer.input_columns; returns scorer.output_columns
+    scorer.fingerprint                # the model's identity (weights, config, tokenizer)
 
 The same objects run inside `score_batch`'s actor pool, behind Ray Serve, and in evaluation:
-there is no second implementation of inference anywhere.
+there is no second implementation of inference anywhere. Kinds and what they write:
+
+- reward:     prompt + response (text columns) or one conversation column -> reward
+- pair:       [prompt +] chosen / rejected -> reward_chosen, reward_rejected, margin,
+              p_chosen = sigmoid(margin) (Bradley-Terry), preferred (chosen | rejected | tie)
+- quality:    a record -> reward_correct, reward_wrong (the record answered 正确 / 错误),
+              p_correct = sigmoid(reward_correct - reward_wrong), label (正确 if p_correct >= threshold);
+              the threshold may be chosen on a labelled validation set (`threshold_from`)
+- generative: a prompt -> expected_score, digit_mass from the digit-token probabilities of a
+              causal LM, and with `greedy: true` also answer, greedy_score, parse_ok
+              (generative.py has the exact definition)
+
+A conversation column holds a list of {role, content} messages ending with the assistant turn
+(the ultrafeedback_binarized shape); text columns are wrapped as [user: prompt, assistant: answer].
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from rayscore.data.pairs import CORRECT, WRONG, conversation
+from rayscore.data.preferences import to_messages
 from rayscore.models import load_scorer, model_fingerprint
-from rayscore.score.runner import Precision, RewardRunner
+from rayscore.score.runner import PRECISIONS, Precision, RewardRunner
 
 logger = logging.getLogger(__name__)
+
+ScorerKind = Literal["quality", "reward", "pair", "generative"]
+KINDS = ("quality", "reward", "pair", "generative")
+
+
+@dataclass
+class ThresholdSpec:
+    """Choose the quality scorer's threshold on a labelled validation set instead of fixing it."""
+
+    path: str = ""
+    """Labelled table (parquet, JSONL, JSON, CSV) with the text column and label_column; "" = off."""
+    label_column: str = "label"
+    """Gold label column (正确 / 错误)."""
+    target_precision: float | None = None
+    """Pick the threshold with the highest recall whose precision for `positive` is >= this."""
+    best_f1: bool = False
+    """Pick the threshold with the best F1 for `positive` (instead of target_precision)."""
+    positive: Literal["正确", "错误"] = "错误"
+    """The class precision / recall / F1 are about (错误 = catching wrong records, as in gold_metrics)."""
+
+    def check(self) -> list[str]:
+        if not self.path:
+            return []
+        problems = []
+        if (self.target_precision is None) == (not self.best_f1):
+            problems.append("target_precision: set exactly one of target_precision or best_f1: true")
+        if self.target_precision is not None and not 0 < self.target_precision <= 1:
+            problems.append(f"target_precision: must be in (0, 1], got {self.target_precision}")
+        return problems
 
 
 @dataclass
 class ScorerSpec:
     """Which scorer, which model, and how it runs."""
 
-    kind: Literal["quality"] = "quality"
-    """quality: p(正确) of digital-twin records and a label by threshold."""
+    kind: ScorerKind = "quality"
+    """quality | reward | pair | generative (module docstring)."""
     model_dir: str = ""
-    """A trained model directory (train_reward's <output_dir>/model)."""
+    """A trained model directory (train_reward's <output_dir>/model; a causal LM dir for generative)."""
     text_column: str = "text"
-    """Input column holding the record text."""
+    """quality: the column holding the record text."""
+    prompt_column: str = "prompt"
+    """reward, pair, generative: the user turn (pair: optional when chosen/rejected are conversations)."""
+    response_column: str = "response"
+    """reward: the assistant turn to score."""
+    messages_column: str | None = None
+    """reward: a column of whole conversations to score instead of prompt_column + response_column."""
+    chosen_column: str = "chosen"
+    """pair: the first response (text, or a conversation ending with it)."""
+    rejected_column: str = "rejected"
+    """pair: the second response."""
     threshold: float = 0.5
-    """p_correct at or above this is labelled 正确."""
+    """quality: p_correct at or above this is labelled 正确."""
+    threshold_from: ThresholdSpec = field(default_factory=ThresholdSpec)
+    """quality: choose `threshold` on a labelled validation set (path, target_precision | best_f1)."""
+    greedy: bool = False
+    """generative: also decode the greedy answer and parse it (answer, greedy_score, parse_ok)."""
+    max_new_tokens: int = 8
+    """generative: longest greedy answer, in tokens."""
+    score_max: float = 10.0
+    """generative: scores lie in [0, score_max]; parsed answers outside it are unparseable."""
     batch_size: int = 128
     """Sequences per forward pass (sorted by length within each chunk)."""
     max_seq_len: int = 128
-    """Tokens per sequence; longer records are cut at the end, the answer kept."""
+    """Tokens per sequence; longer conversations are cut at the front, the answer kept."""
     dtype: Precision = "float32"
-    """float32, or bfloat16 autocast (faster on AVX-512-BF16 CPUs and GPUs)."""
+    """float32 | bfloat16 / float16 autocast | int8 (dynamic quantization, CPU); generative also loads its weights in bf16/fp16."""
     torch_threads: int = 0
     """Intra-op threads per scorer; 0 = the CPUs given to the actor."""
 
@@ -52,26 +114,124 @@ class ScorerSpec:
             problems.append(f"threshold: must be in [0, 1], got {self.threshold}")
         if self.batch_size < 1:
             problems.append(f"batch_size: must be >= 1, got {self.batch_size}")
+        if self.max_seq_len < 8:
+            problems.append(f"max_seq_len: must be >= 8, got {self.max_seq_len}")
+        if self.dtype not in PRECISIONS:
+            problems.append(f"dtype: must be one of {PRECISIONS}, got {self.dtype!r}")
+        if self.threshold_from.path and self.kind != "quality":
+            problems.append(f"threshold_from: only the quality scorer has a threshold, kind is {self.kind!r}")
+        if self.max_new_tokens < 1:
+            problems.append(f"max_new_tokens: must be >= 1, got {self.max_new_tokens}")
+        if not 0 < self.score_max <= 10:
+            problems.append(f"score_max: must be in (0, 10] (answers are 0..10 with one decimal), got {self.score_max}")
         return problems
 
+    def input_columns(self) -> list[str]:
+        """Columns every input row needs (validated; a file without one fails the job)."""
+        if self.kind == "quality":
+            return [self.text_column]
+        if self.kind == "reward":
+            return [self.messages_column] if self.messages_column else [self.prompt_column, self.response_column]
+        if self.kind == "pair":
+            return [self.chosen_column, self.rejected_column]
+        return [self.prompt_column]
 
-class QualityScorer:
-    """Scores each record with both answers; p_correct = softmax over the two rewards."""
+    def optional_columns(self) -> list[str]:
+        """Columns read (and validated) when the input has them."""
+        return [self.prompt_column] if self.kind == "pair" else []
 
-    output_columns = ("reward_correct", "reward_wrong", "p_correct", "label")
+    def output_columns(self) -> tuple[str, ...]:
+        """The columns score() returns (the scorer's `output_columns`), known without a model."""
+        return {"quality": ("reward_correct", "reward_wrong", "p_correct", "label"),
+                "reward": ("reward",),
+                "pair": ("reward_chosen", "reward_rejected", "margin", "p_chosen", "preferred"),
+                "generative": ("expected_score", "digit_mass") + (
+                    ("answer", "greedy_score", "parse_ok") if self.greedy else ())}[self.kind]
+
+
+# --- reward-model scorers ---------------------------------------------------------------------
+
+class _RewardModelScorer:
+    """Loads a trained reward model once; `rewards(conversations)` is the one forward path."""
 
     def __init__(self, spec: ScorerSpec, device: str | None = None):
         model, tok = load_scorer(spec.model_dir)
         self.spec = spec
         self.runner = RewardRunner(model, tok, spec.max_seq_len, spec.batch_size, spec.dtype, device)
         self.fingerprint = model_fingerprint(spec.model_dir)
+        self.input_columns = tuple(spec.input_columns())
+        self.output_columns = spec.output_columns()
+
+    def rewards(self, conversations: list[list[dict]]) -> np.ndarray:
+        return self.runner.rewards(conversations)
+
+
+def _messages(value, prompt=None) -> list[dict]:
+    """A text answer (with its prompt) or a conversation, as the message list the model scores."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(prompt, np.ndarray):
+        prompt = prompt.tolist()
+    return to_messages({"value": value, "prompt": prompt}, "value")
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x.astype(np.float64)))
+
+
+class RewardScorer(_RewardModelScorer):
+    """reward = the model's scalar output on (prompt, response) or on a whole conversation."""
 
     def score(self, frame: pd.DataFrame) -> pd.DataFrame:
-        texts = frame[self.spec.text_column].tolist()
-        rewards = self.runner.rewards(
-            [conversation(t, CORRECT) for t in texts] + [conversation(t, WRONG) for t in texts])
+        spec = self.spec
+        if spec.messages_column:
+            conversations = [_messages(m) for m in frame[spec.messages_column]]
+        else:
+            conversations = [_messages(r, p) for p, r in zip(frame[spec.prompt_column], frame[spec.response_column])]
+        return pd.DataFrame({"reward": self.rewards(conversations)}, index=frame.index)
+
+
+class PairScorer(_RewardModelScorer):
+    """Both responses scored in one pass; p_chosen = sigmoid(margin), the Bradley-Terry probability
+    that `chosen` is preferred, as the reward model was trained to give."""
+
+    def score(self, frame: pd.DataFrame) -> pd.DataFrame:
+        spec = self.spec
+        prompts = frame[spec.prompt_column] if spec.prompt_column in frame else [None] * len(frame)
+        chosen = [_messages(c, p) for c, p in zip(frame[spec.chosen_column], prompts)]
+        rejected = [_messages(r, p) for r, p in zip(frame[spec.rejected_column], prompts)]
+        rewards = self.rewards(chosen + rejected)
+        r_chosen, r_rejected = rewards[: len(chosen)], rewards[len(chosen):]
+        margin = r_chosen - r_rejected
+        return pd.DataFrame({
+            "reward_chosen": r_chosen,
+            "reward_rejected": r_rejected,
+            "margin": margin,
+            "p_chosen": _sigmoid(margin),
+            "preferred": np.where(margin > 0, "chosen", np.where(margin < 0, "rejected", "tie")),
+        }, index=frame.index)
+
+
+class QualityScorer(_RewardModelScorer):
+    """Scores each record with both answers; p_correct = softmax over the two rewards.
+
+    With spec.threshold_from set, the threshold is chosen once, here, on the validation set, and
+    `threshold_choice` says how (score_batch resolves it on the driver and hands actors the result)."""
+
+    def __init__(self, spec: ScorerSpec, device: str | None = None):
+        super().__init__(spec, device)
+        self.threshold_choice: dict | None = None
+        if spec.threshold_from.path:
+            self.threshold_choice = threshold_from_validation(self, spec.threshold_from)
+            self.spec = replace(spec, threshold=self.threshold_choice["threshold"], threshold_from=ThresholdSpec())
+
+    def p_correct(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rewards = self.rewards([conversation(t, CORRECT) for t in texts] + [conversation(t, WRONG) for t in texts])
         correct, wrong = rewards[: len(texts)], rewards[len(texts):]
-        p_correct = 1.0 / (1.0 + np.exp(-(correct - wrong).astype(np.float64)))
+        return correct, wrong, _sigmoid(correct - wrong)
+
+    def score(self, frame: pd.DataFrame) -> pd.DataFrame:
+        correct, wrong, p_correct = self.p_correct(frame[self.spec.text_column].tolist())
         return pd.DataFrame({
             "reward_correct": correct,
             "reward_wrong": wrong,
@@ -80,7 +240,90 @@ class QualityScorer:
         }, index=frame.index)
 
 
-def build_scorer(spec: ScorerSpec, device: str | None = None) -> QualityScorer:
+# --- threshold selection ----------------------------------------------------------------------
+
+def choose_threshold(p_correct: np.ndarray, gold: np.ndarray, target_precision: float | None = None,
+                     best_f1: bool = False, positive: str = WRONG) -> dict:
+    """The threshold t (label 正确 iff p_correct >= t) that meets the goal on labelled rows.
+
+    Candidates are 0, 1 and the midpoints between neighbouring distinct p_correct values (a
+    midpoint, not a seen value, so a new row equal to a seen one is labelled as it was).
+    target_precision: among thresholds whose precision for `positive` is >= target, the one with
+    the highest recall (then precision). best_f1: the highest F1 (then precision). Returns
+    {threshold, precision, recall, f1, n, positive, goal}; raises ValueError when no threshold
+    reaches the target precision."""
+    p = np.asarray(p_correct, dtype=np.float64)
+    gold = np.asarray(gold)
+    order = np.argsort(p, kind="stable")
+    p, is_pos = p[order], gold[order] == positive
+    distinct = np.unique(p)
+    candidates = np.unique(np.concatenate([[0.0, 1.0], (distinct[1:] + distinct[:-1]) / 2]))
+    below = np.searchsorted(p, candidates, side="left")       # rows predicted 错误 (p < t)
+    pos_cum = np.concatenate([[0], np.cumsum(is_pos)])
+    if positive == WRONG:
+        predicted = below
+        tp = pos_cum[below]
+    else:
+        predicted = len(p) - below
+        tp = pos_cum[-1] - pos_cum[below]
+    precision = np.divide(tp, predicted, out=np.zeros(len(tp)), where=predicted > 0)
+    recall = tp / pos_cum[-1] if pos_cum[-1] else np.zeros(len(tp))
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(len(tp)),
+                   where=precision + recall > 0)
+    if best_f1:
+        goal = "best_f1"
+        best = np.lexsort((precision, f1))[-1]
+    else:
+        goal = f"target_precision={target_precision}"
+        ok = np.flatnonzero((precision >= target_precision) & (predicted > 0))
+        if not len(ok):
+            raise ValueError(f"no threshold reaches precision {target_precision} for {positive} "
+                             f"(best precision {precision.max():.4f} on {len(p)} rows)")
+        best = ok[np.lexsort((precision[ok], recall[ok]))[-1]]
+    return {"threshold": float(candidates[best]), "precision": round(float(precision[best]), 4),
+            "recall": round(float(recall[best]), 4), "f1": round(float(f1[best]), 4), "n": int(len(p)),
+            "positive": positive, "goal": goal}
+
+
+def threshold_from_validation(scorer: QualityScorer, spec: ThresholdSpec) -> dict:
+    """Score the labelled validation set and choose the threshold (choose_threshold). Rows with an
+    unusable text or a label other than 正确/错误 are skipped and counted."""
+    from rayscore.io import read_table
+
+    table = read_table(spec.path)
+    text_column = scorer.spec.text_column
+    missing = [c for c in (text_column, spec.label_column) if c not in table.columns]
+    if missing:
+        raise ValueError(f"scorer.threshold_from.path: {spec.path} lacks column(s) {missing}; "
+                         f"columns are {list(table.columns)}")
+    usable = table[text_column].map(lambda t: isinstance(t, str) and bool(t.strip())) & \
+        table[spec.label_column].isin((CORRECT, WRONG))
+    rows = table[usable]
+    if not len(rows):
+        raise ValueError(f"scorer.threshold_from.path: {spec.path} has no usable labelled rows")
+    _, _, p = scorer.p_correct(rows[text_column].tolist())
+    try:
+        choice = choose_threshold(p, rows[spec.label_column].to_numpy(), spec.target_precision,
+                                  spec.best_f1, spec.positive)
+    except ValueError as e:
+        raise ValueError(f"scorer.threshold_from: {spec.path}: {e}") from None
+    choice.update(path=spec.path, skipped_rows=int((~usable).sum()))
+    logger.info("threshold %.4f chosen on %s (%s): precision %.4f, recall %.4f, f1 %.4f for %s",
+                choice["threshold"], spec.path, choice["goal"], choice["precision"], choice["recall"],
+                choice["f1"], spec.positive)
+    return choice
+
+
+def build_scorer(spec: ScorerSpec, device: str | None = None):
+    """The scorer of spec.kind; each has input_columns, output_columns, fingerprint and score(frame)."""
     if spec.kind == "quality":
         return QualityScorer(spec, device)
-    raise ValueError(f"kind: unknown scorer {spec.kind!r}")
+    if spec.kind == "reward":
+        return RewardScorer(spec, device)
+    if spec.kind == "pair":
+        return PairScorer(spec, device)
+    if spec.kind == "generative":
+        from rayscore.score.generative import GenerativeScorer
+
+        return GenerativeScorer(spec, device)
+    raise ValueError(f"kind: unknown scorer {spec.kind!r} (known: {KINDS})")

@@ -1,6 +1,20 @@
 """Row checks before the model: each bad row gets a reason and goes to quarantine, never dropped.
 
     texts, reasons = validate_texts(column, max_chars=2000, over_length="quarantine")
+    values, reasons = validate_column(column, max_chars=2000, over_length="truncate")  # text or conversations
+    reasons = first_reasons({"prompt": r1, "response": r2}, name_columns=True)        # one per row
+
+Reasons (a row gets the first that applies):
+  null_text        the value is null
+  non_string_text  the column is neither text nor conversations (e.g. int64), or a value is not a string
+  invalid_utf8     bytes that do not decode as UTF-8 (binary column) or a lone surrogate
+  empty_text       empty or only whitespace (a conversation: any message's content)
+  bad_messages     a conversation that is not a non-empty list of {role, content} ending with
+                   the assistant turn (the reward is read after the answer)
+  too_long         over max_chars characters (a conversation: any message's content) with
+                   over_length = quarantine; with truncate the text is cut to max_chars instead
+  null_id          (pipeline) the id column is null
+When a scorer reads several columns, the reason names the column: `empty_text:response`.
 """
 
 from __future__ import annotations
@@ -15,8 +29,7 @@ OverLength = Literal["truncate", "quarantine"]
 def validate_texts(column: pa.ChunkedArray | pa.Array, max_chars: int,
                    over_length: OverLength) -> tuple[list[str | None], list[str | None]]:
     """(text to score or None, reason or None) per row, for a text column of any Arrow type."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
+    column = _combined(column)
     is_binary = pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)
     is_text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
     texts, reasons = [], []
@@ -25,6 +38,45 @@ def validate_texts(column: pa.ChunkedArray | pa.Array, max_chars: int,
         texts.append(text)
         reasons.append(reason)
     return texts, reasons
+
+
+def validate_column(column: pa.ChunkedArray | pa.Array, max_chars: int,
+                    over_length: OverLength) -> tuple[list, list[str | None]]:
+    """(value to score or None, reason or None) per row: conversations for a list column, texts
+    for anything else (a non-text type makes every row non_string_text)."""
+    column = _combined(column)
+    if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+        return validate_messages(column, max_chars, over_length)
+    return validate_texts(column, max_chars, over_length)
+
+
+def validate_messages(column: pa.ChunkedArray | pa.Array, max_chars: int,
+                      over_length: OverLength) -> tuple[list[list[dict] | None], list[str | None]]:
+    """(conversation or None, reason or None) per row of a list<struct<role, content>> column."""
+    values, reasons = [], []
+    for value in _combined(column).to_pylist():
+        conv, reason = _check_messages(value, max_chars, over_length)
+        values.append(conv)
+        reasons.append(reason)
+    return values, reasons
+
+
+def first_reasons(reasons_by_column: dict[str, list[str | None]], name_columns: bool) -> list[str | None]:
+    """Per row, the first reason over the columns (in order), `reason:column` when name_columns."""
+    columns = list(reasons_by_column.items())
+    if not columns:
+        return []
+    out: list[str | None] = []
+    for row in range(len(columns[0][1])):
+        reason = next(((r[row], name) for name, r in columns if r[row] is not None), None)
+        out.append(None if reason is None else f"{reason[0]}:{reason[1]}" if name_columns else reason[0])
+    return out
+
+
+def _combined(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        return column.combine_chunks() if column.num_chunks else pa.array([], column.type)
+    return column
 
 
 def _check(value, is_binary: bool, is_text: bool, max_chars: int, over_length: OverLength):
@@ -46,3 +98,21 @@ def _check(value, is_binary: bool, is_text: bool, max_chars: int, over_length: O
             return None, "too_long"
         value = value[:max_chars]
     return value, None
+
+
+def _check_messages(value, max_chars: int, over_length: OverLength):
+    if value is None:
+        return None, "null_text"
+    if not value or any(not isinstance(m, dict) or not isinstance(m.get("role"), str) for m in value):
+        return None, "bad_messages"
+    out = []
+    for message in value:
+        content = message.get("content")
+        is_binary = isinstance(content, bytes)
+        text, reason = _check(content, is_binary, isinstance(content, str), max_chars, over_length)
+        if reason is not None:
+            return None, reason
+        out.append({"role": message["role"], "content": text})
+    if out[-1]["role"] != "assistant":
+        return None, "bad_messages"
+    return out, None

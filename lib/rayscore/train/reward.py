@@ -1,18 +1,31 @@
-"""Train a reward model with TRL's RewardTrainer on Ray Train (N workers, LoRA via PEFT).
+"""Train a reward model with TRL's RewardTrainer on Ray Train (N workers, LoRA or full, DeepSpeed).
 
 Run as:
   python -m jobs.train_reward --config configs/train_reward/addresses.yaml
   python -m jobs.train_reward --config configs/train_reward/tiny.yaml scaling.num_workers=1
+  python -m jobs.train_reward --config configs/train_reward/deepspeed_zero3.yaml scaling.use_gpu=true \\
+      train.precision=bfloat16
 
-Pairs are tokenised here, through the model's chat template, by the same function the scorers
-use (`encode_conversation`), so training and scoring see identical token ids; TRL receives
-`chosen_ids` / `rejected_ids` and never filters or re-tokenises a row.
-Writes <output_dir>/model (adapter/, merged/, fingerprint.txt), metrics.json, config.yaml.
+The driver reads and validates the pairs once, tokenises them through the model's chat template
+with the same function the scorers use (`encode_conversation`), and hands the token ids to the
+workers through the object store: training and scoring see identical ids, TRL never filters or
+re-tokenises a row, and every dropped row is in quarantine with its reason.
+
+Writes under <output_dir>:
+  model/                 adapter/ (LoRA only), merged/ (what score and serve load), fingerprint.txt,
+                         metrics.json, save_check.json (rewards in memory vs from the saved model)
+  metrics.json           data account, training and held-out metrics (accuracy, margin, swap check)
+  config.yaml            the resolved config
+  training_curves.png    loss and accuracy by step; log_history.json, the numbers behind it
+  quarantine/pairs.jsonl rows not trained on, each with `reason`
+  ray_results/           Ray Train checkpoints (or scaling.storage_path)
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,15 +35,21 @@ import numpy as np
 import pandas as pd
 
 from rayscore.config import save_config
-from rayscore.data.preferences import PreferenceDataSpec, load_preferences, split_pairs
+from rayscore.data.preferences import (
+    PreferenceDataSpec, load_preferences, reason_counts, split_pairs, write_quarantine)
 from rayscore.io import write_json
 from rayscore.models import LoraSpec, ModelSpec, add_lora, encode_conversation, load_reward_model, load_tokenizer
 from rayscore.runtime import absolute
+from rayscore.train.deepspeed import (
+    DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading, setup_worker)
 from rayscore.train.scaling import (
-    ScalingSpec, export_final_checkpoint, is_rank_zero, local_workdir, report_final, restore_checkpoint,
-    threads_for_worker, torch_trainer)
+    ScalingSpec, attempt_callback, export_final_checkpoint, is_rank_zero, local_workdir, report_final,
+    restore_checkpoint, resumed_step, threads_for_worker, torch_trainer)
 
 logger = logging.getLogger(__name__)
+
+LOG_HISTORY_FILE, CURVES_FILE, SAVE_CHECK_FILE = "log_history.json", "training_curves.png", "save_check.json"
+SAVE_CHECK_PAIRS = 8  # pairs scored in memory and from the saved model after training
 
 
 @dataclass
@@ -53,10 +72,14 @@ class RewardTrainSpec:
     """Subtract margin = score_chosen - score_rejected inside the loss (TRL's margin column)."""
     center_rewards_coefficient: float | None = None
     """TRL's penalty pushing rewards towards mean zero (e.g. 0.01); null = off."""
+    truncation: Literal["keep_end", "quarantine"] = "keep_end"
+    """Pairs longer than model.max_seq_len: keep_end cuts the prompt and keeps the answer; quarantine sets them aside."""
     precision: Literal["float32", "bfloat16", "float16"] = "float32"
-    """Mixed precision: bfloat16 on GPUs (and recent CPUs), float32 for exact CPU runs."""
+    """Mixed precision: bfloat16 on GPUs (and recent CPUs), float32 for exact CPU runs (and DeepSpeed on CPU)."""
     logging_steps: int = 10
     """Log loss every N steps."""
+    eval_steps: int = 0
+    """Evaluate on the held-out pairs every N steps (eval curves); 0 = only once, after training."""
     save_steps: int = 50
     """Checkpoint to Ray storage every N steps (what a restarted worker group resumes from)."""
     seed: int = 0
@@ -70,6 +93,10 @@ class RewardTrainSpec:
             problems.append(f"batch_size_per_worker: must be >= 1, got {self.batch_size_per_worker}")
         if self.epochs <= 0 and self.max_steps <= 0:
             problems.append("epochs: must be > 0 unless max_steps > 0")
+        if self.eval_steps < 0:
+            problems.append(f"eval_steps: must be >= 0, got {self.eval_steps}")
+        if self.save_steps < 1:
+            problems.append(f"save_steps: must be >= 1, got {self.save_steps}")
         return problems
 
 
@@ -89,8 +116,47 @@ class RewardJobConfig:
     """Optimisation."""
     scaling: ScalingSpec = field(default_factory=ScalingSpec)
     """Ray Train resources, storage and fault tolerance."""
+    deepspeed: DeepSpeedSpec = field(default_factory=DeepSpeedSpec)
+    """DeepSpeed ZeRO (stage 0 = off: plain DDP)."""
     subset_column: str | None = "error_type"
     """Column for per-subset eval accuracy (skipped when absent)."""
+
+    def check(self) -> list[str]:
+        problems = []
+        if self.deepspeed.enabled and not self.scaling.use_gpu and self.train.precision != "float32":
+            problems.append(f"train.precision: DeepSpeed on CPU runs in float32, got {self.train.precision!r} "
+                            "(set train.precision=float32, or scaling.use_gpu=true)")
+        if (self.deepspeed.stage == 3 and not self.scaling.use_gpu and self.lora.enabled
+                and self.model.add_chinese_chars):
+            problems.append("model.add_chinese_chars: LoRA under ZeRO-3 on CPU cannot train added token rows "
+                            "(PEFT gathers them on CUDA only); set model.add_chinese_chars=false, "
+                            "lora.enabled=false or deepspeed.stage=2")
+        if self.train.precision == "float16" and not self.scaling.use_gpu:
+            problems.append("train.precision: float16 needs GPUs (use float32 or bfloat16 on CPU)")
+        return problems
+
+
+@dataclass
+class PreparedPairs:
+    """Validated, split and tokenised pairs: what every worker trains and evaluates on.
+
+    train / eval keep the message lists (chosen, rejected), any extra columns (scores, subset)
+    and add chosen_ids / rejected_ids (token ids through the chat template, within max_seq_len).
+    """
+
+    train: pd.DataFrame
+    eval: pd.DataFrame
+    quarantined: pd.DataFrame
+    input_pairs: int
+    truncated_pairs: int
+
+    def account(self) -> dict:
+        """Rows in = rows trained + rows held out + rows quarantined, by reason."""
+        return {
+            "input_pairs": self.input_pairs, "train_pairs": len(self.train), "eval_pairs": len(self.eval),
+            "quarantined_pairs": len(self.quarantined), "quarantine_reasons": reason_counts(self.quarantined),
+            "truncated_pairs": self.truncated_pairs,
+        }
 
 
 @dataclass
@@ -104,90 +170,119 @@ class RewardResult:
 
 
 def run(cfg: RewardJobConfig) -> RewardResult:
-    """Train on Ray Train and export the model; Ray must be initialised (jobs do ray.init())."""
-    cfg = replace(cfg, output_dir=absolute(cfg.output_dir),
-                  data=replace(cfg.data, train_path=absolute(cfg.data.train_path), eval_path=absolute(cfg.data.eval_path)),
-                  model=replace(cfg.model, name_or_path=absolute(cfg.model.name_or_path)))
+    """Prepare the pairs, train on Ray Train, export the model and the run's records.
+    Ray must be initialised (jobs call ensure_ray())."""
+    import ray
+
+    cfg = resolve_paths(cfg)
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     started = time.time()
-    result = torch_trainer(train_loop_per_worker, cfg, cfg.scaling, name="train_reward").fit()
+    data = prepare_pairs(cfg, load_tokenizer(cfg.model))
+    Path(out, "quarantine", "pairs.jsonl").unlink(missing_ok=True)  # never a previous run's rows
+    write_quarantine(data.quarantined, out / "quarantine")
+    logger.info("pairs: %s", data.account())
+    if len(data.train) == 0:
+        raise ValueError(f"{cfg.data.train_path}: no valid training pairs (see {out / 'quarantine'})")
+
+    result = torch_trainer(train_loop_per_worker, cfg, cfg.scaling, name="train_reward",
+                           data=ray.put(data)).fit()
     model_dir = export_final_checkpoint(result, cfg.output_dir)
-    metrics = {k: v for k, v in result.metrics.items() if k != "final"}
+    metrics = {**data.account(), **{k: v for k, v in result.metrics.items() if k != "final"}}
     metrics["wall_time_s"] = round(time.time() - started, 1)
     write_json(out / "metrics.json", metrics)
+    write_curves(model_dir, out)
     logger.info("model: %s  eval accuracy: %s", model_dir, metrics.get("eval_accuracy"))
     return RewardResult(model_dir, metrics)
 
 
-def train_loop_per_worker(config: dict) -> None:
-    """Runs on every Ray Train worker: build data and model, train with TRL, report, export."""
-    from ray.train.huggingface.transformers import RayTrainReportCallback, prepare_trainer
-    from trl import RewardTrainer
-
-    cfg: RewardJobConfig = config["cfg"]
-    threads_for_worker(cfg.scaling.cpus_per_worker)
-    tok = load_tokenizer(cfg.model)
-    train_df, eval_df, quarantined = build_splits(cfg)
-    model = load_reward_model(cfg.model, tok)
-    if cfg.lora.enabled:
-        model = add_lora(model, cfg.lora, tok)
-
-    workdir = local_workdir("reward")
-    trainer = RewardTrainer(
-        model=model,
-        args=reward_config(cfg, workdir),
-        train_dataset=tokenized(train_df, tok, cfg),
-        eval_dataset=tokenized(eval_df, tok, cfg),
-        processing_class=tok,
-        callbacks=[RayTrainReportCallback()],
-    )
-    trainer = prepare_trainer(trainer)
-    started = time.time()
-    train_output = trainer.train(resume_from_checkpoint=restore_checkpoint(workdir))
-    elapsed = time.time() - started
-
-    metrics = {
-        "train_pairs": len(train_df), "eval_pairs": len(eval_df), "quarantined_pairs": len(quarantined),
-        "train_loss": float(train_output.training_loss), "steps": int(trainer.state.global_step),
-        "train_pairs_per_s": round(train_output.metrics.get("train_samples_per_second", 0.0), 2),
-        "train_time_s": round(elapsed, 1), "num_workers": cfg.scaling.num_workers,
-    }
-    model_dir = None
-    if is_rank_zero():
-        from rayscore.models import save_scorer
-        from rayscore.score.runner import RewardRunner
-
-        model_dir = Path(workdir, "final")
-        save_scorer(trainer.model, tok, model_dir)
-        merged, merged_tok = _load_merged(model_dir)
-        runner = RewardRunner(merged, merged_tok, cfg.model.max_seq_len, batch_size=64, device="cpu")
-        metrics.update(evaluate_pairs(runner, eval_df, cfg.subset_column))
-        write_json(model_dir / "metrics.json", metrics)
-    report_final(metrics, str(model_dir) if model_dir else None)
+def resolve_paths(cfg: RewardJobConfig) -> RewardJobConfig:
+    """Local paths made absolute on the driver (workers run elsewhere)."""
+    return replace(
+        cfg, output_dir=absolute(cfg.output_dir),
+        data=replace(cfg.data, train_path=absolute(cfg.data.train_path), eval_path=absolute(cfg.data.eval_path)),
+        model=replace(cfg.model, name_or_path=absolute(cfg.model.name_or_path)),
+        scaling=replace(cfg.scaling, storage_path=absolute(cfg.scaling.storage_path)))
 
 
-def build_splits(cfg: RewardJobConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    pairs, quarantined = load_preferences(cfg.data)
+# --- data ------------------------------------------------------------------------------------
+
+def prepare_pairs(cfg: RewardJobConfig, tok) -> PreparedPairs:
+    """Read, validate, split and tokenise; every row not trained on is quarantined with a reason."""
+    require_scores = cfg.train.use_margin
+    pairs, bad = load_preferences(cfg.data, require_scores=require_scores)
+    input_pairs = len(pairs) + len(bad)
     if cfg.data.eval_path:
-        eval_df, eval_bad = load_preferences(cfg.data, cfg.data.eval_path)
-        return pairs, eval_df, pd.concat([quarantined, eval_bad])
-    train_df, eval_df = split_pairs(pairs, cfg.data.eval_fraction, cfg.data.seed)
-    return train_df, eval_df, quarantined
+        eval_df, eval_bad = load_preferences(cfg.data, cfg.data.eval_path, require_scores=require_scores)
+        input_pairs += len(eval_df) + len(eval_bad)
+        bad = pd.concat([bad.assign(split="train"), eval_bad.assign(split="eval")], ignore_index=True)
+        train_df = pairs
+    else:
+        train_df, eval_df = split_pairs(pairs, cfg.data.eval_fraction, cfg.data.seed)
+    train_df, long_train, cut_train = encode_pairs(train_df, tok, cfg.model.max_seq_len, cfg.train.truncation)
+    eval_df, long_eval, cut_eval = encode_pairs(eval_df, tok, cfg.model.max_seq_len, cfg.train.truncation)
+    quarantined = pd.concat([bad, long_train, long_eval], ignore_index=True)
+    return PreparedPairs(train_df, eval_df, quarantined, input_pairs, cut_train + cut_eval)
 
 
-def tokenized(pairs: pd.DataFrame, tok, cfg: RewardJobConfig):
+def encode_pairs(pairs: pd.DataFrame, tok, max_len: int,
+                 truncation: Literal["keep_end", "quarantine"]) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """(pairs with chosen_ids / rejected_ids, pairs set aside as too_long, pairs cut to max_len)."""
+    full = {side: [encode_conversation(tok, list(c), sys.maxsize) for c in pairs[side]]
+            for side in ("chosen", "rejected")}
+    longest = np.array([max(len(c), len(r)) for c, r in zip(full["chosen"], full["rejected"])], dtype=int)
+    too_long = longest > max_len
+    if truncation == "quarantine":
+        kept = pairs[~too_long].reset_index(drop=True)
+        ids = {side: [x for x, long in zip(full[side], too_long) if not long] for side in full}
+        dropped = pairs[too_long].assign(reason="too_long", tokens=longest[too_long]).reset_index(drop=True)
+        return kept.assign(chosen_ids=ids["chosen"], rejected_ids=ids["rejected"]), dropped, 0
+    ids = {side: [encode_conversation(tok, list(c), max_len) if len(x) > max_len else x
+                  for c, x in zip(pairs[side], full[side])] for side in full}
+    return pairs.assign(chosen_ids=ids["chosen"], rejected_ids=ids["rejected"]), pairs.iloc[:0], int(too_long.sum())
+
+
+def to_dataset(pairs: pd.DataFrame, use_margin: bool):
     """A datasets.Dataset of chosen_ids / rejected_ids (+ margin): what TRL trains on as is."""
     from datasets import Dataset
 
-    n = cfg.model.max_seq_len
-    columns = {
-        "chosen_ids": [encode_conversation(tok, list(c), n) for c in pairs["chosen"]],
-        "rejected_ids": [encode_conversation(tok, list(r), n) for r in pairs["rejected"]],
-    }
-    if cfg.train.use_margin:
+    columns = {"chosen_ids": list(pairs["chosen_ids"]), "rejected_ids": list(pairs["rejected_ids"])}
+    if use_margin:
         columns["margin"] = (pairs["score_chosen"] - pairs["score_rejected"]).astype(float).tolist()
     return Dataset.from_dict(columns)
+
+
+# --- training --------------------------------------------------------------------------------
+
+def train_loop_per_worker(config: dict) -> None:
+    """Runs on every Ray Train worker: build the model, train with TRL, save and evaluate, report."""
+    import ray
+    from ray.train.huggingface.transformers import RayTrainReportCallback, prepare_trainer
+
+    cfg: RewardJobConfig = config["cfg"]
+    data: PreparedPairs = ray.get(config["data"])
+    threads_for_worker(cfg.scaling.cpus_per_worker)
+    setup_worker(cfg.deepspeed)
+    workdir = local_workdir("reward")
+    args = reward_config(cfg, workdir)  # before the model: under ZeRO-3 from_pretrained then shards as it loads
+    tok = load_tokenizer(cfg.model)
+    attempt = attempt_callback()
+    trainer = build_trainer(cfg, args, build_model(cfg, tok), tok, data, [RayTrainReportCallback(), attempt])
+    trainer = prepare_trainer(trainer)
+    resume = restore_checkpoint(workdir)
+    started = time.time()
+    train_output = trainer.train(resume_from_checkpoint=resume)
+    metrics = {
+        "train_loss": float(train_output.training_loss), "steps": int(trainer.state.global_step),
+        "train_pairs_per_s": round(train_output.metrics.get("train_samples_per_second", 0.0), 2),
+        "train_time_s": round(time.time() - started, 1), "num_workers": cfg.scaling.num_workers,
+        "deepspeed_stage": cfg.deepspeed.stage,
+        "resumed_from_step": resumed_step(resume), "first_step_this_attempt": attempt.first_step,
+    }
+    metrics["weights_sharded"] = any(hasattr(p, "ds_id") for p in trainer.model.parameters())  # ZeRO-3 did shard
+    model_dir = Path(workdir, "final")
+    metrics.update(save_and_evaluate(trainer, cfg, tok, data, model_dir))
+    report_final(metrics, str(model_dir) if is_rank_zero() else None)
 
 
 def reward_config(cfg: RewardJobConfig, workdir: str):
@@ -201,20 +296,23 @@ def reward_config(cfg: RewardJobConfig, workdir: str):
         learning_rate=t.learning_rate,
         per_device_train_batch_size=t.batch_size_per_worker,
         per_device_eval_batch_size=t.batch_size_per_worker * 2,
-        warmup_steps=t.warmup_ratio,
+        warmup_steps=t.warmup_ratio,  # < 1: a share of the steps
         weight_decay=t.weight_decay,
         lr_scheduler_type="linear",
         logging_steps=t.logging_steps,
         save_strategy="steps",
         save_steps=t.save_steps,
-        eval_strategy="no",
+        save_total_limit=2,  # local copies only; Ray storage keeps scaling.checkpoints_to_keep
+        eval_strategy="steps" if t.eval_steps > 0 else "no",
+        eval_steps=t.eval_steps if t.eval_steps > 0 else None,
         report_to="none",
         seed=t.seed,
         bf16=t.precision == "bfloat16",
         fp16=t.precision == "float16",
         use_cpu=not cfg.scaling.use_gpu,
+        deepspeed=deepspeed_config(cfg.deepspeed, cfg.scaling.use_gpu),
         gradient_checkpointing=False,
-        max_length=None,  # already cut to model.max_seq_len by encode_conversation: TRL drops nothing
+        max_length=None,  # already within model.max_seq_len (encode_pairs): TRL drops nothing
         center_rewards_coefficient=t.center_rewards_coefficient,
         ddp_find_unused_parameters=False,
         dataloader_num_workers=0,
@@ -222,33 +320,118 @@ def reward_config(cfg: RewardJobConfig, workdir: str):
     )
 
 
-def evaluate_pairs(runner, pairs: pd.DataFrame, subset_column: str | None = None) -> dict:
-    """Accuracy, margins and reward spread on held-out pairs, through the scoring code path.
+def build_model(cfg: RewardJobConfig, tok):
+    """The reward model to train: a seeded head (the same on every worker), LoRA or every weight."""
+    from transformers import set_seed
 
-    The swap check scores the same pairs with chosen and rejected exchanged: a sound eval gives
-    about 1 - accuracy there (ties aside); one that stays high is broken.
+    set_seed(cfg.train.seed)
+    model = load_reward_model(cfg.model, tok)
+    return add_lora(model, cfg.lora, tok) if cfg.lora.enabled else model
+
+
+def build_trainer(cfg: RewardJobConfig, args, model, tok, data: PreparedPairs, callbacks: list | None = None):
+    """TRL's RewardTrainer on the prepared ids (also what the benchmark runs without Ray)."""
+    from trl import RewardTrainer
+
+    return RewardTrainer(
+        model=model,
+        args=args,
+        train_dataset=to_dataset(data.train, cfg.train.use_margin),
+        eval_dataset=to_dataset(data.eval, cfg.train.use_margin) if cfg.train.eval_steps > 0 and len(data.eval) else None,
+        processing_class=tok,
+        callbacks=callbacks,
+    )
+
+
+def save_and_evaluate(trainer, cfg: RewardJobConfig, tok, data: PreparedPairs, model_dir: Path) -> dict:
+    """Save the model dir (rank 0) and evaluate the saved model on the held-out pairs.
+
+    The same few sequences are scored by the model in memory and by the model reloaded from
+    disk: `save_check_max_abs_diff` shows that saving (LoRA merge, ZeRO-3 gather) lost nothing.
+    Every rank takes part: under ZeRO-3 forwards and the weight gather are collectives.
     """
-    if len(pairs) == 0:
-        return {"eval_pairs": 0}
-    chosen = runner.rewards([list(c) for c in pairs["chosen"]])
-    rejected = runner.rewards([list(r) for r in pairs["rejected"]])
-    correct = chosen > rejected
-    swapped = rejected > chosen
-    metrics = {
-        "eval_accuracy": float(correct.mean()),
-        "eval_accuracy_swapped": float(swapped.mean()),
-        "eval_swap_check_ok": bool(abs(correct.mean() + swapped.mean() - 1) < 0.02),
-        "eval_mean_margin": float((chosen - rejected).mean()),
-        "eval_reward_mean": float(np.concatenate([chosen, rejected]).mean()),
-        "eval_reward_std": float(np.concatenate([chosen, rejected]).std()),
-    }
-    if subset_column and subset_column in pairs.columns:
-        by = pd.Series(correct).groupby(pairs[subset_column].to_numpy()).mean()
-        metrics["eval_accuracy_by_subset"] = {str(k): round(float(v), 4) for k, v in by.items()}
+    from rayscore.models import load_scorer, save_scorer
+    from rayscore.score.runner import RewardRunner
+
+    probe = save_check_conversations(data)
+    device = str(trainer.args.device)
+    in_memory = RewardRunner(trainer.model, tok, cfg.model.max_seq_len, batch_size=64, device=device).rewards(probe)
+    full_state = gather_full_state(trainer)
+    if not is_rank_zero():
+        return {}
+    model = trainer.model
+    if full_state is not None:  # ZeRO-3: rebuild an unsharded copy from the gathered weights
+        logger.info("ZeRO-3: rebuilding the model on rank 0 from %d gathered tensors", len(full_state))
+        plain_model_loading()
+        model = build_model(cfg, tok)
+        model.load_state_dict(full_state)
+    save_scorer(model, tok, model_dir)
+    merged, merged_tok = load_scorer(model_dir)
+    runner = RewardRunner(merged, merged_tok, cfg.model.max_seq_len, batch_size=64, device=device)
+    saved = runner.rewards(probe)
+    write_json(model_dir / SAVE_CHECK_FILE, {"conversations": probe, "rewards_in_memory": in_memory,
+                                             "rewards_saved": saved})
+    metrics = {"save_check_max_abs_diff": float(np.abs(saved - in_memory).max())}
+    metrics.update(evaluate_pairs(runner, data.eval, cfg.subset_column))
+    write_json(model_dir / "metrics.json", metrics)
+    write_json(model_dir / LOG_HISTORY_FILE, {"log_history": trainer.state.log_history})
     return metrics
 
 
-def _load_merged(model_dir: Path):
-    from rayscore.models import load_scorer
+def save_check_conversations(data: PreparedPairs) -> list[list[dict]]:
+    pairs = (data.eval if len(data.eval) else data.train).head(SAVE_CHECK_PAIRS)
+    return [list(c) for c in pairs["chosen"]] + [list(r) for r in pairs["rejected"]]
 
-    return load_scorer(model_dir)
+
+def write_curves(model_dir: Path, out: Path) -> Path | None:
+    """Move the log history next to the metrics and plot it (training_curves.png)."""
+    import json
+
+    from rayscore.train.curves import plot_training_curves
+
+    source = model_dir / LOG_HISTORY_FILE
+    if not source.exists():
+        return None
+    shutil.move(source, out / LOG_HISTORY_FILE)
+    history = json.loads((out / LOG_HISTORY_FILE).read_text(encoding="utf-8"))["log_history"]
+    return plot_training_curves(history, out / CURVES_FILE, title="train_reward")
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+def evaluate_pairs(runner, pairs: pd.DataFrame, subset_column: str | None = None) -> dict:
+    """Accuracy, margins and reward spread on held-out pairs, through the scoring code path.
+
+    Swap check: the same eval run again on the pairs with chosen and rejected exchanged. A sound
+    eval gives accuracy_swapped = 1 - accuracy - ties; one that stays high whatever it is shown
+    (reads position or call order, not the text) or that cannot tell the answers apart fails it.
+    """
+    if len(pairs) == 0:
+        return {"eval_pairs": 0}
+    chosen, rejected = score_pairs(runner, pairs["chosen"], pairs["rejected"])
+    swapped_first, swapped_second = score_pairs(runner, pairs["rejected"], pairs["chosen"])
+    accuracy = float((chosen > rejected).mean())
+    accuracy_swapped = float((swapped_first > swapped_second).mean())
+    rewards = np.concatenate([chosen, rejected])
+    metrics = {
+        "eval_pairs": len(pairs),
+        "eval_accuracy": accuracy,
+        "eval_accuracy_swapped": accuracy_swapped,
+        "eval_ties": float((chosen == rejected).mean()),
+        "eval_swap_check_ok": bool(abs(accuracy + accuracy_swapped - 1) <= 0.02),
+        "eval_mean_margin": float((chosen - rejected).mean()),
+        "eval_reward_mean": float(rewards.mean()),
+        "eval_reward_std": float(rewards.std()),
+    }
+    if subset_column and subset_column in pairs.columns:
+        by = pd.Series(chosen > rejected).groupby(pairs[subset_column].to_numpy()).mean()
+        metrics["eval_accuracy_by_subset"] = {str(k): round(float(v), 4) for k, v in by.items()}
+    if not metrics["eval_swap_check_ok"]:
+        logger.warning("swap check failed: accuracy %.3f, swapped %.3f (expected about %.3f): the eval is not "
+                       "reading the answers", accuracy, accuracy_swapped, 1 - accuracy)
+    return metrics
+
+
+def score_pairs(runner, first, second) -> tuple[np.ndarray, np.ndarray]:
+    """Rewards of the first and of the second conversation of every pair, in that order."""
+    return runner.rewards([list(c) for c in first]), runner.rewards([list(c) for c in second])

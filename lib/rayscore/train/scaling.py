@@ -4,11 +4,22 @@
     result = trainer.fit()
     model_dir = export_final_checkpoint(result, cfg.output_dir)
 
-Workers receive the typed job config itself (`config["cfg"]`), never a dict of strings.
+    # in the worker: resume where the last attempt left off, and record that it did
+    resume = restore_checkpoint(workdir)
+    attempt = attempt_callback()                 # add to the HF trainer's callbacks
+    trainer.train(resume_from_checkpoint=resume)
+    metrics = {"resumed_from_step": resumed_step(resume), "first_step_this_attempt": attempt.first_step}
+
+Workers receive the typed job config itself (`config["cfg"]`), never a dict of strings; extra
+objects (e.g. an ObjectRef to prepared data) travel as further keys of the same config dict.
+Fault tolerance: with `max_failures > 0` a dead worker makes Ray restart the whole worker group,
+and each worker resumes from the latest checkpoint in storage (RayTrainReportCallback's layout:
+<ray checkpoint>/checkpoint/ holds the HF checkpoint, optimizer, scheduler and RNG states).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -49,15 +60,15 @@ class ScalingSpec:
         return problems
 
 
-def torch_trainer(train_loop, cfg, scaling: ScalingSpec, name: str):
-    """A TorchTrainer for `train_loop(config)` with `config = {"cfg": cfg}`."""
+def torch_trainer(train_loop, cfg, scaling: ScalingSpec, name: str, **extra):
+    """A TorchTrainer for `train_loop(config)` with `config = {"cfg": cfg, **extra}`."""
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchConfig, TorchTrainer
 
     storage = scaling.storage_path or str(Path(cfg.output_dir, "ray_results").resolve())
     return TorchTrainer(
         train_loop,
-        train_loop_config={"cfg": cfg},
+        train_loop_config={"cfg": cfg, **extra},
         scaling_config=ScalingConfig(
             num_workers=scaling.num_workers,
             use_gpu=scaling.use_gpu,
@@ -93,6 +104,30 @@ def restore_checkpoint(workdir: str) -> str | None:
         shutil.copytree(source, target, dirs_exist_ok=True)
     logger.info("resuming from %s", checkpoint.path)
     return str(target)
+
+
+def resumed_step(checkpoint_dir: str | None) -> int:
+    """The optimiser step an HF checkpoint was saved at (its trainer_state.json); 0 on a fresh start."""
+    if checkpoint_dir is None:
+        return 0
+    state = Path(checkpoint_dir, "trainer_state.json")
+    return int(json.loads(state.read_text())["global_step"]) if state.exists() else 0
+
+
+def attempt_callback():
+    """An HF TrainerCallback whose `first_step` is the first optimiser step this process ran: after
+    a restart it is the checkpoint's step + 1, not 1 -- the run resumed instead of starting over."""
+    from transformers import TrainerCallback
+
+    class AttemptCallback(TrainerCallback):
+        def __init__(self):
+            self.first_step: int | None = None
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if self.first_step is None:
+                self.first_step = int(state.global_step)
+
+    return AttemptCallback()
 
 
 def report_final(metrics: dict, model_dir: str | None) -> None:

@@ -1,0 +1,178 @@
+"""Load test of the Serve scorer on loopback: N concurrent clients, a bounded number of requests,
+with dynamic batching off (max_batch_size=1) and on (e.g. 32).
+
+Run as:
+  python benchmarks/serve_load.py                                  # out/demo/train_reward/model
+  python benchmarks/serve_load.py path/to/model --clients 32 --requests 1500 --batch-sizes 1,32
+
+Needs a trained model directory (`python -m jobs.demo` writes out/demo/train_reward/model).
+Starts an in-process Ray and Serve on 127.0.0.1, deploys configs/serve_scorer/addresses.yaml with
+one fixed replica per setting, warms it up, then each client posts one request at a time (closed
+loop) until the total is reached. Prints p50/p95/p99 latency, requests/s, items/s, errors and the
+mean number of items per scorer call, and writes benchmarks/results/serve_load.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL = "out/demo/train_reward/model"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("model_dir", nargs="?", default=DEFAULT_MODEL, help="trained model directory")
+    p.add_argument("--config", default="configs/serve_scorer/addresses.yaml")
+    p.add_argument("--clients", type=int, default=32, help="concurrent clients")
+    p.add_argument("--requests", type=int, default=1500, help="measured requests per setting")
+    p.add_argument("--warmup", type=int, default=64, help="unmeasured requests per setting")
+    p.add_argument("--items-per-request", type=int, default=1)
+    p.add_argument("--batch-sizes", default="1,32", help="max_batch_size settings to compare")
+    p.add_argument("--batch-wait-s", type=float, default=0.01, help="batch_wait_timeout_s")
+    p.add_argument("--cpus-per-replica", type=float, default=1.0, help="also the replica's torch threads")
+    p.add_argument("--output", default=str(ROOT / "benchmarks/results/serve_load.json"))
+    return p.parse_args(argv)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sample_texts(n: int) -> list[str]:
+    from rayscore.data.addresses import generate_records
+
+    return generate_records(n, seed=11)["text"].tolist()
+
+
+async def load(url: str, bodies: list[dict], clients: int) -> dict:
+    """Post every body once from `clients` closed-loop clients; latencies in ms and error count."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    queue = iter(bodies)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
+        async def one_client() -> None:
+            for body in queue:  # a shared iterator: each body is taken by exactly one client
+                start = time.perf_counter()
+                try:
+                    r = await client.post("/v1/score", json=body)
+                    if r.status_code != 200:
+                        errors.append(f"{r.status_code}: {r.text[:200]}")
+                except httpx.HTTPError as e:
+                    errors.append(f"{type(e).__name__}: {e}")
+                latencies.append((time.perf_counter() - start) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        wall = time.perf_counter() - started
+    return {"latencies_ms": latencies, "errors": errors, "wall_s": wall}
+
+
+def summarize(result: dict, items_per_request: int) -> dict:
+    lat = np.array(result["latencies_ms"])
+    n, wall = len(lat), result["wall_s"]
+    return {
+        "requests": n, "errors": len(result["errors"]), "wall_s": round(wall, 2),
+        "requests_per_s": round(n / wall, 1), "items_per_s": round(n * items_per_request / wall, 1),
+        "p50_ms": round(float(np.percentile(lat, 50)), 1), "p95_ms": round(float(np.percentile(lat, 95)), 1),
+        "p99_ms": round(float(np.percentile(lat, 99)), 1), "max_ms": round(float(lat.max()), 1),
+        "first_errors": result["errors"][:3],
+    }
+
+
+def bench_setting(args, max_batch_size: int, port: int, bodies: list[dict], warmup: list[dict]) -> dict:
+    from ray import serve
+
+    from rayscore.config import load_config
+    from rayscore.serve.app import ServeJobConfig, run
+
+    cfg = load_config(ServeJobConfig, [
+        "--config", args.config, f"scorer.model_dir={args.model_dir}", f"port={port}", "block=false",
+        "app_name=bench", "min_replicas=1", "max_replicas=1", f"max_batch_size={max_batch_size}",
+        f"batch_wait_timeout_s={args.batch_wait_s}", f"cpus_per_replica={args.cpus_per_replica}",
+        f"max_ongoing_requests={max(args.clients, max_batch_size) * 2}", "auth_token_env=",
+        f"max_items_per_request={max(args.items_per_request, 1)}"])
+    started = run(cfg)
+    assert started.ok, f"app did not start: {started}"
+    url = started.url
+    asyncio.run(load(url, warmup, args.clients))
+    before = httpx.get(url + "/healthz").json()["stats"]
+    row = summarize(asyncio.run(load(url, bodies, args.clients)), args.items_per_request)
+    after = httpx.get(url + "/healthz").json()["stats"]
+    batches = after["batches"] - before["batches"]
+    row.update(max_batch_size=max_batch_size,
+               mean_items_per_scorer_call=round((after["items"] - before["items"]) / batches, 2) if batches else None,
+               largest_batch=after["largest_batch"])
+    serve.delete("bench")
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.chdir(ROOT)
+    if not (Path(args.model_dir) / "merged").exists() and not Path(args.model_dir, "config.json").exists():
+        print(f"no trained model at {args.model_dir}: run the demo first (python -m jobs.demo), "
+              f"or pass a model directory", file=sys.stderr)
+        return 2
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import ray
+    from ray import serve
+
+    from rayscore.logs import setup_logging
+
+    setup_logging("WARNING")
+    ray.init(num_cpus=max(4, int(args.cpus_per_replica) + 2), include_dashboard=False, log_to_driver=False)
+    texts = sample_texts(2000)
+
+    def bodies(n: int, offset: int) -> list[dict]:
+        k = args.items_per_request
+        return [{"items": [{"text": texts[(offset + i * k + j) % len(texts)]} for j in range(k)]} for i in range(n)]
+
+    port = free_port()
+    rows = []
+    try:
+        for size in [int(s) for s in args.batch_sizes.split(",")]:
+            rows.append(bench_setting(args, size, port, bodies(args.requests, 0), bodies(args.warmup, 997)))
+            print(f"max_batch_size={size}: done", file=sys.stderr)
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+
+    header = ["max_batch_size", "requests", "errors", "requests_per_s", "items_per_s", "p50_ms", "p95_ms",
+              "p99_ms", "mean_items_per_scorer_call"]
+    print(f"\n{args.clients} clients, {args.requests} requests x {args.items_per_request} item(s) per setting, "
+          f"1 replica x {args.cpus_per_replica:g} CPU, batch wait {args.batch_wait_s * 1000:g} ms")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(str(row[h]) for h in header) + " |")
+    if len(rows) >= 2 and rows[0]["items_per_s"]:
+        print(f"\nthroughput, largest batch vs first: {rows[-1]['items_per_s'] / rows[0]['items_per_s']:.2f}x; "
+              f"p99 {rows[0]['p99_ms']} -> {rows[-1]['p99_ms']} ms")
+
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    settings = {k: v for k, v in vars(args).items() if k != "output"}
+    machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "load_avg_1m_end": os.getloadavg()[0]}
+    out.write_text(json.dumps({"settings": settings, "machine": machine, "results": rows}, indent=2))
+    print(f"wrote {out}")
+    return 0 if all(r["errors"] == 0 for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""A local causal LM as a judge: greedy generation through the chat template, on a Ray Data actor pool.
+
+    spec = LocalJudgeSpec(model_path="out/judge-model", max_new_tokens=256)
+    generator = LocalGenerator(spec)                   # plain Python, no Ray
+    outputs = generator.generate(prompts)              # one Generation per prompt, in order
+    # inside the judge job: ds.map_batches(LocalJudge, fn_constructor_kwargs={"spec": spec,
+    #     "prompt_columns": ["prompt_ab", "prompt_ba"]}, compute=ray.data.ActorPoolStrategy(size=2), ...)
+
+Each prompt is sent as one user turn (after an optional system turn) through the tokenizer's
+chat template with the generation prompt added, then decoded greedily (do_sample=False), so a
+rerun gives the same text. A prompt longer than max_prompt_tokens is not cut (that would drop the
+instructions or the answers) but becomes an error row, as does a batch whose generation raised.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+from rayscore.models import load_causal_lm
+
+__all__ = ["LocalJudgeSpec", "Generation", "LocalGenerator", "LocalJudge"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LocalJudgeSpec:
+    """A causal LM judge served by Ray Data actors."""
+
+    model_path: str = ""
+    """Directory of a causal LM and its tokenizer (HF format; a hub name needs a hub)."""
+    max_new_tokens: int = 256
+    """Longest judge output, in tokens (greedy decoding)."""
+    max_prompt_tokens: int = 4096
+    """Prompts longer than this (chat template included) become error rows, never truncated."""
+    generate_batch_size: int = 4
+    """Prompts per generate() call (sorted by length, left-padded)."""
+    rows_per_batch: int = 16
+    """Rows per Ray Data batch handed to an actor (a pairwise row holds two prompts)."""
+    num_actors: int = 1
+    """Actors in the pool; each loads the model once."""
+    cpus_per_actor: float = 1.0
+    """CPUs per actor (its torch threads); leave some CPU for Ray Data's other tasks."""
+    gpus_per_actor: float = 0.0
+    """GPUs per actor (fractions share a GPU)."""
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    """torch dtype the weights are loaded in."""
+    torch_threads: int = 0
+    """Intra-op threads per actor; 0 = the CPUs given to the actor."""
+    system_prompt: str = ""
+    """Optional system turn before each prompt."""
+    chat_template: str | None = None
+    """Jinja chat template; null = the tokenizer's own (required then)."""
+
+    def check(self) -> list[str]:
+        # model_path is required by the job when backend=local (an HTTP job carries an unused spec).
+        problems = []
+        for name in ("max_new_tokens", "max_prompt_tokens", "generate_batch_size", "rows_per_batch",
+                     "num_actors"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name}: must be >= 1, got {getattr(self, name)}")
+        if self.cpus_per_actor <= 0:
+            problems.append(f"cpus_per_actor: must be > 0, got {self.cpus_per_actor}")
+        if self.gpus_per_actor < 0:
+            problems.append(f"gpus_per_actor: must be >= 0, got {self.gpus_per_actor}")
+        return problems
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One prompt's outcome, shaped like http_client.Completion: text, or None and the error."""
+
+    text: str | None
+    error: str | None
+    attempts: int = 1
+
+
+class LocalGenerator:
+    """Loads the model once; `generate(prompts)` returns one Generation per prompt, in order."""
+
+    def __init__(self, spec: LocalJudgeSpec, device: str | None = None):
+        import torch
+
+        self.spec = spec
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        model, tok = load_causal_lm(spec.model_path, spec.dtype)
+        if spec.chat_template is not None:
+            tok.chat_template = spec.chat_template
+        if not tok.chat_template:
+            raise ValueError(f"local.chat_template: the tokenizer at {spec.model_path} has no chat "
+                             f"template; set local.chat_template in the config")
+        if tok.pad_token is None:
+            tok.pad_token = tok.eos_token if tok.eos_token is not None else tok.unk_token
+        # Decoder-only generation continues from the last position: padding goes on the left.
+        tok.padding_side = "left"
+        self.tok, self.model = tok, model.to(self.device)
+
+    def generate(self, prompts: list[str | None]) -> list[Generation]:
+        """Greedy continuations; None prompts (rows already failed upstream) give None outputs."""
+        out: list[Generation | None] = [None] * len(prompts)
+        encoded: dict[int, list[int]] = {}
+        for i, prompt in enumerate(prompts):
+            if prompt is None:
+                out[i] = Generation(None, None, attempts=0)
+                continue
+            ids = self.encode(prompt)
+            if len(ids) > self.spec.max_prompt_tokens:
+                out[i] = Generation(None, f"prompt_too_long: {len(ids)} tokens > max_prompt_tokens "
+                                          f"{self.spec.max_prompt_tokens}", attempts=0)
+            else:
+                encoded[i] = ids
+        order = sorted(encoded, key=lambda i: len(encoded[i]))
+        size = self.spec.generate_batch_size
+        for start in range(0, len(order), size):
+            idx = order[start:start + size]
+            try:
+                texts = self._generate_ids([encoded[i] for i in idx])
+                for i, text in zip(idx, texts):
+                    out[i] = Generation(text, None)
+            except Exception as e:  # one bad batch (out of memory, say) must not lose the others
+                logger.exception("generation failed for %d prompts", len(idx))
+                for i in idx:
+                    out[i] = Generation(None, f"generation failed: {type(e).__name__}: {e}")
+        return out
+
+    def encode(self, prompt: str) -> list[int]:
+        messages = [{"role": "user", "content": prompt}]
+        if self.spec.system_prompt:
+            messages.insert(0, {"role": "system", "content": self.spec.system_prompt})
+        text = self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return self.tok(text, add_special_tokens=False)["input_ids"]
+
+    def _generate_ids(self, batch: list[list[int]]) -> list[str]:
+        import torch
+
+        width = max(len(ids) for ids in batch)
+        pad = self.tok.pad_token_id
+        input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in batch], dtype=torch.long)
+        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in batch], dtype=torch.long)
+        with torch.inference_mode():
+            generated = self.model.generate(
+                input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device),
+                max_new_tokens=self.spec.max_new_tokens, do_sample=False, pad_token_id=pad)
+        new_tokens = generated[:, width:]
+        return self.tok.batch_decode(new_tokens, skip_special_tokens=True)
+
+
+class LocalJudge:
+    """Ray Data callable (one per actor): generates for each prompt column of a pandas batch.
+
+    For a prompt column `prompt<suffix>` it adds `raw<suffix>`, `error<suffix>` and
+    `attempts<suffix>`; every input row comes back, failed ones with their error.
+    """
+
+    def __init__(self, spec: LocalJudgeSpec, prompt_columns: list[str]):
+        import torch
+
+        torch.set_num_threads(spec.torch_threads or max(1, int(spec.cpus_per_actor)))
+        self.prompt_columns = prompt_columns
+        self.generator = LocalGenerator(spec)
+
+    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        batch = batch.copy()
+        for column in self.prompt_columns:
+            suffix = column[len("prompt"):]
+            prompts = [p if isinstance(p, str) else None for p in batch[column].tolist()]
+            results = self.generator.generate(prompts)
+            batch["raw" + suffix] = [r.text for r in results]
+            batch["error" + suffix] = [r.error for r in results]
+            batch["attempts" + suffix] = [r.attempts for r in results]
+        return batch

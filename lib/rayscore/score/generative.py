@@ -1,0 +1,292 @@
+"""The generative score reader: a causal LM that answers a prompt with a score ("9.7"), read as a
+number from its digit-token probabilities, and optionally from its greedy answer.
+
+    scorer = build_scorer(ScorerSpec(kind="generative", model_dir="out/sft/model", greedy=True))
+    scorer.score(pd.DataFrame({"prompt": ["游戏厂商中的R星你能打几颗星:"]}))
+    # -> expected_score, digit_mass, answer, greedy_score, parse_ok
+
+    # the same readings on a model already in memory (what SFT evaluation calls):
+    model, tok = load_causal_lm("out/sft/model")
+    readings = read_expected(model, tok, prompts, batch_size=16, score_max=10)   # .scores .digit_mass .integer
+    answers = greedy_answers(model, tok, prompts, batch_size=16, max_new_tokens=8)
+    greedy, parse_ok = parse_answers(answers, score_max=10)          # or greedy_scores(model, tok, prompts)
+
+Answers are scores written as text: an integer part 0..10 and an optional one-digit decimal
+(`9.7`, `10.0`, `8`), every character its own token (digits "0".."9" and "." must be single
+tokens: `digit_token_ids` checks). Each prompt goes through the tokenizer's chat template as a
+user turn, exactly as SFT training rendered it (`answer_context`).
+
+Expected score, exactly (two forward passes per batch; no parsing, so it never fails):
+  q(d)  = P(first answer token = digit d), over the ten digit tokens, renormalised; the raw sum
+          is `digit_mass` (a model that declines to rate puts little mass on digits);
+  r10   = P("0" | first token "1"): the share of a leading "1" that goes on to mean 10;
+  P(I=k) = q(k) for k = 0, 2..9;  P(I=1) = q(1)(1 - r10);  P(I=10) = q(1) r10;
+          restricted to k <= score_max and renormalised;  Î = argmax_k P(I=k);
+  p.    = P("." | the answer so far is Î);  t(j) = P(tenths digit j | "Î."), renormalised;
+  expected_score = sum_k k P(I=k) + 0.1 p. sum_j j t(j), clipped to [0, score_max].
+The integer part is a full expectation, the 9-or-10 boundary included; the decimal is read after
+the most likely integer (one more pass instead of eleven) and weighted by p., so a model trained
+on integer answers (`8`) adds nothing after the point.
+Greedy: up to max_new_tokens greedy tokens, read by rayscore.judge.parsing.parse_score within
+[0, score_max]; an answer that holds no score (`我无法评价…`) gets parse_ok False and a null
+greedy_score — never 0.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rayscore.judge.parsing import parse_score
+from rayscore.models import model_fingerprint, scorer_path
+from rayscore.score.runner import autocast, pick_device, prepare_model
+
+logger = logging.getLogger(__name__)
+
+ANSWER_PROBE = "5.5"
+"""An answer rendered only to find where answers start in the chat template."""
+TEN = 10
+"""The one two-digit integer part an answer may have (read as "1" then "0")."""
+
+
+def load_causal_lm(model_dir: str, dtype: str = "float32"):
+    """(model, tokenizer) of a causal LM from a model dir (its merged/ copy when there is one).
+
+    The one from_pretrained call of this module; it belongs in rayscore.models as
+    `load_causal_lm` and is kept to this one function so it can move there unchanged."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = scorer_path(model_dir)
+    tok = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, "float32" if dtype == "int8" else dtype))
+    model.eval()
+    return model, tok
+
+
+@dataclass
+class ExpectedScores:
+    """What the digit probabilities say, one entry per prompt."""
+
+    scores: np.ndarray
+    """The expected score (module docstring)."""
+    digit_mass: np.ndarray
+    """Raw probability of any digit where the answer starts."""
+    integer: np.ndarray
+    """Î, the most likely integer part."""
+
+
+@dataclass
+class AnswerContext:
+    """Token ids of a prompt as training saw it: up to the answer, and up to its first digit."""
+
+    generation: list[int]
+    digits: list[int]
+
+
+class GenerativeScorer:
+    """expected_score and digit_mass of each prompt; with spec.greedy also answer, greedy_score
+    (null when unparseable) and parse_ok."""
+
+    def __init__(self, spec, device: str | None = None):
+        if spec.score_max > TEN:
+            raise ValueError(f"score_max: answers are 0..10 with one decimal, got score_max={spec.score_max}")
+        self.spec = spec
+        self.device = pick_device(device)
+        model, tok = load_causal_lm(spec.model_dir, spec.dtype)
+        if not tok.chat_template:
+            raise ValueError(f"model_dir: the tokenizer at {spec.model_dir} has no chat template; the prompt "
+                             "must be rendered as in training")
+        digit_token_ids(tok)  # fail at load, not mid-job, when digits are not single tokens
+        self.tok, self.model = tok, prepare_model(model, spec.dtype, self.device)
+        self.fingerprint = model_fingerprint(spec.model_dir)
+        self.input_columns = (spec.prompt_column,)
+        self.output_columns = spec.output_columns()
+
+    def score(self, frame: pd.DataFrame) -> pd.DataFrame:
+        spec = self.spec
+        prompts = [str(p) for p in frame[spec.prompt_column]]
+        with autocast(spec.dtype, self.device):
+            readings = read_expected(self.model, self.tok, prompts, spec.batch_size, spec.score_max, spec.max_seq_len)
+            out = {"expected_score": readings.scores, "digit_mass": readings.digit_mass}
+            if spec.greedy:
+                answers = greedy_answers(self.model, self.tok, prompts, spec.batch_size, spec.max_new_tokens,
+                                         spec.max_seq_len)
+                greedy, parse_ok = parse_answers(answers, spec.score_max)
+                out.update(answer=answers, greedy_score=greedy, parse_ok=parse_ok)
+        return pd.DataFrame(out, index=frame.index)
+
+
+def expected_from_probs(q_first: np.ndarray, r10: np.ndarray, p_dot: np.ndarray, tenths: np.ndarray,
+                        score_max: float = 10.0) -> np.ndarray:
+    """The expected score from its parts (module docstring): q_first [n, 10] first-digit
+    probabilities (renormalised), r10 [n], and p_dot [n] and tenths [n, 10] (renormalised) as
+    read after the most likely integer part."""
+    p_int = integer_distribution(q_first, r10, score_max)
+    values = np.arange(TEN + 1, dtype=np.float64)
+    score = p_int @ values + 0.1 * p_dot * (tenths @ values[:10])
+    return np.clip(score, 0.0, score_max)
+
+
+def integer_distribution(q_first: np.ndarray, r10: np.ndarray, score_max: float = 10.0) -> np.ndarray:
+    """P(I = k), k = 0..10 [n, 11], from the first-digit distribution and r10, within score_max."""
+    q = np.asarray(q_first, dtype=np.float64)
+    p_int = np.concatenate([q, (q[:, 1] * r10)[:, None]], axis=1)
+    p_int[:, 1] = q[:, 1] * (1 - r10)
+    p_int = p_int * (np.arange(TEN + 1) <= score_max)
+    return p_int / np.clip(p_int.sum(-1, keepdims=True), 1e-30, None)
+
+
+def read_expected(model, tok, prompts: list[str], batch_size: int = 16, score_max: float = 10.0,
+                  max_seq_len: int | None = None) -> ExpectedScores:
+    """Expected scores of the prompts (module docstring), in input order."""
+    import torch
+
+    ids = digit_token_ids(tok)
+    digit_ids = [ids[str(d)] for d in range(10)]
+    contexts = [_cut(answer_context(tok, p).digits, max_seq_len) for p in prompts]
+    scores, mass, integer = np.empty(len(prompts)), np.empty(len(prompts)), np.zeros(len(prompts), dtype=int)
+    with torch.inference_mode():
+        for idx in _batches(contexts, batch_size):
+            # Pass 1, context + "1": the first digit, and whether a "1" starts a 10.
+            q1, after_one = _next_token_probs(model, tok, [contexts[i] + [ids["1"]] for i in idx],
+                                              [len(contexts[i]) - 1 for i in idx], offsets=(0, 1))
+            digits = q1[:, digit_ids]
+            mass[idx] = digits.sum(-1)
+            q = digits / np.clip(digits.sum(-1, keepdims=True), 1e-30, None)
+            r10 = after_one[:, ids["0"]]
+            best = integer_distribution(q, r10, score_max).argmax(-1)
+            # Pass 2, context + Î + ".": is there a decimal, and which tenths digit.
+            forced = [[ids[c] for c in str(int(k))] + [ids["."]] for k in best]
+            after_int, after_dot = _next_token_probs(
+                model, tok, [contexts[i] + f for i, f in zip(idx, forced)],
+                [len(contexts[i]) + len(f) - 2 for i, f in zip(idx, forced)], offsets=(0, 1))
+            tenths = after_dot[:, digit_ids]
+            tenths = tenths / np.clip(tenths.sum(-1, keepdims=True), 1e-30, None)
+            scores[idx] = expected_from_probs(q, r10, after_int[:, ids["."]], tenths, score_max)
+            integer[idx] = best
+    return ExpectedScores(scores, mass, integer)
+
+
+def expected_scores(model, tok, prompts: list[str], batch_size: int = 16, score_max: float = 10.0) -> np.ndarray:
+    """Just the expected scores (read_expected(...).scores)."""
+    return read_expected(model, tok, prompts, batch_size, score_max).scores
+
+
+def greedy_scores(model, tok, prompts: list[str], batch_size: int = 16, max_new_tokens: int = 16,
+                  score_max: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+    """(scores with NaN where unreadable, parse_ok) of the greedy answers."""
+    return parse_answers(greedy_answers(model, tok, prompts, batch_size, max_new_tokens), score_max)
+
+
+def greedy_answers(model, tok, prompts: list[str], batch_size: int = 16, max_new_tokens: int = 16,
+                   max_seq_len: int | None = None) -> list[str]:
+    """Greedy continuations (special tokens dropped, stripped), in input order."""
+    import torch
+
+    contexts = [_cut(answer_context(tok, p).generation, max_seq_len) for p in prompts]
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    eos = _eos_ids(model, tok)
+    device = next(model.parameters()).device
+    out = [""] * len(prompts)
+    with torch.inference_mode():
+        for idx in _batches(contexts, batch_size):
+            batch = [contexts[i] for i in idx]
+            width = max(len(c) for c in batch)
+            # Decoder-only generation continues from the last position: padding goes on the left.
+            input_ids = torch.tensor([[pad] * (width - len(c)) + c for c in batch], dtype=torch.long)
+            mask = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in batch], dtype=torch.long)
+            generated = model.generate(input_ids=input_ids.to(device), attention_mask=mask.to(device),
+                                       max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad,
+                                       eos_token_id=eos)
+            for i, text in zip(idx, tok.batch_decode(generated[:, width:], skip_special_tokens=True)):
+                out[i] = text.strip()
+    return out
+
+
+def parse_answers(answers: list[str], score_max: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+    """(score with NaN where unreadable, parse_ok) of each answer."""
+    parsed = [parse_score(a, valid_range=(0, score_max)) for a in answers]
+    scores = np.array([p.score if p.parse_ok else np.nan for p in parsed], dtype=float)
+    return scores, np.array([p.parse_ok for p in parsed], dtype=bool)
+
+
+def answer_context(tok, prompt: str) -> AnswerContext:
+    """Where the answer starts, found the way TRL's SFTTrainer finds the completion: the
+    conversation with a probe answer parts from the prompt rendered with the generation prompt
+    there. `generation` = ids before the answer, `digits` = ids before its first digit (templates
+    may put a space or a think block in between)."""
+    user = [{"role": "user", "content": prompt}]
+    alone = _chat_ids(tok, user, add_generation_prompt=True)
+    full = _chat_ids(tok, user + [{"role": "assistant", "content": ANSWER_PROBE}])
+    start = 0
+    while start < min(len(alone), len(full)) and alone[start] == full[start]:
+        start += 1
+    first_digit = digit_token_ids(tok)[ANSWER_PROBE[0]]
+    try:
+        at = full.index(first_digit, start)
+    except ValueError:
+        raise ValueError(f"cannot find the answer {ANSWER_PROBE!r} in the chat template's rendering "
+                         f"{tok.decode(full)!r}: the expected score needs digits as tokens") from None
+    return AnswerContext(generation=full[:start], digits=full[:at])
+
+
+def digit_token_ids(tok) -> dict[str, int]:
+    """Token id of each of "0".."9" and "." (a byte-level or SentencePiece tokenizer may put a
+    space token before a lone character; the character's own token is the last one)."""
+    ids = {}
+    for char in "0123456789.":
+        encoded = tok.encode(char, add_special_tokens=False)
+        if not encoded or tok.decode(encoded[-1:]).strip() != char:
+            raise ValueError(f"the tokenizer has no single token for {char!r} (got {encoded}); the "
+                             f"expected score needs one token per digit")
+        ids[char] = encoded[-1]
+    return ids
+
+
+# --- internals -------------------------------------------------------------------------------
+
+def _chat_ids(tok, messages: list[dict], add_generation_prompt: bool = False) -> list[int]:
+    # The call TRL's SFTTrainer makes, so the ids match training's.
+    out = tok.apply_chat_template(messages, tokenize=True, return_dict=True,
+                                  add_generation_prompt=add_generation_prompt)
+    return list(out["input_ids"])
+
+
+def _cut(ids: list[int], max_len: int | None) -> list[int]:
+    """Keep the end (the answer position) of an over-long context; the prompt's start is cut."""
+    return ids if not max_len or len(ids) <= max_len - 3 else ids[len(ids) - (max_len - 3):]
+
+
+def _next_token_probs(model, tok, sequences: list[list[int]], positions: list[int], offsets: tuple[int, ...]):
+    """Next-token probabilities (float64 numpy) at positions[i] + offset of each sequence, one
+    [batch, vocab] array per offset. Right padding: positions stay as they are."""
+    import torch
+
+    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+    width = max(len(s) for s in sequences)
+    input_ids = torch.tensor([s + [pad] * (width - len(s)) for s in sequences], dtype=torch.long)
+    mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in sequences], dtype=torch.long)
+    device = next(model.parameters()).device
+    logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
+    rows = torch.arange(len(sequences), device=logits.device)
+    at = torch.tensor(positions, device=logits.device)
+    return tuple(torch.softmax(logits[rows, at + k].double(), dim=-1).cpu().numpy() for k in offsets)
+
+
+def _batches(contexts: list[list[int]], batch_size: int):
+    """Index arrays of similar-length contexts (less padding), covering every input once."""
+    order = np.argsort([len(c) for c in contexts], kind="stable")
+    for start in range(0, len(order), batch_size):
+        yield order[start:start + batch_size]
+
+
+def _eos_ids(model, tok) -> list[int]:
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids = configured if isinstance(configured, list) else [configured] if configured is not None else []
+    if tok.eos_token_id is not None and tok.eos_token_id not in ids:
+        ids.append(tok.eos_token_id)
+    return ids

@@ -1,0 +1,327 @@
+"""The HTTP surface of the scorer app: request and response schemas, the request guard (bearer
+token, body size), and error replies that name the offending field.
+
+    api = build_api(service, cfg, token)   # a FastAPI app; Serve builds one per replica
+
+Routes: POST /v1/score, POST /v1/score_pairs, POST /v1/judge, GET /healthz, and FastAPI's
+/docs and /openapi.json. Every error is JSON `{"error": "<field>: <what is wrong>"}` (422
+validation errors also list each problem under "errors"):
+  400 malformed JSON · 401 missing or wrong bearer token · 413 body over max_body_bytes ·
+  422 missing field, wrong type, unknown field, too many items, text too long or empty ·
+  501 an endpoint whose scorer kind this app does not serve.
+The token is compared in constant time and never logged, echoed or put in an error.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pyarrow as pa
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from rayscore.score.validate import validate_texts
+
+if TYPE_CHECKING:
+    from rayscore.serve.app import ServeJobConfig
+
+logger = logging.getLogger(__name__)
+
+# Request fields each scorer kind reads, in the order its scorer expects them. A kind's scorer
+# gets a DataFrame with one column per field, named by the spec's `<field>_column` when it has
+# one (quality: `text_column`). Adding a scorer kind to scorers.py and a line here serves it.
+ITEM_FIELDS: dict[str, tuple[str, ...]] = {
+    "quality": ("text",),
+    "reward": ("prompt", "response"),
+    "pair": ("prompt", "chosen", "rejected"),
+}
+# Which kinds each scoring endpoint accepts.
+ENDPOINT_KINDS: dict[str, tuple[str, ...]] = {
+    "/v1/score": ("quality", "reward"),
+    "/v1/score_pairs": ("pair",),
+}
+
+_TEXT_PROBLEMS = {
+    "null_text": "required",
+    "empty_text": "empty or only whitespace",
+    "invalid_utf8": "not valid UTF-8 text (lone surrogate)",
+    "non_string_text": "must be a string",
+}
+
+
+# --- schemas ----------------------------------------------------------------------------------
+
+class ScoreItem(BaseModel):
+    """One thing to score: a record (`text`, quality scorer) or a prompt/response pair (reward scorer)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | int | None = Field(None, description="Echoed back with the item's scores.")
+    text: str | None = Field(None, description="The record (quality scorer).", examples=[
+        "张三,北京市朝阳区望京街道123号院5号楼,邮编:100102,联系电话:13812345678"])
+    prompt: str | None = Field(None, description="The user turn (reward scorer).")
+    response: str | None = Field(None, description="The assistant turn to score (reward scorer).")
+
+
+class ScoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[ScoreItem] = Field(min_length=1, description="At most max_items_per_request items.")
+
+
+class PairItem(BaseModel):
+    """A prompt with two responses; the pair scorer returns the reward margin chosen - rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | int | None = Field(None, description="Echoed back with the item's scores.")
+    prompt: str = Field(description="The shared user turn.")
+    chosen: str = Field(description="First response.")
+    rejected: str = Field(description="Second response.")
+
+
+class PairRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[PairItem] = Field(min_length=1)
+
+
+class JudgeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str
+    answer: str
+    reference: str | None = None
+
+
+class ScoreResponse(BaseModel):
+    model_fingerprint: str = Field(description="Fingerprint of the model's weights and tokenizer.")
+    kind: str = Field(description="Scorer kind, e.g. quality.")
+    scores: list[dict[str, Any]] = Field(description="Per item, in request order: id and the scorer's "
+                                         "output columns (quality: reward_correct, reward_wrong, p_correct, label).")
+
+
+class Health(BaseModel):
+    status: str
+    kind: str
+    model_fingerprint: str
+    auth: bool
+    stats: dict[str, int] = Field(description="This replica's requests, items and batches so far.")
+
+
+class Service(Protocol):
+    """What the routes need from the Serve deployment."""
+
+    kind: str
+    fingerprint: str
+    stats: dict[str, int]
+
+    async def score_rows(self, rows: list[dict]) -> list[dict]: ...
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+class RequestError(Exception):
+    """A bad request: the status and a message that starts with the field it is about."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def field_path(loc: tuple | list) -> str:
+    """("body", "items", 0, "text") -> "items[0].text"; the bare body -> "body"."""
+    parts = list(loc[1:] if loc and loc[0] == "body" else loc)
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+async def on_validation_error(_request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        detail = next(e for e in errors if e.get("type") == "json_invalid")
+        reason = (detail.get("ctx") or {}).get("error", "JSON decode error")
+        return _error(400, f"body: malformed JSON ({reason} at byte {detail['loc'][-1]})")
+    # Never echo the input: it can be large and it is the client's data.
+    problems = [{"field": field_path(e["loc"]), "message": e["msg"]} for e in errors]
+    message = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+    return _error(422, message, errors=problems)
+
+
+async def on_request_error(_request, exc: RequestError) -> JSONResponse:
+    return _error(exc.status, exc.message)
+
+
+async def on_http_error(_request, exc: HTTPException) -> JSONResponse:
+    return _error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+
+def _error(status: int, message: str, headers: dict | None = None, **extra) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
+
+
+# --- guard ------------------------------------------------------------------------------------
+
+class RequestGuard:
+    """ASGI middleware in front of every POST: the bearer token first (no body is read for an
+    unauthenticated client), then the body size, by Content-Length and by the bytes that arrive
+    (a chunked body has no Content-Length). FastAPI's own max_body_size would cover the size,
+    but answers plain text without naming the limit, and only after auth could run."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, token: str | None):
+        self.app, self.max_body_bytes = app, max_body_bytes
+        self._token = token.encode() if token else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        if self._token is not None and not self._authorized(headers.get(b"authorization")):
+            logger.warning("rejected %s %s: missing or wrong bearer token", scope["method"], scope["path"])
+            return await _reply(send, 401, "authorization: missing or wrong bearer token",
+                                [(b"www-authenticate", b"Bearer")])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                declared_bytes = int(declared)
+            except ValueError:
+                return await _reply(send, 400, "content-length: not an integer")
+            if declared_bytes > self.max_body_bytes:
+                return await _reply(send, 413, self._too_large(declared_bytes))
+        body, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return await _reply(send, 413, self._too_large(size, at_least=True))
+            body.append(chunk)
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(b"".join(body), receive), send)
+
+    def _authorized(self, header: bytes | None) -> bool:
+        if not header or not header[:7].lower() == b"bearer ":
+            return False
+        return hmac.compare_digest(header[7:].strip(), self._token)
+
+    def _too_large(self, size: int, at_least: bool = False) -> str:
+        if at_least:
+            return f"body: more than max_body_bytes={self.max_body_bytes} (stopped reading at {size} bytes)"
+        return f"body: {size} bytes (content-length), more than max_body_bytes={self.max_body_bytes}"
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # then wait for the disconnect, as the server would
+
+    return replay
+
+
+async def _reply(send: Send, status: int, message: str, headers: list | None = None) -> None:
+    response = _error(status, message)
+    await send({"type": "http.response.start", "status": status,
+                "headers": response.raw_headers + (headers or [])})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+# --- items -> rows ----------------------------------------------------------------------------
+
+def item_rows(items: list[BaseModel], endpoint: str, kind: str, max_items: int,
+              max_text_chars: int) -> list[dict]:
+    """Each item's input fields for the served scorer kind; RequestError naming the first bad field."""
+    if kind not in ENDPOINT_KINDS[endpoint]:
+        wanted = " or ".join(repr(k) for k in ENDPOINT_KINDS[endpoint])
+        raise RequestError(501, f"{endpoint}: needs a {wanted} scorer; this app serves a {kind!r} scorer "
+                                f"(its endpoint is {_endpoint_of(kind)})")
+    if len(items) > max_items:
+        raise RequestError(422, f"items: {len(items)} items, more than max_items_per_request={max_items}")
+    fields = ITEM_FIELDS[kind]
+    for i, item in enumerate(items):
+        given = {name for name in ITEM_FIELDS_ALL if getattr(item, name, None) is not None}
+        foreign = sorted(given - set(fields))
+        if foreign:
+            raise RequestError(422, f"items[{i}].{foreign[0]}: not read by this app's {kind!r} scorer, "
+                                    f"which scores {_shape(fields)} items")
+    rows = [{} for _ in items]
+    for name in fields:
+        values = pa.array([getattr(item, name, None) for item in items], pa.string())
+        texts, reasons = validate_texts(values, max_text_chars, "quarantine")
+        for i, (text, reason) in enumerate(zip(texts, reasons)):
+            if reason == "too_long":
+                raise RequestError(422, f"items[{i}].{name}: {len(values[i].as_py())} characters, "
+                                        f"more than max_text_chars={max_text_chars}")
+            if reason is not None:
+                raise RequestError(422, f"items[{i}].{name}: {_TEXT_PROBLEMS.get(reason, reason)}"
+                                        + (f" (a {kind!r} scorer reads {_shape(fields)})" if reason == "null_text" else ""))
+            rows[i][name] = text
+    return rows
+
+
+ITEM_FIELDS_ALL = sorted({name for fields in ITEM_FIELDS.values() for name in fields})
+
+
+def _shape(fields: tuple[str, ...]) -> str:
+    return "{" + ", ".join(f'"{f}": ...' for f in fields) + "}"
+
+
+def _endpoint_of(kind: str) -> str:
+    return next((e for e, kinds in ENDPOINT_KINDS.items() if kind in kinds), "none")
+
+
+# --- the app ----------------------------------------------------------------------------------
+
+def build_api(service: Service, cfg: ServeJobConfig, token: str | None) -> FastAPI:
+    """The FastAPI app of one replica, routing to `service` (the deployment)."""
+    api = FastAPI(
+        title="rayscore scorer",
+        summary=f"{service.kind} scorer over HTTP, batched on Ray Serve",
+        description=("Scores come from the same scorer classes as `score_batch`. "
+                     + ("Every POST needs `Authorization: Bearer <token>`. " if token else "")
+                     + f"Limits: {cfg.max_items_per_request} items per request, {cfg.max_text_chars} "
+                       f"characters per text, {cfg.max_body_bytes} bytes per body."),
+        version="1",
+    )
+    api.add_exception_handler(RequestValidationError, on_validation_error)
+    api.add_exception_handler(RequestError, on_request_error)
+    api.add_exception_handler(HTTPException, on_http_error)
+    api.add_middleware(RequestGuard, max_body_bytes=cfg.max_body_bytes, token=token)
+
+    async def answer(endpoint: str, items: list[BaseModel]) -> dict:
+        rows = item_rows(items, endpoint, service.kind, cfg.max_items_per_request, cfg.max_text_chars)
+        scores = await service.score_rows(rows)
+        return {"model_fingerprint": service.fingerprint, "kind": service.kind,
+                "scores": [{"id": item.id, **s} for item, s in zip(items, scores)]}
+
+    @api.get("/healthz", response_model=Health, summary="Liveness, the model served and replica counters")
+    async def healthz() -> dict:
+        return {"status": "ok", "kind": service.kind, "model_fingerprint": service.fingerprint,
+                "auth": token is not None, "stats": dict(service.stats)}
+
+    @api.post("/v1/score", response_model=ScoreResponse,
+              summary="Score records ({text}) or prompt/response items, batched across requests")
+    async def score(request: ScoreRequest) -> dict:
+        return await answer("/v1/score", request.items)
+
+    @api.post("/v1/score_pairs", response_model=ScoreResponse,
+              summary="Score chosen/rejected pairs (needs a pair scorer; 501 otherwise)")
+    async def score_pairs(request: PairRequest) -> dict:
+        return await answer("/v1/score_pairs", request.items)
+
+    @api.post("/v1/judge", summary="LLM judge (501: no judge is configured on this app)")
+    async def judge(request: JudgeRequest) -> dict:
+        raise RequestError(501, "/v1/judge: no judge is configured on this app (ServeJobConfig has no "
+                                "judge yet; run judging as a batch job)")
+
+    return api

@@ -1,0 +1,239 @@
+"""The scorer behind HTTP on Ray Serve: the same scorer classes as score_batch, dynamic batching
+across concurrent requests, replicas and autoscaling from a typed config.
+
+Run as:
+  python -m jobs.serve_scorer --config configs/serve_scorer/addresses.yaml      # blocks; Ctrl-C stops
+  serve run rayscore.serve.app:build_app config=configs/serve_scorer/addresses.yaml
+  curl -s localhost:8000/v1/score -H 'content-type: application/json' \
+       -d '{"items": [{"id": 1, "text": "张三,北京市朝阳区望京街道123号院5号楼,邮编:100102"}]}'
+
+`build_app({"config": path, **overrides})` is the Serve application builder (also named by
+cluster/kuberay/rayservice-serve-scorer.yaml); overrides are config keys, dotted or nested, e.g.
+`{"scorer.model_dir": "/mnt/shared/model"}`. Routes and errors are described in api.py.
+
+Batching: each item of each request is queued on its own; `@serve.batch` hands the scorer up to
+max_batch_size items from whatever requests are waiting (at most batch_wait_timeout_s after the
+first), in one `scorer.score` call that runs in a thread so the replica keeps accepting requests.
+Bearer auth is on when the environment variable named by auth_token_env is set and non-empty
+where the app is built; the token travels to replicas as a constructor argument (never in a
+runtime env, whose contents Ray logs), and is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import threading
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+from ray import serve
+
+from rayscore.config import load_config
+from rayscore.runtime import absolute
+from rayscore.score.scorers import ScorerSpec, build_scorer
+from rayscore.serve.api import ITEM_FIELDS, build_api
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ServeJobConfig:
+    """serve_scorer: a scorer behind HTTP on Ray Serve, batched and autoscaled."""
+
+    scorer: ScorerSpec = field(default_factory=ScorerSpec)
+    """The scorer and its model (the same spec as score_batch's)."""
+    app_name: str = "scorer"
+    """Serve application name (several apps can share one Serve instance)."""
+    route_prefix: str = "/"
+    """URL prefix of the app's routes."""
+    host: str = "127.0.0.1"
+    """HTTP proxy address when this job starts Serve (0.0.0.0 to listen on every interface)."""
+    port: int = 8000
+    """HTTP proxy port when this job starts Serve."""
+    max_batch_size: int = 32
+    """Most items (over all waiting requests) per scorer call."""
+    batch_wait_timeout_s: float = 0.01
+    """Longest wait for a batch to fill after its first item arrives."""
+    min_replicas: int = 1
+    """Fewest replicas (0 lets an idle app scale to zero)."""
+    max_replicas: int = 1
+    """Most replicas; equal to min_replicas = a fixed number, no autoscaling."""
+    target_ongoing_requests: float = 32.0
+    """Autoscaling target of in-flight requests per replica."""
+    max_ongoing_requests: int = 64
+    """Requests a replica takes at once; at least max_batch_size, or batches never fill."""
+    cpus_per_replica: float = 1.0
+    """CPUs per replica (its torch threads)."""
+    gpus_per_replica: float = 0.0
+    """GPUs per replica (fractions share a GPU)."""
+    max_items_per_request: int = 256
+    """Items per request above this get 422."""
+    max_text_chars: int = 2000
+    """Characters per text field above this get 422."""
+    max_body_bytes: int = 1_000_000
+    """Request bodies above this get 413 (by Content-Length or by the bytes received)."""
+    auth_token_env: str = "RAYSCORE_SERVE_TOKEN"
+    """Environment variable holding the bearer token; auth is on when it is set and non-empty."""
+    block: bool = True
+    """Job only: wait until interrupted, then delete the app (false: return once it is running)."""
+
+    def check(self) -> list[str]:
+        problems = []
+        if self.scorer.kind not in ITEM_FIELDS:
+            problems.append(f"scorer: kind {self.scorer.kind!r} cannot be served yet (known: {sorted(ITEM_FIELDS)})")
+        if not self.route_prefix.startswith("/"):
+            problems.append(f"route_prefix: must start with '/', got {self.route_prefix!r}")
+        if not 0 < self.port < 65536:
+            problems.append(f"port: must be in 1..65535, got {self.port}")
+        if self.max_batch_size < 1:
+            problems.append(f"max_batch_size: must be >= 1, got {self.max_batch_size}")
+        if self.batch_wait_timeout_s < 0:
+            problems.append(f"batch_wait_timeout_s: must be >= 0, got {self.batch_wait_timeout_s}")
+        if self.min_replicas < 0:
+            problems.append(f"min_replicas: must be >= 0, got {self.min_replicas}")
+        if self.max_replicas < max(1, self.min_replicas):
+            problems.append(f"max_replicas: must be >= max(1, min_replicas={self.min_replicas}), "
+                            f"got {self.max_replicas}")
+        if self.target_ongoing_requests <= 0:
+            problems.append(f"target_ongoing_requests: must be > 0, got {self.target_ongoing_requests}")
+        if self.max_ongoing_requests < 1:
+            problems.append(f"max_ongoing_requests: must be >= 1, got {self.max_ongoing_requests}")
+        if self.cpus_per_replica < 0 or self.gpus_per_replica < 0:
+            problems.append("cpus_per_replica: cpus_per_replica and gpus_per_replica must be >= 0")
+        for name in ("max_items_per_request", "max_text_chars", "max_body_bytes"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name}: must be >= 1, got {getattr(self, name)}")
+        return problems
+
+
+class Secret(str):
+    """A str whose repr never shows its value (it may end up in a traceback or a debug line)."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+@serve.deployment(name="Scorer")
+@serve.ingress()  # late-bound: each replica builds its FastAPI app from its own config
+class ScorerDeployment:
+    """One replica: loads the scorer once and answers HTTP through api.build_api."""
+
+    def __init__(self, cfg: ServeJobConfig, token: Secret | None = None):
+        import torch
+
+        torch.set_num_threads(cfg.scorer.torch_threads or max(1, int(cfg.cpus_per_replica)))
+        self.cfg, self._token = cfg, token
+        self.scorer = build_scorer(cfg.scorer)
+        self.kind, self.fingerprint = cfg.scorer.kind, self.scorer.fingerprint
+        # The frame column each request field goes to (quality: text -> spec.text_column).
+        self.columns = {name: getattr(cfg.scorer, f"{name}_column", name) for name in ITEM_FIELDS[self.kind]}
+        self.stats: Counter = Counter(requests=0, items=0, batches=0, largest_batch=0)
+        self.score_batched.set_max_batch_size(cfg.max_batch_size)
+        self.score_batched.set_batch_wait_timeout_s(cfg.batch_wait_timeout_s)
+        logger.info("serving a %s scorer, model %s; batches of <= %d items; bearer auth %s",
+                    self.kind, self.fingerprint, cfg.max_batch_size, "on" if token else "off")
+
+    def __serve_build_asgi_app__(self):
+        return build_api(self, self.cfg, self._token)
+
+    async def score_rows(self, rows: list[dict]) -> list[dict]:
+        """Scores of one request's items; each item joins whatever batch is forming."""
+        self.stats["requests"] += 1
+        self.stats["items"] += len(rows)
+        return list(await asyncio.gather(*(self.score_batched(row) for row in rows)))
+
+    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.01)  # reset from the config in __init__
+    async def score_batched(self, rows: list[dict]) -> list[dict]:
+        import pandas as pd
+
+        self.stats["batches"] += 1
+        self.stats["largest_batch"] = max(self.stats["largest_batch"], len(rows))
+        frame = pd.DataFrame({col: [row[name] for row in rows] for name, col in self.columns.items()})
+        # A thread: the forward pass holds no event loop, so the next batch fills meanwhile.
+        scored = await asyncio.to_thread(self.scorer.score, frame)
+        return [{k: _plain(v) for k, v in rec.items()} for rec in scored.to_dict(orient="records")]
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def deployment_options(cfg: ServeJobConfig) -> dict:
+    """Replicas, autoscaling and resources of the Scorer deployment."""
+    options = {
+        "max_ongoing_requests": cfg.max_ongoing_requests,
+        "ray_actor_options": {"num_cpus": cfg.cpus_per_replica, "num_gpus": cfg.gpus_per_replica},
+    }
+    if cfg.min_replicas == cfg.max_replicas:
+        options["num_replicas"] = cfg.max_replicas
+    else:
+        options["autoscaling_config"] = {"min_replicas": cfg.min_replicas, "max_replicas": cfg.max_replicas,
+                                         "target_ongoing_requests": cfg.target_ongoing_requests}
+    return options
+
+
+def resolve(cfg: ServeJobConfig) -> ServeJobConfig:
+    """Local model paths made absolute where the app is built (replicas run elsewhere)."""
+    return replace(cfg, scorer=replace(cfg.scorer, model_dir=absolute(cfg.scorer.model_dir)))
+
+
+def read_token(cfg: ServeJobConfig) -> Secret | None:
+    token = os.environ.get(cfg.auth_token_env, "") if cfg.auth_token_env else ""
+    if not token:
+        logger.warning("bearer auth is off: $%s is not set", cfg.auth_token_env or "(auth_token_env empty)")
+    return Secret(token) if token else None
+
+
+def app_from_config(cfg: ServeJobConfig) -> serve.Application:
+    """The bound Serve application for a typed config."""
+    cfg = resolve(cfg)
+    return ScorerDeployment.options(**deployment_options(cfg)).bind(cfg, read_token(cfg))
+
+
+def build_app(args: dict) -> serve.Application:
+    """Serve application builder: args = {"config": path, **config overrides (dotted or nested)}.
+    `serve run ... key=value` passes strings, read like command-line overrides; a YAML serve
+    config passes typed values."""
+    args = dict(args)
+    path = args.pop("config", None)
+    overrides = [f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in args.items()]
+    argv = (["--config", str(path)] if path else []) + overrides
+    return app_from_config(load_config(ServeJobConfig, argv))
+
+
+@dataclass
+class ServeResult:
+    url: str
+    app_name: str
+    ok: bool
+
+
+def run(cfg: ServeJobConfig) -> ServeResult:
+    """Start Serve on cfg.host:cfg.port (if not running), deploy the app, then block or return."""
+    serve.start(http_options={"host": cfg.host, "port": cfg.port})
+    serve.run(app_from_config(cfg), name=cfg.app_name, route_prefix=cfg.route_prefix)
+    status = serve.status().applications[cfg.app_name].status
+    url = f"http://{cfg.host}:{cfg.port}{cfg.route_prefix.rstrip('/')}"
+    logger.info("app %r is %s at %s (docs: %s/docs)", cfg.app_name, status, url, url)
+    if cfg.block:
+        wait_for_interrupt()
+        logger.info("stopping app %r", cfg.app_name)
+        serve.delete(cfg.app_name)
+    return ServeResult(url, cfg.app_name, ok=status == "RUNNING")
+
+
+def wait_for_interrupt() -> None:
+    """Until Ctrl-C or SIGTERM (`ray job stop` sends SIGTERM to the entrypoint)."""
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,191 @@
+"""Exactly once under failure, on real Ray: (1) kill -9 the driver of `python -m jobs.score_batch`
+mid-run and rerun it: the output equals a clean run's; (2) kill -9 one scoring actor mid-run:
+Ray restarts it, the chunk is retried, the job finishes exactly; (3) a changed model or scorer
+config never reuses old outputs (refused, or recomputed with overwrite=true)."""
+
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from rayscore.data.addresses import generate_records
+from rayscore.score.chunks import InputError
+from rayscore.score.pipeline import ScoreJobConfig, run
+from rayscore.score.scorers import ScorerSpec
+from rayscore.score.tiny import char_tokenizer, save_tiny, tiny_reward_model
+
+ROOT = Path(__file__).resolve().parents[2]
+ROWS, ROW_GROUP = 1800, 30  # 3 files of 20 row groups: 60 chunks of one row group each
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """Records in 3 files of 30-row row groups, and two tiny quality models (different weights)."""
+    root = tmp_path_factory.mktemp("exactly_once")
+    records = generate_records(ROWS, seed=11)
+    (root / "in").mkdir()
+    for k, part in enumerate(np.array_split(np.arange(ROWS), 3)):
+        table = pa.Table.from_pandas(records.iloc[part], preserve_index=False)
+        pq.write_table(table, root / "in" / f"part-{k}.parquet", row_group_size=ROW_GROUP)
+    tok = char_tokenizer(records["text"])
+    save_tiny(tiny_reward_model(tok, seed=0), tok, root / "model_a")
+    save_tiny(tiny_reward_model(tok, seed=1), tok, root / "model_b")
+    return root
+
+
+def config(setup, out, **changes) -> ScoreJobConfig:
+    cfg = ScoreJobConfig(input=str(setup / "in"), output=str(out),
+                         scorer=ScorerSpec(model_dir=str(setup / "model_a"), batch_size=64, max_seq_len=96),
+                         rows_per_file=ROW_GROUP, num_actors=2, cpus_per_actor=0.5, progress_every_s=5)
+    return ScoreJobConfig(**{**cfg.__dict__, **changes})
+
+
+def read_output(out) -> pd.DataFrame:
+    return pd.concat([pd.read_parquet(p) for p in sorted(glob.glob(f"{out}/part-*.parquet"))], ignore_index=True)
+
+
+def markers(out) -> list[dict]:
+    found = []
+    for path in sorted(glob.glob(f"{out}/_committed/*.json")):
+        try:
+            found.append(json.loads(Path(path).read_text()))
+        except (OSError, json.JSONDecodeError):
+            pass  # renamed into place while we listed: read it next time
+    return found
+
+
+def wait_for(predicate, timeout_s: float, what: str):
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+def assert_same_rows(out, clean: pd.DataFrame) -> None:
+    got = read_output(out)
+    assert got.record_id.is_unique, "a record was written twice"
+    assert set(got.record_id) == set(clean.record_id), "records lost or invented"
+    merged = clean.merge(got, on="record_id", suffixes=("_clean", ""))
+    assert np.allclose(merged.p_correct, merged.p_correct_clean, atol=1e-6)
+    assert (merged.label == merged.label_clean).all()
+    assert not glob.glob(f"{out}/*.tmp") and not glob.glob(f"{out}/_tmp/*"), "temporary files left"
+
+
+@pytest.fixture(scope="module")
+def clean_output(ray_local, setup, tmp_path_factory):
+    out = tmp_path_factory.mktemp("clean") / "out"
+    summary = run(config(setup, out)).data
+    assert summary["ok"] and summary["chunks"] == ROWS // ROW_GROUP and summary["rows_scored"] == ROWS
+    return read_output(out)
+
+
+def start_job(setup, out, ray_tmp, log: Path) -> subprocess.Popen:
+    """`python -m jobs.score_batch` in its own process group, with its own local Ray."""
+    env = {**os.environ, "RAY_ADDRESS": "local", "RAY_TMPDIR": ray_tmp, "HF_HUB_OFFLINE": "1",
+           "TOKENIZERS_PARALLELISM": "false"}
+    args = [sys.executable, "-m", "jobs.score_batch", "--config", "configs/score_batch/tiny.yaml",
+            f"input={setup / 'in'}", f"output={out}", f"scorer.model_dir={setup / 'model_a'}",
+            "scorer.batch_size=64", "scorer.max_seq_len=96", f"rows_per_file={ROW_GROUP}",
+            "num_actors=2", "cpus_per_actor=0.5", "progress_every_s=5"]
+    with open(log, "w") as fh:
+        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def end_group(proc: subprocess.Popen) -> None:
+    """Whatever the job started (raylet, GCS, workers) and is still running: its own process group."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_killed_driver_rerun_equals_clean_run(setup, clean_output, tmp_path):
+    out = tmp_path / "out"
+    ray_tmp = tempfile.mkdtemp(prefix="rs-eo-", dir="/tmp")  # short: Ray's socket paths have a length limit
+    try:
+        proc = start_job(setup, out, ray_tmp, tmp_path / "killed.log")
+        try:
+            wait_for(lambda: len(markers(out)) >= 3 or proc.poll() is not None, 300, "the first commits")
+            assert proc.poll() is None, f"the job ended before it could be killed ({proc.returncode})"
+            os.kill(proc.pid, signal.SIGKILL)  # the driver only; its Ray follows (or is ended below)
+            proc.wait(timeout=30)
+            time.sleep(2)  # actors still running may commit a chunk or two after the driver died
+        finally:
+            end_group(proc)
+        committed = len(markers(out))
+        assert 0 < committed < ROWS // ROW_GROUP, "the kill did not land mid-run"
+
+        rerun = start_job(setup, out, ray_tmp, tmp_path / "rerun.log")
+        try:
+            assert rerun.wait(timeout=300) == 0, (tmp_path / "rerun.log").read_text()[-3000:]
+        finally:
+            end_group(rerun)
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["ok"] and summary["rows_scored"] == ROWS
+        assert summary["rows_this_run"] <= ROWS - committed * ROW_GROUP  # resumed, not redone
+        assert_same_rows(out, clean_output)
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_killed_actor_is_replaced_and_the_job_finishes_exactly(ray_local, setup, clean_output, tmp_path):
+    out = tmp_path / "out"
+    result: dict = {}
+    job = threading.Thread(target=lambda: result.update(summary=run(config(setup, out)).data))
+    job.start()
+    try:
+        first = wait_for(lambda: markers(out), 300, "the first commit")[0]
+        os.kill(first["pid"], signal.SIGKILL)  # an actor that is busy with its next chunk
+        killed_at = len(markers(out))
+    finally:
+        job.join(timeout=300)
+    assert not job.is_alive() and killed_at < ROWS // ROW_GROUP
+    summary = result["summary"]
+    assert summary["ok"] and summary["rows_scored"] == ROWS and summary["files"] == ROWS // ROW_GROUP
+    pids = {m["pid"] for m in markers(out)}
+    later = [m for m in markers(out) if m["pid"] != first["pid"]]
+    assert later and len(pids) >= 2
+    assert_same_rows(out, clean_output)
+
+
+@pytest.mark.slow
+def test_changed_model_or_config_never_reuses_outputs(ray_local, setup, clean_output, tmp_path):
+    out = tmp_path / "out"
+    few = {"rows_per_file": 10 * ROW_GROUP}  # 5 chunks: this test is about fingerprints, not failures
+    first = run(config(setup, out, **few)).data
+    again = run(config(setup, out, **few)).data  # same config: everything is already committed
+    assert again["rows_this_run"] == 0 and again["fingerprint"] == first["fingerprint"]
+    for changed in (config(setup, out, **few, scorer=ScorerSpec(model_dir=str(setup / "model_b"), batch_size=64,
+                                                               max_seq_len=96)),
+                    config(setup, out, **few, scorer=ScorerSpec(model_dir=str(setup / "model_a"), batch_size=64,
+                                                               max_seq_len=96, threshold=0.7))):
+        with pytest.raises(InputError, match="holds results of another model or scorer config"):
+            run(changed)
+    recomputed = run(config(setup, out, **few, overwrite=True, scorer=ScorerSpec(
+        model_dir=str(setup / "model_b"), batch_size=64, max_seq_len=96))).data
+    assert recomputed["ok"] and recomputed["rows_this_run"] == ROWS
+    parts = glob.glob(f"{out}/part-*.parquet") + glob.glob(f"{out}/_committed/*")
+    assert parts and all(recomputed["fingerprint"] in p for p in parts)  # nothing of the old run is left
+    got = read_output(out)
+    assert got.fingerprint.eq(recomputed["fingerprint"]).all() and len(got) == ROWS
+    merged = clean_output.merge(got, on="record_id", suffixes=("_a", "_b"))
+    assert not np.allclose(merged.p_correct_a, merged.p_correct_b)  # model_b's scores, not model_a's

@@ -1,0 +1,203 @@
+"""The Serve app for real: jobs.serve_scorer on the session Ray, HTTP on a free loopback port.
+
+Two apps share one Serve instance: an open one at / and one with bearer auth at /secure.
+"""
+
+import asyncio
+import glob
+import math
+import os
+import secrets
+import socket
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+from rayscore.config import ConfigError
+from rayscore.io import read_table
+from rayscore.models import model_fingerprint
+
+TOKEN_ENV = "RAYSCORE_TEST_SERVE_TOKEN"
+TINY = "configs/serve_scorer/tiny.yaml"  # max_items_per_request=8, max_text_chars=200, max_body_bytes=4096
+RECORD = "张三,北京市朝阳区望京街道123号院5号楼,邮编:100102,联系电话:13812345678"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(ray_local, quality_model_dir):
+    """{"url", "secure_url", "token"}: the tiny config served twice; Serve shut down afterwards."""
+    from ray import serve
+
+    from jobs.serve_scorer import main
+
+    port, token = free_port(), secrets.token_urlsafe(24)
+    common = ["--config", TINY, f"scorer.model_dir={quality_model_dir}", f"port={port}", "block=false"]
+    os.environ[TOKEN_ENV] = token  # read where the app is built, then handed to its replicas
+    try:
+        # A long batch wait makes concurrent requests share a batch reliably (checked below).
+        assert main([*common, "app_name=open", "route_prefix=/", "auth_token_env=",
+                     "batch_wait_timeout_s=0.25"]) == 0
+        assert main([*common, "app_name=secure", "route_prefix=/secure", f"auth_token_env={TOKEN_ENV}"]) == 0
+    finally:
+        del os.environ[TOKEN_ENV]
+    base = f"http://127.0.0.1:{port}"
+    yield {"url": base, "secure_url": base + "/secure", "token": token, "model_dir": quality_model_dir}
+    serve.shutdown()
+
+
+@pytest.fixture
+def client(served):
+    with httpx.Client(base_url=served["url"], timeout=60) as c:
+        yield c
+
+
+def test_score_happy_path(client, served):
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok" and health["kind"] == "quality" and health["auth"] is False
+
+    r = client.post("/v1/score", json={"items": [{"id": "a", "text": RECORD}, {"id": 7, "text": "李四,邮编:10010222"},
+                                                 {"text": "王五"}]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["model_fingerprint"] == model_fingerprint(str(served["model_dir"])) == health["model_fingerprint"]
+    assert body["kind"] == "quality"
+    assert [s["id"] for s in body["scores"]] == ["a", 7, None]
+    for s in body["scores"]:
+        assert set(s) == {"id", "reward_correct", "reward_wrong", "p_correct", "label"}
+        assert s["p_correct"] == pytest.approx(1 / (1 + math.exp(s["reward_wrong"] - s["reward_correct"])), abs=1e-6)
+        assert s["label"] == ("正确" if s["p_correct"] >= 0.5 else "错误")
+
+
+def test_openapi_docs(client):
+    spec = client.get("/openapi.json").json()
+    assert {"/v1/score", "/v1/score_pairs", "/v1/judge", "/healthz"} <= set(spec["paths"])
+    assert "items" in spec["components"]["schemas"]["ScoreRequest"]["properties"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_scores_equal_score_batch(served, tiny_records, tmp_path):
+    """The same records through score_batch (Ray Data actors) and through HTTP give the same scores;
+    concurrent requests are scored together in one batch."""
+    from rayscore.score.pipeline import ScoreJobConfig, run
+    from rayscore.score.scorers import ScorerSpec
+
+    records = read_table(tiny_records / "score").head(40)
+    records.to_parquet(tmp_path / "in.parquet")
+    cfg = ScoreJobConfig(input=str(tmp_path / "in.parquet"), output=str(tmp_path / "out"),
+                         scorer=ScorerSpec(model_dir=str(served["model_dir"]), batch_size=64, max_seq_len=64),
+                         rows_per_file=40, num_actors=1, cpus_per_actor=0.5, max_text_chars=200,
+                         max_quarantine_share=1.0)
+    assert run(cfg).data["rows_in"] == 40
+    batch = pd.concat(pd.read_parquet(p) for p in glob.glob(str(tmp_path / "out" / "*.parquet")))
+    assert len(batch) > 24
+    texts = dict(zip(records["record_id"].astype(str), records["text"]))
+
+    async def post_all() -> list[dict]:
+        ids = batch["record_id"].tolist()
+        async with httpx.AsyncClient(base_url=served["url"], timeout=60) as c:
+            responses = await asyncio.gather(*(
+                c.post("/v1/score", json={"items": [{"id": i, "text": texts[i]} for i in ids[k:k + 8]]})
+                for k in range(0, len(ids), 8)))
+        assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
+        return [s for r in responses for s in r.json()["scores"]]
+
+    served_scores = {s["id"]: s for s in asyncio.run(post_all())}
+    assert set(served_scores) == set(batch["record_id"])
+    for row in batch.itertuples():
+        assert served_scores[row.record_id]["p_correct"] == pytest.approx(row.p_correct, abs=1e-5)
+        assert served_scores[row.record_id]["label"] == row.label
+    stats = httpx.get(served["url"] + "/healthz").json()["stats"]
+    # Items of different requests (at most 8 each) went through the scorer together.
+    assert stats["largest_batch"] > 8, stats
+
+
+@pytest.mark.parametrize("body, status, message", [
+    (b'{"items": [{"text": "a"}', 400, "body: malformed JSON"),
+    (b'', 422, "body: Field required"),
+    (b'[{"text": "a"}]', 422, "body: Input should be a valid dictionary"),
+    (b'{}', 422, "items: Field required"),
+    (b'{"items": "a"}', 422, "items: Input should be a valid list"),
+    (b'{"items": []}', 422, "items: List should have at least 1 item"),
+    (b'{"items": [{"id": 1}]}', 422, "items[0].text: required"),
+    (b'{"items": [{"text": "a"}, {"text": 5}]}', 422, "items[1].text: Input should be a valid string"),
+    (b'{"items": [{"txt": "a"}]}', 422, "items[0].txt: Extra inputs are not permitted"),
+    (b'{"items": [{"text": "   "}]}', 422, "items[0].text: empty"),
+    (b'{"items": [{"prompt": "q", "response": "a"}]}', 422, "items[0].prompt: not read by this app's 'quality' scorer"),
+    (('{"items": [%s]}' % ", ".join(['{"text": "a"}'] * 9)).encode(), 422, "items: 9 items, more than max_items_per_request=8"),
+    (('{"items": [{"text": "%s"}]}' % ("好" * 201)).encode(), 422, "items[0].text: 201 characters, more than max_text_chars=200"),
+])
+def test_bad_requests_name_the_field(client, body, status, message):
+    r = client.post("/v1/score", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == status, r.text
+    assert r.json()["error"].startswith(message), r.json()
+
+
+def test_body_over_the_limit_is_413(client):
+    big = ('{"items": [{"text": "%s"}]}' % ("a" * 5000)).encode()
+    r = client.post("/v1/score", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "max_body_bytes=4096" in r.json()["error"]
+    # A chunked body has no Content-Length: the bytes received are counted instead.
+    chunks = iter([big[:3000], big[3000:]])
+    r = client.post("/v1/score", content=chunks, headers={"content-type": "application/json"})
+    assert r.request.headers.get("transfer-encoding") == "chunked" and "content-length" not in r.request.headers
+    assert r.status_code == 413 and "max_body_bytes=4096" in r.json()["error"]
+    # Just under the limit still works.
+    r = client.post("/v1/score", json={"items": [{"text": "a" * 150}] * 8})
+    assert r.status_code == 200, r.text
+
+
+def test_pairs_and_judge_are_501_without_their_scorer(client):
+    r = client.post("/v1/score_pairs", json={"items": [{"prompt": "q", "chosen": "a", "rejected": "b"}]})
+    assert r.status_code == 501 and "needs a 'pair' scorer" in r.json()["error"]
+    r = client.post("/v1/score_pairs", json={"items": [{"prompt": "q", "chosen": "a"}]})
+    assert r.status_code == 422 and r.json()["error"].startswith("items[0].rejected: Field required")
+    r = client.post("/v1/judge", json={"question": "q", "answer": "a"})
+    assert r.status_code == 501 and "no judge is configured" in r.json()["error"]
+
+
+def test_bearer_auth_and_the_token_stays_out_of_logs(served, ray_local):
+    url, token = served["secure_url"], served["token"]
+    wrong = secrets.token_urlsafe(24)
+    item = {"items": [{"text": RECORD}]}
+    assert httpx.post(url + "/v1/score", json=item).status_code == 401
+    r = httpx.post(url + "/v1/score", json=item, headers={"Authorization": f"Bearer {wrong}"})
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert token not in r.text and wrong not in r.text
+    # Unauthenticated clients get 401 before their body is even parsed.
+    assert httpx.post(url + "/v1/score", content=b"{not json").status_code == 401
+    r = httpx.post(url + "/v1/score", json=item, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    assert r.status_code == 200 and len(r.json()["scores"]) == 1
+    health = httpx.get(url + "/healthz").json()
+    assert health["auth"] is True  # GETs (health, docs) stay open
+
+    logs = Path(ray_local._private.worker._global_node.get_session_dir_path()) / "logs"
+    files = [p for p in logs.rglob("*") if p.is_file()]
+    assert any("serve" in p.parts for p in files), "no Serve logs found to check"
+    for path in files:
+        data = path.read_bytes()
+        assert token.encode() not in data, f"token found in {path}"
+        assert wrong.encode() not in data, f"rejected token found in {path}"
+
+
+def test_build_app_reads_the_config_and_overrides():
+    from rayscore.serve.app import build_app
+
+    # Typed values as a serve config YAML gives them, strings as `serve run ... key=value` does.
+    app = build_app({"config": TINY, "scorer.model_dir": "/models/m", "max_replicas": 3, "min_replicas": "1",
+                     "scorer": {"threshold": 0.7}})
+    deployment = app._bound_deployment
+    assert deployment.name == "Scorer"
+    assert deployment._deployment_config.autoscaling_config.max_replicas == 3
+    assert deployment.ray_actor_options["num_cpus"] == 0.5
+    cfg = deployment.init_args[0]
+    assert cfg.scorer.model_dir == "/models/m" and cfg.scorer.threshold == 0.7 and cfg.max_batch_size == 16
+    assert deployment._deployment_config.autoscaling_config.min_replicas == 1
+    with pytest.raises(ConfigError, match="max_replicas"):
+        build_app({"config": TINY, "max_replicas": 0})
