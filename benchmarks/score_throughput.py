@@ -53,7 +53,7 @@ MAX_SEQ_LEN = 96
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default=str(ROOT / "out/demo/train_reward/model"),
-                   help="trained quality model dir (trained quickly into out/bench if missing)")
+                   help="trained quality model dir (copied to <work>/model; trained quickly there if missing)")
     p.add_argument("--rows", type=int, default=1500, help="records for (a), (b), (c) and the precisions")
     p.add_argument("--pipeline-rows", type=int, default=300, help="records for (b'), which is slow")
     p.add_argument("--sweep-rows", type=int, default=200, help="records per setting in the sweep")
@@ -260,20 +260,27 @@ def ray_score(model_dir: str, input_path: str, batch_size: int, rows_per_file: i
 # --- data and models --------------------------------------------------------------------------
 
 def ensure_model(path: str, work: Path) -> str:
-    """The trained model to benchmark: the demo's, or one trained quickly (tiny config)."""
-    if Path(path, "fingerprint.txt").exists():
-        return path
-    trained = work / "train_reward" / "model"
-    if not Path(trained, "fingerprint.txt").exists():
-        import subprocess
+    """A private copy of the model to benchmark, at <work>/model: the demo's (copied, so a demo
+    rerun meanwhile cannot pull it away), or, when there is none, one trained quickly with
+    jobs.train_reward and configs/train_reward/tiny.yaml."""
+    import shutil
+    import subprocess
 
-        print(f"{path} not found: training a quick model into {trained} (a few minutes)", flush=True)
+    target = work / "model"
+    if Path(path, "fingerprint.txt").exists():
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(path, target)
+        return str(target)
+    if not Path(target, "fingerprint.txt").exists():
+        print(f"{path} not found: training a quick model into {target} (a few minutes)", flush=True)
         subprocess.run([sys.executable, "-m", "jobs.generate_records", "--config", "configs/generate_records/tiny.yaml",
                         f"output_dir={work / 'data'}", "train_rows=2000"], cwd=ROOT, check=True)
         subprocess.run([sys.executable, "-m", "jobs.train_reward", "--config", "configs/train_reward/tiny.yaml",
                         f"output_dir={work / 'train_reward'}", f"data.train_path={work / 'data' / 'train'}",
-                        "train.max_steps=60"], cwd=ROOT, check=True)
-    return str(trained)
+                        "train.max_steps=100"], cwd=ROOT, check=True)
+        shutil.copytree(work / "train_reward" / "model", target)
+    return str(target)
 
 
 def write_input(path: Path, rows: int, per_file: int, row_group: int, seed: int) -> Path:
@@ -327,7 +334,7 @@ def main(argv=None) -> int:
                           "load_avg_start": load()},
               "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
     model = ensure_model(args.model, work)
-    result["settings"]["model"] = model
+    result["settings"]["model_copied_to"] = model
     data = write_input(work / "records_ratio", args.rows, args.rows, 500, seed=1234)
     import pandas as pd
 

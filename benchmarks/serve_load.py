@@ -4,6 +4,7 @@ with dynamic batching off (max_batch_size=1) and on (e.g. 32).
 Run as:
   python benchmarks/serve_load.py                                  # out/demo/train_reward/model
   python benchmarks/serve_load.py path/to/model --clients 32 --requests 1500 --batch-sizes 1,32
+  python benchmarks/serve_load.py --set scorer.dtype=bfloat16 --output /tmp/bf16.json
 
 Needs a trained model directory (`python -m jobs.demo` writes out/demo/train_reward/model).
 Starts an in-process Ray and Serve on 127.0.0.1, deploys configs/serve_scorer/addresses.yaml with
@@ -42,6 +43,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--batch-sizes", default="1,32", help="max_batch_size settings to compare")
     p.add_argument("--batch-wait-s", type=float, default=0.01, help="batch_wait_timeout_s")
     p.add_argument("--cpus-per-replica", type=float, default=1.0, help="also the replica's torch threads")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any other ServeJobConfig override, e.g. --set scorer.dtype=bfloat16")
     p.add_argument("--output", default=str(ROOT / "benchmarks/results/serve_load.json"))
     return p.parse_args(argv)
 
@@ -105,7 +108,7 @@ def bench_setting(args, max_batch_size: int, port: int, bodies: list[dict], warm
         "app_name=bench", "min_replicas=1", "max_replicas=1", f"max_batch_size={max_batch_size}",
         f"batch_wait_timeout_s={args.batch_wait_s}", f"cpus_per_replica={args.cpus_per_replica}",
         f"max_ongoing_requests={max(args.clients, max_batch_size) * 2}", "auth_token_env=",
-        f"max_items_per_request={max(args.items_per_request, 1)}"])
+        f"max_items_per_request={max(args.items_per_request, 1)}", *args.set])
     started = run(cfg)
     assert started.ok, f"app did not start: {started}"
     url = started.url
@@ -116,7 +119,9 @@ def bench_setting(args, max_batch_size: int, port: int, bodies: list[dict], warm
     batches = after["batches"] - before["batches"]
     row.update(max_batch_size=max_batch_size,
                mean_items_per_scorer_call=round((after["items"] - before["items"]) / batches, 2) if batches else None,
-               largest_batch=after["largest_batch"])
+               largest_batch=after["largest_batch"],
+               # Share of the wall time the replica spent inside scorer.score: near 1 = model-bound.
+               scorer_busy=round((after["scorer_ms"] - before["scorer_ms"]) / 1000 / row["wall_s"], 2))
     serve.delete("bench")
     return row
 
@@ -154,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         ray.shutdown()
 
     header = ["max_batch_size", "requests", "errors", "requests_per_s", "items_per_s", "p50_ms", "p95_ms",
-              "p99_ms", "mean_items_per_scorer_call"]
+              "p99_ms", "mean_items_per_scorer_call", "scorer_busy"]
     print(f"\n{args.clients} clients, {args.requests} requests x {args.items_per_request} item(s) per setting, "
           f"1 replica x {args.cpus_per_replica:g} CPU, batch wait {args.batch_wait_s * 1000:g} ms")
     print("| " + " | ".join(header) + " |")

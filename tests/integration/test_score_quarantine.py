@@ -80,13 +80,7 @@ def test_quarantine_share_over_the_limit_fails_the_job_after_writing_everything(
     summary = json.loads((out / "summary.json").read_text())
     assert not summary["ok"] and summary["problems"] == ["quarantined share 0.4000 > max_quarantine_share 0.2"]
     assert summary["rows_scored"] + summary["rows_quarantined"] == 15
-    # truncate instead of quarantine: the long text is scored (cut to max_text_chars), under a new fingerprint
-    out2 = tmp_path / "truncated"
-    assert main(args(model_dir, bad_input, out2, "max_quarantine_share=0.5", "over_length=truncate")) == 0
-    summary2 = json.loads((out2 / "summary.json").read_text())
-    assert summary2["rows_scored"] == 10 and "too_long" not in summary2["quarantine_reasons"]
-    assert summary2["fingerprint"] != summary["fingerprint"]
-    assert read(f"{out2}/part-*.parquet").set_index("record_id").loc["a9", "text"] == TOO_LONG  # input kept
+    assert len(glob.glob(f"{out}/_committed/*.json")) == 2  # every chunk committed before the verdict
 
 
 def test_missing_column_or_corrupt_file_fails_before_scoring(ray_local, model_dir, bad_input, tmp_path):
@@ -103,3 +97,41 @@ def test_missing_column_or_corrupt_file_fails_before_scoring(ray_local, model_di
     with pytest.raises(InputError, match=r"good\.parquet: missing required column\(s\) \['uid'\]"):
         main(args(model_dir, inp / "good.parquet", tmp_path / "out", "id_column=uid"))
     assert not glob.glob(f"{tmp_path}/out/part-*")  # nothing was scored
+
+
+def worker_for(model_dir, inp, out, **changes):
+    from rayscore.score.chunks import plan_chunks, read_footers
+    from rayscore.score.pipeline import ChunkWorker, ScoreJobConfig
+    from rayscore.score.scorers import ScorerSpec
+
+    cfg = ScoreJobConfig(input=str(inp), output=str(out), scorer=ScorerSpec(model_dir=str(model_dir), batch_size=2),
+                         max_text_chars=200, max_quarantine_share=1.0, **changes)
+    (chunk,) = plan_chunks(read_footers(cfg.input, ["text"]), 100)
+    return ChunkWorker(cfg, fingerprint="f" * 12), chunk
+
+
+def test_actor_scores_a_chunk_in_slices_in_row_order_and_logs_progress(model_dir, bad_input, tmp_path, caplog):
+    """The actor's work without Ray: a chunk scored a few rows at a time (longest-similar
+    together) comes back in row order, equal to one call on all rows, with progress lines."""
+    import logging
+
+    worker, chunk = worker_for(model_dir, bad_input / "a.parquet", tmp_path / "out", rows_per_score_call=2,
+                               progress_every_s=0)
+    with caplog.at_level(logging.INFO, logger="rayscore.score.pipeline"):
+        record = worker.process(chunk)
+    assert (record["rows_scored"], record["rows_quarantined"]) == (6, 5)
+    assert any("part-00000: scored 6 of 6 rows" in m for m in caplog.messages)
+    scored = pd.read_parquet(tmp_path / "out" / f"part-00000-{'f' * 12}.parquet")
+    assert list(scored.record_id) == [f"a{i}" for i in range(6)]
+    direct = worker.scorer.score(pd.DataFrame({"text": GOOD[:6]}))
+    assert scored.p_correct.to_numpy() == pytest.approx(direct.p_correct.to_numpy(), abs=1e-6)
+
+
+def test_over_length_truncate_scores_the_cut_text_and_keeps_the_input(model_dir, bad_input, tmp_path):
+    worker, chunk = worker_for(model_dir, bad_input / "a.parquet", tmp_path / "out", over_length="truncate")
+    record = worker.process(chunk)
+    assert record["rows_scored"] == 7 and "too_long" not in record["reasons"]
+    scored = pd.read_parquet(tmp_path / "out" / f"part-00000-{'f' * 12}.parquet").set_index("record_id")
+    assert scored.loc["a9", "text"] == TOO_LONG  # the output keeps the input as it was
+    cut = worker.scorer.score(pd.DataFrame({"text": [TOO_LONG[:200]]}))
+    assert scored.loc["a9", "p_correct"] == pytest.approx(cut.p_correct.iloc[0], abs=1e-6)

@@ -142,14 +142,15 @@ def test_reward_and_pair_through_score_batch(ray_local, tiny_dirs, tmp_path):
 
 @pytest.mark.slow
 def test_quality_threshold_chosen_on_validation_set(ray_local, quality_model_dir, tiny_records, tmp_path):
-    validation = tiny_records / "score"
+    validation = tmp_path / "validation.parquet"
+    pd.read_parquet(tiny_records / "score").head(120).to_parquet(validation)
     spec = ScorerSpec(kind="quality", model_dir=str(quality_model_dir), batch_size=64, max_seq_len=64,
                       threshold_from=ThresholdSpec(path=str(validation), best_f1=True))
     cfg = ScoreJobConfig(input=str(validation), output=str(tmp_path / "out"), scorer=spec, rows_per_file=150,
-                         num_actors=2, cpus_per_actor=0.5)
+                         num_actors=1, cpus_per_actor=0.5)
     summary = run(cfg).data
     choice = summary["threshold_choice"]
-    assert summary["ok"] and summary["threshold"] == choice["threshold"] and choice["n"] == 300
+    assert summary["ok"] and summary["threshold"] == choice["threshold"] and choice["n"] == 120
     out = read_parts(tmp_path / "out")
     assert ((out.p_correct >= choice["threshold"]) == (out.label == "正确")).all()
     # Scored on the same rows, the labels reproduce the choice's F1 exactly (positive = 错误).

@@ -107,7 +107,8 @@ class Health(BaseModel):
     kind: str
     model_fingerprint: str
     auth: bool
-    stats: dict[str, int] = Field(description="This replica's requests, items and batches so far.")
+    stats: dict[str, int] = Field(description="This replica's requests, items, scorer calls (batches), "
+                                  "largest batch and milliseconds spent in the scorer so far.")
 
 
 class Service(Protocol):

@@ -27,6 +27,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -131,7 +132,7 @@ class ScorerDeployment:
         self.kind, self.fingerprint = cfg.scorer.kind, self.scorer.fingerprint
         # The frame column each request field goes to (quality: text -> spec.text_column).
         self.columns = {name: getattr(cfg.scorer, f"{name}_column", name) for name in ITEM_FIELDS[self.kind]}
-        self.stats: Counter = Counter(requests=0, items=0, batches=0, largest_batch=0)
+        self.stats: Counter = Counter(requests=0, items=0, batches=0, largest_batch=0, scorer_ms=0)
         self.score_batched.set_max_batch_size(cfg.max_batch_size)
         self.score_batched.set_batch_wait_timeout_s(cfg.batch_wait_timeout_s)
         logger.info("serving a %s scorer, model %s; batches of <= %d items; bearer auth %s",
@@ -154,7 +155,9 @@ class ScorerDeployment:
         self.stats["largest_batch"] = max(self.stats["largest_batch"], len(rows))
         frame = pd.DataFrame({col: [row[name] for row in rows] for name, col in self.columns.items()})
         # A thread: the forward pass holds no event loop, so the next batch fills meanwhile.
+        started = time.perf_counter()
         scored = await asyncio.to_thread(self.scorer.score, frame)
+        self.stats["scorer_ms"] += round((time.perf_counter() - started) * 1000)
         return [{k: _plain(v) for k, v in rec.items()} for rec in scored.to_dict(orient="records")]
 
 

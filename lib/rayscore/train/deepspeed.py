@@ -5,7 +5,7 @@
       offload_optimizer: true
     ...
     setup_worker(cfg.deepspeed)                                 # in the worker, first thing
-    args = RewardConfig(..., deepspeed=deepspeed_config(cfg.deepspeed, "bfloat16"))
+    args = RewardConfig(..., deepspeed=deepspeed_config(cfg.deepspeed, use_gpu=cfg.scaling.use_gpu))
 
 The dict leaves batch size, gradient clipping, learning rate and precision as "auto", so the
 HF trainer fills them from its own arguments and the two can never disagree. Create the trainer's
@@ -13,7 +13,8 @@ arguments *before* loading the model: under ZeRO-3 `from_pretrained` then partit
 loads them (HF's zero.Init integration) instead of materialising the whole model on every worker.
 
 On CPU DeepSpeed runs over Ray's gloo process group in float32. Its C++ ops build just in time
-(the shared-memory comm op ~25 s on first use, DeepSpeed's Adam ~40 s); builds are cached in
+(the shared-memory comm op ~25 s on an idle 2-core machine, ~90 s on a loaded one; DeepSpeed's
+Adam ~40 s); builds are cached in
 TORCH_EXTENSIONS_DIR, and `optimizer: torch` keeps the trainer's torch AdamW so no Adam is built.
 
 Saving under ZeRO-3: `gather_full_state(trainer)` (called on every rank) consolidates the
@@ -23,12 +24,9 @@ takes; `plain_model_loading()` then lets rank 0 build an ordinary, unpartitioned
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
 from typing import Literal
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
