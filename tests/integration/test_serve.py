@@ -1,6 +1,7 @@
 """The Serve app for real: jobs.serve_scorer on the session Ray, HTTP on a free loopback port.
 
-Two apps share one Serve instance: an open one at / and one with bearer auth at /secure.
+Four apps share one Serve instance: the quality scorer open at / and with bearer auth at
+/secure, and the reward and pair scorers (on the same trained reward model) at /reward and /pair.
 """
 
 import asyncio
@@ -32,7 +33,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served(ray_local, quality_model_dir):
-    """{"url", "secure_url", "token"}: the tiny config served twice; Serve shut down afterwards."""
+    """The tiny config served four times (/, /secure with a token, /reward, /pair); Serve shut down afterwards."""
     from ray import serve
 
     from jobs.serve_scorer import main
@@ -45,6 +46,10 @@ def served(ray_local, quality_model_dir):
         assert main([*common, "app_name=open", "route_prefix=/", "auth_token_env=",
                      "batch_wait_timeout_s=0.25"]) == 0
         assert main([*common, "app_name=secure", "route_prefix=/secure", f"auth_token_env={TOKEN_ENV}"]) == 0
+        # The reward and pair scorers load the same trained reward model.
+        for kind in ("reward", "pair"):
+            assert main([*common, f"app_name={kind}", f"route_prefix=/{kind}", f"scorer.kind={kind}",
+                         "auth_token_env="]) == 0
     finally:
         del os.environ[TOKEN_ENV]
     base = f"http://127.0.0.1:{port}"
@@ -160,6 +165,38 @@ def test_pairs_and_judge_are_501_without_their_scorer(client):
     assert r.status_code == 422 and r.json()["error"].startswith("items[0].rejected: Field required")
     r = client.post("/v1/judge", json={"question": "q", "answer": "a"})
     assert r.status_code == 501 and "no judge is configured" in r.json()["error"]
+
+
+def test_reward_and_pair_scorers(served):
+    reward_url, pair_url = served["url"] + "/reward", served["url"] + "/pair"
+    prompt, good, bad = "邮编是几位数?", "六位", "八位"
+    r = httpx.post(reward_url + "/v1/score", timeout=60, json={"items": [
+        {"id": "g", "prompt": prompt, "response": good}, {"id": "b", "prompt": prompt, "response": bad}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["kind"] == "reward"
+    rewards = {s["id"]: s["reward"] for s in r.json()["scores"]}
+    assert set(r.json()["scores"][0]) == {"id", "reward"}
+
+    r = httpx.post(pair_url + "/v1/score_pairs", timeout=60, json={"items": [
+        {"id": 1, "prompt": prompt, "chosen": good, "rejected": bad}, {"id": 2, "chosen": good, "rejected": bad}]})
+    assert r.status_code == 200, r.text
+    with_prompt, without_prompt = r.json()["scores"]
+    # The pair scorer's two rewards are the reward scorer's, on the same conversations.
+    assert with_prompt["reward_chosen"] == pytest.approx(rewards["g"], abs=1e-5)
+    assert with_prompt["reward_rejected"] == pytest.approx(rewards["b"], abs=1e-5)
+    for s in (with_prompt, without_prompt):
+        assert s["margin"] == pytest.approx(s["reward_chosen"] - s["reward_rejected"], abs=1e-6)
+        assert s["p_chosen"] == pytest.approx(1 / (1 + math.exp(-s["margin"])), abs=1e-6)
+        assert s["preferred"] == ("chosen" if s["margin"] > 0 else "rejected" if s["margin"] < 0 else "tie")
+    assert without_prompt["reward_chosen"] != pytest.approx(with_prompt["reward_chosen"], abs=1e-6)
+
+    # Items of another kind name the field the served scorer does not read.
+    r = httpx.post(reward_url + "/v1/score", json={"items": [{"text": RECORD}]})
+    assert r.status_code == 422 and r.json()["error"].startswith("items[0].text: not read by this app's 'reward' scorer")
+    r = httpx.post(reward_url + "/v1/score", json={"items": [{"prompt": prompt}]})
+    assert r.status_code == 422 and r.json()["error"].startswith("items[0].response: required")
+    r = httpx.post(pair_url + "/v1/score", json={"items": [{"text": RECORD}]})
+    assert r.status_code == 501 and "needs a 'quality' or 'reward' scorer" in r.json()["error"]
 
 
 def test_bearer_auth_and_the_token_stays_out_of_logs(served, ray_local):

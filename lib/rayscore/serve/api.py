@@ -33,14 +33,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Request fields each scorer kind reads, in the order its scorer expects them. A kind's scorer
-# gets a DataFrame with one column per field, named by the spec's `<field>_column` when it has
-# one (quality: `text_column`). Adding a scorer kind to scorers.py and a line here serves it.
+# Request fields each scorer kind reads: required, then optional. A kind's scorer gets a
+# DataFrame with one column per field, named by the spec's `<field>_column` (quality:
+# `text_column`), as score_batch feeds it. A scorer kind added to scorers.py is served by adding
+# a line here (and its endpoint below).
 ITEM_FIELDS: dict[str, tuple[str, ...]] = {
     "quality": ("text",),
     "reward": ("prompt", "response"),
-    "pair": ("prompt", "chosen", "rejected"),
+    "pair": ("chosen", "rejected"),
 }
+OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"pair": ("prompt",)}
 # Which kinds each scoring endpoint accepts.
 ENDPOINT_KINDS: dict[str, tuple[str, ...]] = {
     "/v1/score": ("quality", "reward"),
@@ -58,7 +60,7 @@ _TEXT_PROBLEMS = {
 # --- schemas ----------------------------------------------------------------------------------
 
 class ScoreItem(BaseModel):
-    """One thing to score: a record (`text`, quality scorer) or a prompt/response pair (reward scorer)."""
+    """One thing to score: a record (`text`, quality scorer) or a prompt and response (reward scorer)."""
 
     model_config = ConfigDict(extra="forbid")
     id: str | int | None = Field(None, description="Echoed back with the item's scores.")
@@ -74,11 +76,11 @@ class ScoreRequest(BaseModel):
 
 
 class PairItem(BaseModel):
-    """A prompt with two responses; the pair scorer returns the reward margin chosen - rejected."""
+    """Two responses (to an optional shared prompt); the pair scorer returns both rewards and the margin."""
 
     model_config = ConfigDict(extra="forbid")
     id: str | int | None = Field(None, description="Echoed back with the item's scores.")
-    prompt: str = Field(description="The shared user turn.")
+    prompt: str | None = Field(None, description="The shared user turn, if any.")
     chosen: str = Field(description="First response.")
     rejected: str = Field(description="Second response.")
 
@@ -98,8 +100,9 @@ class JudgeRequest(BaseModel):
 class ScoreResponse(BaseModel):
     model_fingerprint: str = Field(description="Fingerprint of the model's weights and tokenizer.")
     kind: str = Field(description="Scorer kind, e.g. quality.")
-    scores: list[dict[str, Any]] = Field(description="Per item, in request order: id and the scorer's "
-                                         "output columns (quality: reward_correct, reward_wrong, p_correct, label).")
+    scores: list[dict[str, Any]] = Field(description="Per item, in request order: id and the scorer's output "
+                                         "columns (quality: reward_correct, reward_wrong, p_correct, label; "
+                                         "reward: reward; pair: reward_chosen, reward_rejected, margin, p_chosen, preferred).")
 
 
 class Health(BaseModel):
@@ -248,18 +251,20 @@ def item_rows(items: list[BaseModel], endpoint: str, kind: str, max_items: int,
                                 f"(its endpoint is {_endpoint_of(kind)})")
     if len(items) > max_items:
         raise RequestError(422, f"items: {len(items)} items, more than max_items_per_request={max_items}")
-    fields = ITEM_FIELDS[kind]
+    fields, optional = ITEM_FIELDS[kind], OPTIONAL_FIELDS.get(kind, ())
     for i, item in enumerate(items):
         given = {name for name in ITEM_FIELDS_ALL if getattr(item, name, None) is not None}
-        foreign = sorted(given - set(fields))
+        foreign = sorted(given - set(fields) - set(optional))
         if foreign:
             raise RequestError(422, f"items[{i}].{foreign[0]}: not read by this app's {kind!r} scorer, "
                                     f"which scores {_shape(fields)} items")
     rows = [{} for _ in items]
-    for name in fields:
+    for name in fields + optional:
         values = pa.array([getattr(item, name, None) for item in items], pa.string())
         texts, reasons = validate_texts(values, max_text_chars, "quarantine")
         for i, (text, reason) in enumerate(zip(texts, reasons)):
+            if reason == "null_text" and name in optional:
+                reason = None
             if reason == "too_long":
                 raise RequestError(422, f"items[{i}].{name}: {len(values[i].as_py())} characters, "
                                         f"more than max_text_chars={max_text_chars}")
@@ -270,7 +275,7 @@ def item_rows(items: list[BaseModel], endpoint: str, kind: str, max_items: int,
     return rows
 
 
-ITEM_FIELDS_ALL = sorted({name for fields in ITEM_FIELDS.values() for name in fields})
+ITEM_FIELDS_ALL = sorted({name for fields in (*ITEM_FIELDS.values(), *OPTIONAL_FIELDS.values()) for name in fields})
 
 
 def _shape(fields: tuple[str, ...]) -> str:

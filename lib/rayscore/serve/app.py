@@ -16,7 +16,7 @@ max_batch_size items from whatever requests are waiting (at most batch_wait_time
 first), in one `scorer.score` call that runs in a thread so the replica keeps accepting requests.
 Bearer auth is on when the environment variable named by auth_token_env is set and non-empty
 where the app is built; the token travels to replicas as a constructor argument (never in a
-runtime env, whose contents Ray logs), and is never logged.
+runtime env, which the dashboard and state API show), and is never logged.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from ray import serve
 from rayscore.config import load_config
 from rayscore.runtime import absolute
 from rayscore.score.scorers import ScorerSpec, build_scorer
-from rayscore.serve.api import ITEM_FIELDS, build_api
+from rayscore.serve.api import ITEM_FIELDS, OPTIONAL_FIELDS, build_api
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,9 @@ class ServeJobConfig:
         problems = []
         if self.scorer.kind not in ITEM_FIELDS:
             problems.append(f"scorer: kind {self.scorer.kind!r} cannot be served yet (known: {sorted(ITEM_FIELDS)})")
+        if self.scorer.kind == "reward" and self.scorer.messages_column:
+            problems.append("scorer: the reward scorer is served on prompt/response items; "
+                            "set scorer.messages_column: null")
         if not self.route_prefix.startswith("/"):
             problems.append(f"route_prefix: must start with '/', got {self.route_prefix!r}")
         if not 0 < self.port < 65536:
@@ -131,7 +134,8 @@ class ScorerDeployment:
         self.scorer = build_scorer(cfg.scorer)
         self.kind, self.fingerprint = cfg.scorer.kind, self.scorer.fingerprint
         # The frame column each request field goes to (quality: text -> spec.text_column).
-        self.columns = {name: getattr(cfg.scorer, f"{name}_column", name) for name in ITEM_FIELDS[self.kind]}
+        fields = ITEM_FIELDS[self.kind] + OPTIONAL_FIELDS.get(self.kind, ())
+        self.columns = {name: getattr(cfg.scorer, f"{name}_column", name) for name in fields}
         self.stats: Counter = Counter(requests=0, items=0, batches=0, largest_batch=0, scorer_ms=0)
         self.score_batched.set_max_batch_size(cfg.max_batch_size)
         self.score_batched.set_batch_wait_timeout_s(cfg.batch_wait_timeout_s)
