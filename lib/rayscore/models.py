@@ -27,6 +27,12 @@ ENCODER_CHAT_TEMPLATE = (
     "{{ cls_token }}{% for message in messages %}{{ message['content'] }}{{ sep_token }}{% endfor %}"
 )
 
+# A base (non-chat) causal LM has no template: the prompt on one line, the answer and EOS on the next.
+CAUSAL_CHAT_TEMPLATE = (
+    "{% for message in messages %}{% if message['role'] == 'assistant' %}{{ message['content'] }}{{ eos_token }}"
+    "{% else %}{{ message['content'] }}\n{% endif %}{% endfor %}"
+)
+
 MERGED_DIR, ADAPTER_DIR, FINGERPRINT_FILE = "merged", "adapter", "fingerprint.txt"
 
 
@@ -86,15 +92,17 @@ def resolve_model_path(name_or_path: str) -> str:
     return name_or_path
 
 
-def load_tokenizer(spec: ModelSpec):
-    """The tokenizer with a chat template, a pad token and (optionally) Chinese characters added."""
+def load_tokenizer(spec: ModelSpec, default_chat_template: str = ENCODER_CHAT_TEMPLATE):
+    """The tokenizer with a chat template, a pad token and (optionally) Chinese characters added.
+    A model that ships no template gets `default_chat_template` (encoders: ENCODER_CHAT_TEMPLATE;
+    causal LMs: CAUSAL_CHAT_TEMPLATE, which puts no [CLS]/[SEP] into a decoder's text)."""
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(resolve_model_path(spec.name_or_path))
     if spec.chat_template is not None:
         tok.chat_template = spec.chat_template
     elif not tok.chat_template:
-        tok.chat_template = ENCODER_CHAT_TEMPLATE
+        tok.chat_template = default_chat_template
     if tok.pad_token is None:
         # Decoders often ship without one; the reward head pools the last non-pad token, so the
         # pad id must be a real, consistent token (also written to the model config).
@@ -157,14 +165,28 @@ def load_reward_model(spec: ModelSpec, tok, dtype: str = "float32"):
     return model
 
 
-def add_lora(model, spec: LoraSpec, tok):
-    """Wrap `model` in a PEFT SEQ_CLS LoRA adapter; added tokens' embedding rows train too."""
+def load_causal_model(spec: ModelSpec, tok, dtype: str = "float32"):
+    """The causal LM SFT starts from: embeddings sized to the tokenizer, pad id set."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(resolve_model_path(spec.name_or_path), dtype=getattr(torch, dtype))
+    if model.get_input_embeddings().num_embeddings < len(tok):
+        model.resize_token_embeddings(len(tok), mean_resizing=True)
+    model.config.pad_token_id = tok.pad_token_id
+    model.generation_config.pad_token_id = tok.pad_token_id
+    return model
+
+
+def add_lora(model, spec: LoraSpec, tok, task_type: str = "SEQ_CLS"):
+    """Wrap `model` in a PEFT LoRA adapter (SEQ_CLS for reward heads, CAUSAL_LM for SFT); added
+    tokens' embedding rows train too."""
     from peft import LoraConfig, TaskType, get_peft_model
 
     names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
     new_ids = added_token_ids(tok)
     config = LoraConfig(
-        task_type=TaskType.SEQ_CLS,
+        task_type=TaskType[task_type],
         r=spec.r,
         lora_alpha=spec.alpha,
         lora_dropout=spec.dropout,
@@ -238,7 +260,8 @@ def load_causal_lm(model_dir: str | Path, dtype: str = "float32"):
 
     path = str(scorer_path(model_dir)) if Path(model_dir).is_dir() else str(model_dir)
     tok = load_saved_tokenizer(path) if Path(path).is_dir() else _auto_tokenizer(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
+    weights = "float32" if dtype == "int8" else dtype  # int8 is dynamic quantisation of fp32 weights
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, weights))
     model.eval()
     return model, tok
 

@@ -10,8 +10,9 @@ import pytest
 
 from rayscore.config import load_config
 from rayscore.data.hupu import load_sft_data, sample_prompt
-from rayscore.score.generative import answer_context, load_causal_lm, read_expected
-from rayscore.train.sft import SftJobConfig, add_causal_lora, build_sft_trainer, load_causal_tokenizer, load_sft_model
+from rayscore.models import CAUSAL_CHAT_TEMPLATE, add_lora, load_causal_lm, load_causal_model, load_tokenizer
+from rayscore.score.generative import answer_context, read_expected
+from rayscore.train.sft import SftJobConfig, build_sft_trainer
 from rayscore.train.sft_eval import expected_scores, greedy_scores
 
 CONFIG = "configs/train_sft/tiny.yaml"
@@ -92,8 +93,8 @@ def job_config(tiny_lm, hupu_csv, output_dir, *extra) -> SftJobConfig:
 def test_loss_is_on_the_answer_only(tiny_lm, hupu_csv, tmp_path):
     cfg = job_config(tiny_lm, hupu_csv, tmp_path)
     data = load_sft_data(cfg.data)
-    tok = load_causal_tokenizer(cfg.model)
-    model = add_causal_lora(load_sft_model(cfg.model, tok), cfg.lora, tok)
+    tok = load_tokenizer(cfg.model, CAUSAL_CHAT_TEMPLATE)
+    model = add_lora(load_causal_model(cfg.model, tok), cfg.lora, tok, task_type="CAUSAL_LM")
     trainer = build_sft_trainer(cfg, model, tok, data.train.head(4), str(tmp_path / "work"))
     batch = trainer.data_collator([trainer.train_dataset[i] for i in range(2)])
     sample = data.train.iloc[0]
@@ -165,7 +166,7 @@ def test_too_long_samples_are_quarantined(tiny_lm, hupu_csv, tmp_path):
 
     # ChatML around "<2-char category>中的<3 chars>你能打几颗星:" + "9.5" is 38 tokens; 4-char categories make 40.
     cfg = job_config(tiny_lm, hupu_csv, tmp_path, "model.max_seq_len=39")
-    data = prepare_sft_data(cfg, load_causal_tokenizer(cfg.model))
+    data = prepare_sft_data(cfg, load_tokenizer(cfg.model, CAUSAL_CHAT_TEMPLATE))
     long = data.quarantined[data.quarantined["reason"] == "too_long"]
     assert data.counts["too_long"] == len(long) > 50
     assert set(long["tokens"]) == {40} and set(long["split"]) == {"train", "eval"}

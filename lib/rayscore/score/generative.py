@@ -6,7 +6,7 @@ number from its digit-token probabilities, and optionally from its greedy answer
     # -> expected_score, digit_mass, answer, greedy_score, parse_ok
 
     # the same readings on a model already in memory (what SFT evaluation calls):
-    model, tok = load_causal_lm("out/sft/model")
+    model, tok = load_causal_lm("out/sft/model")            # rayscore.models
     readings = read_expected(model, tok, prompts, batch_size=16, score_max=10)   # .scores .digit_mass .integer
     answers = greedy_answers(model, tok, prompts, batch_size=16, max_new_tokens=8)
     greedy, parse_ok = parse_answers(answers, score_max=10)          # or greedy_scores(model, tok, prompts)
@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from rayscore.judge.parsing import parse_score
-from rayscore.models import model_fingerprint, scorer_path
+from rayscore.models import load_causal_lm, model_fingerprint
 from rayscore.score.runner import autocast, pick_device, prepare_model
 
 logger = logging.getLogger(__name__)
@@ -50,21 +50,6 @@ ANSWER_PROBE = "5.5"
 """An answer rendered only to find where answers start in the chat template."""
 TEN = 10
 """The one two-digit integer part an answer may have (read as "1" then "0")."""
-
-
-def load_causal_lm(model_dir: str, dtype: str = "float32"):
-    """(model, tokenizer) of a causal LM from a model dir (its merged/ copy when there is one).
-
-    The one from_pretrained call of this module; it belongs in rayscore.models as
-    `load_causal_lm` and is kept to this one function so it can move there unchanged."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    path = scorer_path(model_dir)
-    tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, "float32" if dtype == "int8" else dtype))
-    model.eval()
-    return model, tok
 
 
 @dataclass

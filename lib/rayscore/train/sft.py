@@ -44,8 +44,7 @@ import pandas as pd
 from rayscore.config import save_config
 from rayscore.data.hupu import SftData, SftDataSpec, load_sft_data, sample_prompt, write_jsonl
 from rayscore.io import write_json
-from rayscore.models import (ENCODER_CHAT_TEMPLATE, LoraSpec, ModelSpec, added_token_ids, load_tokenizer,
-                             resolve_model_path)
+from rayscore.models import CAUSAL_CHAT_TEMPLATE, LoraSpec, ModelSpec, add_lora, load_causal_model, load_tokenizer
 from rayscore.runtime import absolute
 from rayscore.train.scaling import (
     ScalingSpec, attempt_callback, export_final_checkpoint, is_rank_zero, local_workdir, report_final,
@@ -54,11 +53,6 @@ from rayscore.train.sft_eval import SftEvalSpec, evaluate_sft
 
 logger = logging.getLogger(__name__)
 
-# A base (non-chat) model has no template: the prompt on one line, the answer and EOS on the next.
-PLAIN_CHAT_TEMPLATE = (
-    "{% for message in messages %}{% if message['role'] == 'assistant' %}{{ message['content'] }}{{ eos_token }}"
-    "{% else %}{{ message['content'] }}\n{% endif %}{% endfor %}"
-)
 REPORT_DIR = "report"
 """Evaluation files travel from rank 0 to the driver inside the final checkpoint, in this folder."""
 LOG_HISTORY_FILE, CURVES_FILE, PREDICTIONS_FILE = "log_history.json", "training_curves.png", "eval_predictions.parquet"
@@ -169,7 +163,7 @@ def run(cfg: SftJobConfig) -> SftResult:
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     started = time.time()
-    data = prepare_sft_data(cfg, load_causal_tokenizer(cfg.model))
+    data = prepare_sft_data(cfg, load_tokenizer(cfg.model, CAUSAL_CHAT_TEMPLATE))
     write_data(data, out)
     if len(data.train) == 0:
         raise ValueError(f"data.train_path {cfg.data.train_path}: no training samples ({data.counts}); "
@@ -204,10 +198,10 @@ def train_loop_per_worker(config: dict) -> None:
     cfg: SftJobConfig = config["cfg"]
     data: SftData = ray.get(config["data"])
     threads_for_worker(cfg.scaling.cpus_per_worker)
-    tok = load_causal_tokenizer(cfg.model)
-    model = load_sft_model(cfg.model, tok, cfg.train.weights_dtype)
+    tok = load_tokenizer(cfg.model, CAUSAL_CHAT_TEMPLATE)
+    model = load_causal_model(cfg.model, tok, cfg.train.weights_dtype)
     if cfg.lora.enabled:
-        model = add_causal_lora(model, cfg.lora, tok)
+        model = add_lora(model, cfg.lora, tok, task_type="CAUSAL_LM")
     workdir = local_workdir("sft")
     attempt = attempt_callback()
     trainer = build_sft_trainer(cfg, model, tok, data.train, workdir, callbacks=[RayTrainReportCallback(), attempt])
@@ -240,7 +234,7 @@ def evaluate_and_save(trainer, cfg: SftJobConfig, tok, data: SftData, train_metr
 
     base = None
     if cfg.eval.compare_base and not cfg.lora.enabled:
-        base = load_sft_model(cfg.model, tok, cfg.train.weights_dtype)  # the tuned weights replaced it
+        base = load_causal_model(cfg.model, tok, cfg.train.weights_dtype)  # the tuned weights replaced it
     eval_metrics, predictions = evaluate_sft(trainer.model, tok, data.eval, cfg.eval, cfg.data.score_max,
                                              cfg.model.max_seq_len, base)
     save_scorer(trainer.model, tok, model_dir)  # merges the adapter: after the base was read through it
@@ -250,50 +244,6 @@ def evaluate_and_save(trainer, cfg: SftJobConfig, tok, data: SftData, train_metr
     write_json(report / LOG_HISTORY_FILE, {"log_history": trainer.state.log_history})
     predictions.to_parquet(report / PREDICTIONS_FILE, index=False)
     return eval_metrics
-
-
-# --- model and tokenizer (to move into rayscore.models) ---------------------------------------
-
-def load_causal_tokenizer(spec: ModelSpec):
-    """models.load_tokenizer, but a model without a chat template gets PLAIN_CHAT_TEMPLATE
-    (the encoder template there would put [CLS]/[SEP] into a decoder's text)."""
-    tok = load_tokenizer(spec)
-    if spec.chat_template is None and tok.chat_template == ENCODER_CHAT_TEMPLATE:
-        tok.chat_template = PLAIN_CHAT_TEMPLATE
-    return tok
-
-
-def load_sft_model(spec: ModelSpec, tok, dtype: str = "float32"):
-    """The causal LM SFT starts from: AutoModelForCausalLM, embeddings sized to the tokenizer,
-    pad id set (models.load_reward_model's counterpart)."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_pretrained(resolve_model_path(spec.name_or_path), dtype=getattr(torch, dtype))
-    if model.get_input_embeddings().num_embeddings < len(tok):
-        model.resize_token_embeddings(len(tok), mean_resizing=True)
-    model.config.pad_token_id = tok.pad_token_id
-    model.generation_config.pad_token_id = tok.pad_token_id
-    return model
-
-
-def add_causal_lora(model, spec: LoraSpec, tok):
-    """Wrap in a PEFT CAUSAL_LM LoRA adapter; rows of added tokens train too (models.add_lora
-    with task_type CAUSAL_LM)."""
-    from peft import LoraConfig, TaskType, get_peft_model
-
-    names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
-    new_ids = added_token_ids(tok)
-    config = LoraConfig(
-        task_type=TaskType.CAUSAL_LM, r=spec.r, lora_alpha=spec.alpha, lora_dropout=spec.dropout,
-        target_modules=spec.target_modules,
-        modules_to_save=[m for m in spec.modules_to_save if m in names] or None,
-        trainable_token_indices=new_ids or None,
-    )
-    model = get_peft_model(model, config)
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    logger.info("LoRA r=%d on %s: %d trainable parameters", spec.r, spec.target_modules, trainable)
-    return model
 
 
 # --- data and trainer -------------------------------------------------------------------------
