@@ -6,6 +6,11 @@ that is not shipped, and it runs `ray stop --force` (which would end every Ray o
 So the same config is built here and the head is started the way it does it:
 `RAY_FAKE_CLUSTER=1 AUTOSCALER_UPDATE_INTERVAL_S=1 ray start --head --autoscaling-config=...`,
 with its own temp dir and ports (LocalHead from test_job_submit.py).
+
+The job is submitted without a `--working-dir` upload, with the code on PYTHONPATH instead: the fake
+worker nodes share the head's session dir, and each node's runtime-env agent replaces the unpacked
+working dir when it first uses it (`overwrite=True`), deleting it from under the running driver.
+Machines of a real cluster each have their own disk; the upload itself is tested in test_job_submit.
 """
 
 import json
@@ -13,6 +18,8 @@ import subprocess
 import sys
 import time
 import uuid
+
+import yaml
 from pathlib import Path
 
 import pytest
@@ -32,6 +39,15 @@ while True:
                       "cpus": sum(n["Resources"].get("CPU", 0) for n in alive)}), flush=True)
     time.sleep(1)
 """
+
+
+def shared_disk_runtime_env(out: Path) -> Path:
+    """cluster/runtime_env.yaml without the upload: every fake node reads the code from ROOT."""
+    env = yaml.safe_load((ROOT / "cluster" / "runtime_env.yaml").read_text())
+    del env["working_dir"], env["excludes"]
+    env["env_vars"]["PYTHONPATH"] = f"{ROOT / 'lib'}:{ROOT}"
+    out.write_text(yaml.safe_dump(env))
+    return out
 
 
 def fake_cluster_config(gcs_address: str) -> dict:
@@ -101,8 +117,8 @@ def test_autoscaler_adds_nodes_for_score_batch_and_removes_them_when_idle(tiny_r
         # Two 1-CPU actors, both required (min_actors=2): neither fits on the head.
         submit = subprocess.Popen(
             [str(Path(sys.executable).parent / "ray"), "job", "submit", "--address", head.address,
-             "--submission-id", job_id, "--working-dir", ".", "--runtime-env", "cluster/runtime_env.yaml", "--",
-             "python", "-m", "jobs.score_batch", "--config", "configs/score_batch/tiny.yaml",
+             "--submission-id", job_id, "--runtime-env", str(shared_disk_runtime_env(tmp / "runtime_env.yaml")),
+             "--", "python", "-m", "jobs.score_batch", "--config", str(ROOT / "configs/score_batch/tiny.yaml"),
              f"input={tiny_records / 'score'}", f"output={output}", f"scorer.model_dir={quality_model_dir}",
              "num_actors=2", "min_actors=2", "cpus_per_actor=1"],
             cwd=ROOT, env=ray_env(), stdout=job_log, stderr=subprocess.STDOUT)
