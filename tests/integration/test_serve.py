@@ -1,7 +1,8 @@
 """The Serve app for real: jobs.serve_scorer on the session Ray, HTTP on a free loopback port.
 
 Four apps share one Serve instance: the quality scorer open at / and with bearer auth at
-/secure, and the reward and pair scorers (on the same trained reward model) at /reward and /pair.
+/secure, and the reward and pair scorers (on the same trained reward model) at /reward and /pair;
+the judge test adds a fifth at /judge, with a pairwise judge on a fake endpoint on loopback.
 """
 
 import asyncio
@@ -15,6 +16,8 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+import yaml
+from fake_judge_server import FakeJudgeServer
 
 from rayscore.config import ConfigError
 from rayscore.io import read_table
@@ -163,7 +166,7 @@ def test_pairs_and_judge_are_501_without_their_scorer(client):
     assert r.status_code == 501 and "needs a 'pair' scorer" in r.json()["error"]
     r = client.post("/v1/score_pairs", json={"items": [{"prompt": "q", "chosen": "a"}]})
     assert r.status_code == 422 and r.json()["error"].startswith("items[0].rejected: Field required")
-    r = client.post("/v1/judge", json={"question": "q", "answer": "a"})
+    r = client.post("/v1/judge", json={"items": [{"question": "q", "answer": "a"}]})
     assert r.status_code == 501 and "no judge is configured" in r.json()["error"]
 
 
@@ -238,3 +241,78 @@ def test_build_app_reads_the_config_and_overrides():
     assert deployment._deployment_config.autoscaling_config.min_replicas == 1
     with pytest.raises(ConfigError, match="max_replicas"):
         build_app({"config": TINY, "max_replicas": 0})
+
+
+def pairwise_verdict(prompt: str) -> str:
+    """A judge that prefers GOOD answers, and always the first one when both are BIASED."""
+    if "BIASED" in prompt:
+        return "1\n理由：第一个回答更好。"
+    first, second = prompt.split("### 回答2：")
+    return "1\n理由：回答1更完整。" if "GOOD" in first else "2\n理由：回答2更完整。" if "GOOD" in second else "Tie"
+
+
+def test_judge_endpoint_runs_the_judge_jobs_config(served, tmp_path):
+    from jobs.judge import main as judge_job
+    from jobs.serve_scorer import main
+
+    items = [{"id": "good_first", "question": "邮编几位?", "answer_1": "GOOD 六位", "answer_2": "八位"},
+             {"id": "good_second", "question": "电话几位?", "answer_1": "十位", "answer_2": "GOOD 十一位"},
+             {"id": "biased", "question": "哪个?", "answer_1": "BIASED 甲", "answer_2": "BIASED 乙"}]
+    with FakeJudgeServer() as fake:
+        fake.responder = pairwise_verdict
+        judge_yaml = tmp_path / "judge.yaml"
+        judge_yaml.write_text(yaml.safe_dump({
+            **yaml.safe_load(Path("configs/judge/tiny.yaml").read_text()), "mode": "pairwise",
+            "template": "pairwise_zh", "score_range": None, "policy": "tie",
+            "http": {"base_url": fake.base_url, "model": "fake-judge", "max_retries": 0}}))
+        port = int(served["url"].rsplit(":", 1)[1])
+        assert main(["--config", TINY, f"scorer.model_dir={served['model_dir']}", f"port={port}", "block=false",
+                     "app_name=judge", "route_prefix=/judge", "auth_token_env=", f"judge_config={judge_yaml}"]) == 0
+        url = served["url"] + "/judge/v1/judge"
+        r = httpx.post(url, timeout=60, json={"items": items})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["mode"] == "pairwise" and body["template"] == "pairwise_zh"
+        got = {j["id"]: j for j in body["judgements"]}
+        assert [j["id"] for j in body["judgements"]] == [i["id"] for i in items]
+        # Both orders were asked; the second is read back in A-B terms; the biased pair is a tie.
+        assert (got["good_first"]["verdict_ab"], got["good_first"]["verdict_ba"]) == (1, 2)
+        assert (got["good_second"]["verdict_ab"], got["good_second"]["verdict_ba"]) == (2, 1)
+        assert [got[k]["final"] for k in ("good_first", "good_second", "biased")] == [1, 2, 0]
+        assert [got[k]["consistent"] for k in ("good_first", "good_second", "biased")] == [True, True, False]
+        assert got["biased"]["reason"] == "inconsistent" and got["good_first"]["error"] is None
+        assert got["good_first"]["explanation_ab"] == "回答1更完整。"
+        assert len(fake.bodies) == 2 * len(items)
+
+        # The judge job on the same items and config gives the same judgements.
+        table = tmp_path / "pairs.parquet"
+        pd.DataFrame(items).to_parquet(table)
+        assert judge_job(["--config", str(judge_yaml), f"input={table}", f"output_dir={tmp_path / 'job'}",
+                          "question_column=question", "answer_1_column=answer_1", "answer_2_column=answer_2"]) == 0
+        job = read_table(tmp_path / "job" / "judgements.parquet").set_index("id")
+        for key in ("verdict_ab", "verdict_ba", "verdict_ba_corrected", "final", "consistent", "reason"):
+            assert [None if pd.isna(v) else v for v in job[key]] == [got[i["id"]][key] for i in items], key
+
+        # Items are checked against what the configured judge reads.
+        sent = len(fake.bodies)
+        r = httpx.post(url, json={"items": [{"question": "q", "answer_1": "a"}]})
+        assert r.status_code == 422 and r.json()["error"].startswith("items[0].answer_2: required"), r.text
+        r = httpx.post(url, json={"items": [{"question": "q", "answer": "a"}]})
+        assert r.status_code == 422 and r.json()["error"].startswith(
+            "items[0].answer: not read by this app's pairwise judge"), r.text
+        r = httpx.post(url, json={"items": [{"question": "q", "answer_1": "a", "answer_2": "  "}]})
+        assert r.status_code == 422 and r.json()["error"].startswith("items[0].answer_2: empty"), r.text
+        assert len(fake.bodies) == sent  # a rejected request reaches no judge
+    # The judge endpoint down: every item comes back with its error, none with a verdict.
+    r = httpx.post(url, timeout=60, json={"items": items[:1]})
+    assert r.status_code == 200 and r.json()["judgements"][0]["final"] is None
+    assert r.json()["judgements"][0]["error"], r.text
+
+
+def test_judge_config_is_checked_where_the_app_is_built(tmp_path):
+    from rayscore.serve.app import build_app
+
+    bad = tmp_path / "judge.yaml"
+    bad.write_text("mode: pairwise\ntemplate: score10_zh\nhttp: {model: m}\n")
+    with pytest.raises(ConfigError, match=r"(?s)judge_config .*judge.yaml.*template .*no \{answer_1\} placeholder"):
+        build_app({"config": TINY, "judge_config": str(bad)})

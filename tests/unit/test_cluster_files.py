@@ -457,15 +457,17 @@ def test_rayservice_serves_the_rayscore_app():
         ServeDeploySchema.model_validate(broken)
 
 
-def test_rayservice_app_and_config_exist():
+def test_rayservice_args_build_the_app_on_the_trained_model():
+    from rayscore.serve.app import build_app
+
     spec = load_manifest("kuberay/rayservice-serve-scorer.yaml")["spec"]
-    app = yaml.safe_load(spec["serveConfigV2"])["applications"][0]
-    module = ROOT / "lib" / (app["import_path"].split(":")[0].replace(".", "/") + ".py")
-    config = ROOT / app["args"]["config"][app["args"]["config"].index("configs/"):]
-    missing = [str(p.relative_to(ROOT)) for p in (module, config) if not p.is_file()]
-    if missing:
-        pytest.skip(f"not written yet, named by rayservice-serve-scorer.yaml: {missing}")
-    assert module.is_file() and config.is_file()
+    args = dict(yaml.safe_load(spec["serveConfigV2"])["applications"][0]["args"])
+    args["config"] = str(ROOT / args["config"][args["config"].index("configs/"):])  # the image's copy, here
+    cfg = build_app(args)._bound_deployment.init_args[0]
+    # The model the RayJob exports: <output_dir>/model on the shared volume.
+    train = load_manifest("kuberay/rayjob-train-reward.yaml")["spec"]["entrypoint"]
+    output_dir = re.search(r"output_dir=(\S+)", train).group(1)
+    assert cfg.scorer.model_dir == f"{output_dir}/model" == "/mnt/shared/train_reward/model"
 
 
 def test_readme_names_every_file():

@@ -12,6 +12,7 @@
 - local.py      a local causal LM judge: greedy generation through the chat template (LocalJudge
                 is the Ray Data actor-pool callable)
 - job.py        the judge job (JudgeJobConfig, run): pointwise / pairwise, http / local backend
+- online.py     the same judging on in-memory items, one request at a time (Serve's /v1/judge)
 - augment.py    the augment job (AugmentJobConfig, run): generate, validate, rubric-judge, keep
 Only job.py touches Ray (the local backend's map_batches, imported when used).
 """

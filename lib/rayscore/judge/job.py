@@ -282,16 +282,12 @@ def generate(prompts: dict[str, list], cfg: JudgeJobConfig) -> dict[str, list]:
 def generate_http(prompts: dict[str, list], cfg: JudgeJobConfig) -> dict[str, list]:
     client = HttpJudgeClient(cfg.http)
     # Both orders of a pair go out in the same batches, so the whole run shares one concurrency limit.
-    slots = [(name, i) for name, texts in prompts.items() for i, p in enumerate(texts) if p is not None]
-    out = _empty_outputs(prompts)
+    slots = prompt_slots(prompts)
+    out = empty_outputs(prompts)
     step, done, started = cfg.http_prompts_per_batch, 0, time.time()
     for start in range(0, len(slots), step):
         batch = slots[start:start + step]
-        results = client.complete_many([prompts[name][i] for name, i in batch])
-        for (name, i), result in zip(batch, results):
-            sfx = name[len("prompt"):]
-            out["raw" + sfx][i], out["error" + sfx][i], out["attempts" + sfx][i] = (
-                result.text, result.error, result.attempts)
+        store_results(out, batch, client.complete_many([prompts[name][i] for name, i in batch]))
         done += len(batch)
         logger.info("judged %d/%d prompts (%.1f prompts/s)", done, len(slots), done / (time.time() - started))
     return out
@@ -302,7 +298,7 @@ def generate_local(prompts: dict[str, list], cfg: JudgeJobConfig) -> dict[str, l
 
     names = list(prompts)
     rows = len(next(iter(prompts.values())))
-    out = _empty_outputs(prompts)
+    out = empty_outputs(prompts)
     if rows == 0:
         return out
     spec = cfg.local
@@ -329,7 +325,21 @@ def generate_local(prompts: dict[str, list], cfg: JudgeJobConfig) -> dict[str, l
     return out
 
 
-def _empty_outputs(prompts: dict[str, list]) -> dict[str, list]:
+def prompt_slots(prompts: dict[str, list]) -> list[tuple[str, int]]:
+    """(prompt column, row) of every prompt to send; rows that failed upstream have None."""
+    return [(name, i) for name, texts in prompts.items() for i, p in enumerate(texts) if p is not None]
+
+
+def store_results(out: dict[str, list], slots: list[tuple[str, int]], results: list) -> dict[str, list]:
+    """Put each result (http Completion or local Generation: text, error, attempts) in its slot."""
+    for (name, i), result in zip(slots, results, strict=True):
+        sfx = name[len("prompt"):]
+        out["raw" + sfx][i], out["error" + sfx][i], out["attempts" + sfx][i] = (
+            result.text, result.error, result.attempts)
+    return out
+
+
+def empty_outputs(prompts: dict[str, list]) -> dict[str, list]:
     out = {}
     for name, texts in prompts.items():
         sfx = name[len("prompt"):]

@@ -8,7 +8,7 @@ Routes: POST /v1/score, POST /v1/score_pairs, POST /v1/judge, GET /healthz, and 
 validation errors also list each problem under "errors"):
   400 malformed JSON · 401 missing or wrong bearer token · 413 body over max_body_bytes ·
   422 missing field, wrong type, unknown field, too many items, text too long or empty ·
-  501 an endpoint whose scorer kind this app does not serve.
+  501 an endpoint whose scorer kind this app does not serve, or /v1/judge on an app without a judge.
 The token is compared in constant time and never logged, echoed or put in an error.
 """
 
@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rayscore.score.validate import validate_texts
 
 if TYPE_CHECKING:
+    from rayscore.judge.online import OnlineJudge
     from rayscore.serve.app import ServeJobConfig
 
 logger = logging.getLogger(__name__)
@@ -90,11 +91,31 @@ class PairRequest(BaseModel):
     items: list[PairItem] = Field(min_length=1)
 
 
+class JudgeItem(BaseModel):
+    """What the configured judge reads: a question and an answer (pointwise) or two answers
+    (pairwise, judged in both orders), and a reference when the judge is reference-based."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | int | None = Field(None, description="Echoed back with the item's judgement.")
+    question: str | None = Field(None, description="The instruction or question that was answered.")
+    answer: str | None = Field(None, description="The answer to score (pointwise judge).")
+    answer_1: str | None = Field(None, description="Answer A (pairwise judge).")
+    answer_2: str | None = Field(None, description="Answer B (pairwise judge).")
+    reference: str | None = Field(None, description="Reference answer (reference-based judge).")
+
+
 class JudgeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: str
-    answer: str
-    reference: str | None = None
+    items: list[JudgeItem] = Field(min_length=1, description="At most max_items_per_request items.")
+
+
+class JudgeResponse(BaseModel):
+    mode: str = Field(description="pointwise or pairwise.")
+    template: str = Field(description="The judge's prompt template.")
+    judgements: list[dict[str, Any]] = Field(description="Per item, in request order: id and the judge job's "
+                                             "output columns (pointwise: score, parse_ok, parse_problem, raw, "
+                                             "error; pairwise: verdict_ab, verdict_ba, verdict_ba_corrected, "
+                                             "consistent, final, reason, explanations, raws, error).")
 
 
 class ScoreResponse(BaseModel):
@@ -120,8 +141,11 @@ class Service(Protocol):
     kind: str
     fingerprint: str
     stats: dict[str, int]
+    judge: OnlineJudge | None
 
     async def score_rows(self, rows: list[dict]) -> list[dict]: ...
+
+    async def judge_rows(self, rows: list[dict]) -> list[dict]: ...
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -249,15 +273,22 @@ def item_rows(items: list[BaseModel], endpoint: str, kind: str, max_items: int,
         wanted = " or ".join(repr(k) for k in ENDPOINT_KINDS[endpoint])
         raise RequestError(501, f"{endpoint}: needs a {wanted} scorer; this app serves a {kind!r} scorer "
                                 f"(its endpoint is {_endpoint_of(kind)})")
+    fields, optional = ITEM_FIELDS[kind], OPTIONAL_FIELDS.get(kind, ())
+    return checked_rows(items, fields, optional, f"{kind!r} scorer", max_items, max_text_chars)
+
+
+def checked_rows(items: list[BaseModel], fields: tuple[str, ...], optional: tuple[str, ...], reader: str,
+                 max_items: int, max_text_chars: int) -> list[dict]:
+    """Each item's `fields` (required) and `optional` fields as text; RequestError naming the first
+    bad field (a field `reader` does not read, a missing or empty one, one over max_text_chars)."""
     if len(items) > max_items:
         raise RequestError(422, f"items: {len(items)} items, more than max_items_per_request={max_items}")
-    fields, optional = ITEM_FIELDS[kind], OPTIONAL_FIELDS.get(kind, ())
     for i, item in enumerate(items):
-        given = {name for name in ITEM_FIELDS_ALL if getattr(item, name, None) is not None}
+        given = {name for name in type(item).model_fields if name != "id" and getattr(item, name) is not None}
         foreign = sorted(given - set(fields) - set(optional))
         if foreign:
-            raise RequestError(422, f"items[{i}].{foreign[0]}: not read by this app's {kind!r} scorer, "
-                                    f"which scores {_shape(fields)} items")
+            raise RequestError(422, f"items[{i}].{foreign[0]}: not read by this app's {reader}, "
+                                    f"which reads {_shape(fields)} items")
     rows = [{} for _ in items]
     for name in fields + optional:
         values = pa.array([getattr(item, name, None) for item in items], pa.string())
@@ -270,12 +301,9 @@ def item_rows(items: list[BaseModel], endpoint: str, kind: str, max_items: int,
                                         f"more than max_text_chars={max_text_chars}")
             if reason is not None:
                 raise RequestError(422, f"items[{i}].{name}: {_TEXT_PROBLEMS.get(reason, reason)}"
-                                        + (f" (a {kind!r} scorer reads {_shape(fields)})" if reason == "null_text" else ""))
+                                        + (f" (this app's {reader} reads {_shape(fields)})" if reason == "null_text" else ""))
             rows[i][name] = text
     return rows
-
-
-ITEM_FIELDS_ALL = sorted({name for fields in (*ITEM_FIELDS.values(), *OPTIONAL_FIELDS.values()) for name in fields})
 
 
 def _shape(fields: tuple[str, ...]) -> str:
@@ -325,9 +353,17 @@ def build_api(service: Service, cfg: ServeJobConfig, token: str | None) -> FastA
     async def score_pairs(request: PairRequest) -> dict:
         return await answer("/v1/score_pairs", request.items)
 
-    @api.post("/v1/judge", summary="LLM judge (501: no judge is configured on this app)")
+    @api.post("/v1/judge", response_model=JudgeResponse,
+              summary="LLM judge: a score per answer, or a verdict per pair in both orders (501 without judge_config)")
     async def judge(request: JudgeRequest) -> dict:
-        raise RequestError(501, "/v1/judge: no judge is configured on this app (ServeJobConfig has no "
-                                "judge yet; run judging as a batch job)")
+        judge = service.judge
+        if judge is None:
+            raise RequestError(501, "/v1/judge: no judge is configured on this app (set judge_config to a "
+                                    "judge job's YAML)")
+        rows = checked_rows(request.items, judge.required, judge.optional, f"{judge.cfg.mode} judge",
+                            cfg.max_items_per_request, cfg.max_text_chars)
+        judged = await service.judge_rows(rows)
+        return {"mode": judge.cfg.mode, "template": judge.cfg.template,
+                "judgements": [{"id": item.id, **j} for item, j in zip(request.items, judged)]}
 
     return api

@@ -14,7 +14,9 @@ cluster/kuberay/rayservice-serve-scorer.yaml); overrides are config keys, dotted
 Batching: each item of each request is queued on its own; `@serve.batch` hands the scorer up to
 max_batch_size items from whatever requests are waiting (at most batch_wait_timeout_s after the
 first), in one `scorer.score` call that runs in a thread so the replica keeps accepting requests.
-Bearer auth is on when the environment variable named by auth_token_env is set and non-empty
+`judge_config` (a judge job's YAML) adds a judge behind POST /v1/judge (judge/online.py): each
+request's items are judged together, in a thread, by the judge job's own prompt, backend and
+parsing code. Bearer auth is on when the environment variable named by auth_token_env is set and non-empty
 where the app is built; the token travels to replicas as a constructor argument (never in a
 runtime env, which the dashboard and state API show), and is never logged.
 """
@@ -33,7 +35,9 @@ from dataclasses import dataclass, field, replace
 
 from ray import serve
 
-from rayscore.config import load_config
+from rayscore.config import ConfigError, load_config
+from rayscore.judge.job import JudgeJobConfig
+from rayscore.judge.online import OnlineJudge, load_judge_config
 from rayscore.runtime import absolute
 from rayscore.score.scorers import ScorerSpec, build_scorer
 from rayscore.serve.api import ITEM_FIELDS, OPTIONAL_FIELDS, build_api
@@ -79,6 +83,9 @@ class ServeJobConfig:
     """Request bodies above this get 413 (by Content-Length or by the bytes received)."""
     auth_token_env: str = "RAYSCORE_SERVE_TOKEN"
     """Environment variable holding the bearer token; auth is on when it is set and non-empty."""
+    judge_config: str | None = None
+    """A judge job's YAML (configs/judge/*.yaml): its mode, template, rubric, policy and backend answer
+    POST /v1/judge (a local judge model loads in each replica); null = /v1/judge answers 501."""
     block: bool = True
     """Job only: wait until interrupted, then delete the app (false: return once it is running)."""
 
@@ -111,6 +118,11 @@ class ServeJobConfig:
         for name in ("max_items_per_request", "max_text_chars", "max_body_bytes"):
             if getattr(self, name) < 1:
                 problems.append(f"{name}: must be >= 1, got {getattr(self, name)}")
+        if self.judge_config:
+            try:
+                load_judge_config(self.judge_config)
+            except (ConfigError, OSError) as e:
+                problems.append(f"judge_config: {self.judge_config}: {e}")
         return problems
 
 
@@ -126,12 +138,13 @@ class Secret(str):
 class ScorerDeployment:
     """One replica: loads the scorer once and answers HTTP through api.build_api."""
 
-    def __init__(self, cfg: ServeJobConfig, token: Secret | None = None):
+    def __init__(self, cfg: ServeJobConfig, token: Secret | None = None, judge: JudgeJobConfig | None = None):
         import torch
 
         torch.set_num_threads(cfg.scorer.torch_threads or max(1, int(cfg.cpus_per_replica)))
         self.cfg, self._token = cfg, token
         self.scorer = build_scorer(cfg.scorer)
+        self.judge = OnlineJudge(judge) if judge is not None else None
         self.kind, self.fingerprint = cfg.scorer.kind, self.scorer.fingerprint
         # The frame column each request field goes to (quality: text -> spec.text_column).
         fields = ITEM_FIELDS[self.kind] + OPTIONAL_FIELDS.get(self.kind, ())
@@ -150,6 +163,10 @@ class ScorerDeployment:
         self.stats["requests"] += 1
         self.stats["items"] += len(rows)
         return list(await asyncio.gather(*(self.score_batched(row) for row in rows)))
+
+    async def judge_rows(self, rows: list[dict]) -> list[dict]:
+        """One request's items judged together (the http backend sends them concurrently), in a thread."""
+        return await asyncio.to_thread(self.judge.judge, rows)
 
     @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.01)  # reset from the config in __init__
     async def score_batched(self, rows: list[dict]) -> list[dict]:
@@ -198,7 +215,8 @@ def read_token(cfg: ServeJobConfig) -> Secret | None:
 def app_from_config(cfg: ServeJobConfig) -> serve.Application:
     """The bound Serve application for a typed config."""
     cfg = resolve(cfg)
-    return ScorerDeployment.options(**deployment_options(cfg)).bind(cfg, read_token(cfg))
+    judge = load_judge_config(cfg.judge_config) if cfg.judge_config else None  # read here, not in replicas
+    return ScorerDeployment.options(**deployment_options(cfg)).bind(cfg, read_token(cfg), judge)
 
 
 def build_app(args: dict) -> serve.Application:
