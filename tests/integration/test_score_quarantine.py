@@ -37,7 +37,8 @@ def bad_input(tmp_path_factory):
     pq.write_table(pa.table({"record_id": pa.array(ids, pa.string()), "text": pa.array(texts, pa.string())}),
                    root / "a.parquet")
     binary = [t.encode() for t in GOOD[6:9]] + [b"\xff\xfe\xfd"]
-    pq.write_table(pa.table({"record_id": [f"b{i}" for i in range(4)], "text": pa.array(binary, pa.binary())}),
+    # Row 1 of b.parquet repeats the id a1: both rows are scored, and the summary reports the repeat.
+    pq.write_table(pa.table({"record_id": ["b0", "a1", "b2", "b3"], "text": pa.array(binary, pa.binary())}),
                    root / "b.parquet")
     return root
 
@@ -64,7 +65,8 @@ def test_every_row_is_scored_or_quarantined_with_its_reason(ray_local, model_dir
     assert summary["files"] == 2  # one output file per input file here, never one per row
 
     scored, quarantined = read(f"{out}/part-*.parquet"), read(f"{out}/quarantine/part-*.parquet")
-    assert sorted(scored.record_id) == sorted([f"a{i}" for i in range(6)] + ["b0", "b1", "b2"])
+    assert sorted(scored.record_id) == sorted([f"a{i}" for i in range(6)] + ["b0", "a1", "b2"])
+    assert summary["duplicate_ids"] == {"ids": 1, "rows": 2, "examples": ["a1"]}
     assert scored.p_correct.notna().all() and scored.fingerprint.nunique() == 1
     reasons = dict(zip(quarantined.record_id.fillna("<null>"), quarantined.reason))
     assert reasons == {"a6": "null_text", "a7": "empty_text", "a8": "empty_text", "a9": "too_long",

@@ -26,6 +26,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -250,6 +251,19 @@ class ChunkStore:
                 with self.fs.open_input_stream(i.path) as f:
                     out.append(json.loads(f.read().decode()))
         return out
+
+    def duplicate_ids(self, chunks: list[Chunk], examples: int = 5) -> dict:
+        """Record ids found on more than one row of the scored and quarantined parts: the input
+        repeats them (each input row is still in the output once). Reads the id column only."""
+        paths = [p for c in chunks for p in (self.part_path(c), self.quarantine_path(c))
+                 if self.fs.get_file_info(p).type == pafs.FileType.File]
+        columns = [pq.read_table(p, columns=["record_id"], filesystem=self.fs)["record_id"] for p in paths]
+        if not columns:
+            return {"ids": 0, "rows": 0, "examples": []}
+        counts = pc.value_counts(pa.chunked_array(columns, pa.string()).drop_null())
+        repeated = counts.filter(pc.greater(counts.field("counts"), 1))
+        return {"ids": len(repeated), "rows": int(pc.sum(repeated.field("counts")).as_py() or 0),
+                "examples": repeated.field("values").to_pylist()[:examples]}
 
     def write_file(self, name: str, text: str) -> str:
         """A small file (summary, config) at the top of the output directory."""

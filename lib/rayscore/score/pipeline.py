@@ -175,6 +175,12 @@ def run(cfg: ScoreJobConfig) -> ScoreSummary:
                    rows_per_s=round(done_rows / wall, 2) if done_rows else None)
     if threshold_choice:
         summary["threshold_choice"] = threshold_choice
+    if cfg.id_column:
+        summary["duplicate_ids"] = store.duplicate_ids(chunks)
+        if summary["duplicate_ids"]["ids"]:
+            logger.warning("%s: %d record ids occur on more than one row (%d rows), e.g. %s", cfg.id_column,
+                           summary["duplicate_ids"]["ids"], summary["duplicate_ids"]["rows"],
+                           summary["duplicate_ids"]["examples"])
     path = store.write_file("summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
     logger.info("rows in %d = scored %d + quarantined %d; %s; %s",
                 summary["rows_in"], summary["rows_scored"], summary["rows_quarantined"],
