@@ -1,5 +1,5 @@
 """The end-to-end demo: generate address records, train a reward model on Ray Train, label
-records with Ray Data, print the summary. About 5-8 minutes on 2 CPU cores.
+records with Ray Data, print the summary. About 8 minutes on 2 idle CPU cores.
 
 Run as:
   python -m jobs.demo                      # the configs below
