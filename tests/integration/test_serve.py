@@ -1,8 +1,9 @@
 """The Serve app for real: jobs.serve_scorer on the session Ray, HTTP on a free loopback port.
 
 Four apps share one Serve instance: the quality scorer open at / and with bearer auth at
-/secure, and the reward and pair scorers (on the same trained reward model) at /reward and /pair;
-the judge test adds a fifth at /judge, with a pairwise judge on a fake endpoint on loopback.
+/secure, and the reward and pair scorers (on the same trained reward model) at /reward and /pair.
+Two tests add their own: a generative scorer (a tiny causal LM taught known answers) at
+/generative, and a pairwise judge on a fake endpoint on loopback at /judge.
 """
 
 import asyncio
@@ -199,7 +200,7 @@ def test_reward_and_pair_scorers(served):
     r = httpx.post(reward_url + "/v1/score", json={"items": [{"prompt": prompt}]})
     assert r.status_code == 422 and r.json()["error"].startswith("items[0].response: required")
     r = httpx.post(pair_url + "/v1/score", json={"items": [{"text": RECORD}]})
-    assert r.status_code == 501 and "needs a 'quality' or 'reward' scorer" in r.json()["error"]
+    assert r.status_code == 501 and "needs a 'quality', 'reward' or 'generative' scorer" in r.json()["error"]
 
 
 def test_bearer_auth_and_the_token_stays_out_of_logs(served, ray_local):
@@ -316,3 +317,35 @@ def test_judge_config_is_checked_where_the_app_is_built(tmp_path):
     bad.write_text("mode: pairwise\ntemplate: score10_zh\nhttp: {model: m}\n")
     with pytest.raises(ConfigError, match=r"(?s)judge_config .*judge.yaml.*template .*no \{answer_1\} placeholder"):
         build_app({"config": TINY, "judge_config": str(bad)})
+
+
+def test_generative_scorer_served_with_null_for_unparseable_answers(served, tmp_path):
+    from jobs.serve_scorer import main
+    from rayscore.score.scorers import ScorerSpec, build_scorer
+    from rayscore.score.tiny import char_tokenizer, save_tiny, tiny_causal_lm
+    from test_score_scorers import ANSWERS, train_answers
+
+    tok = char_tokenizer(list(ANSWERS) + list(ANSWERS.values()))
+    lm, loss = train_answers(tiny_causal_lm(tok, hidden=64, seed=2), tok, ANSWERS)
+    assert loss < 0.02, f"the tiny LM did not learn its answers (loss {loss})"
+    save_tiny(lm, tok, tmp_path / "lm")
+    port = int(served["url"].rsplit(":", 1)[1])
+    assert main(["--config", TINY, f"scorer.model_dir={tmp_path / 'lm'}", "scorer.kind=generative",
+                 "scorer.greedy=true", f"port={port}", "block=false", "app_name=generative",
+                 "route_prefix=/generative", "auth_token_env="]) == 0
+    prompts = list(ANSWERS)
+    r = httpx.post(served["url"] + "/generative/v1/score", timeout=60,
+                   json={"items": [{"id": i, "prompt": p} for i, p in enumerate(prompts)]})
+    assert r.status_code == 200, r.text
+    assert r.json()["kind"] == "generative"
+    scores = r.json()["scores"]
+    assert [s["answer"] for s in scores] == list(ANSWERS.values())
+    # "无法评价" parses to no score: null in JSON, never 0 or NaN.
+    assert [s["greedy_score"] for s in scores] == [9.7, 3.0, 10.0, None]
+    assert [s["parse_ok"] for s in scores] == [True, True, True, False]
+    direct = build_scorer(ScorerSpec(kind="generative", model_dir=str(tmp_path / "lm"), greedy=True)).score(
+        pd.DataFrame({"prompt": prompts}))
+    assert [s["expected_score"] for s in scores] == pytest.approx(direct["expected_score"].tolist(), abs=1e-5)
+    r = httpx.post(served["url"] + "/generative/v1/score", json={"items": [{"prompt": "q", "response": "a"}]})
+    assert r.status_code == 422 and r.json()["error"].startswith(
+        "items[0].response: not read by this app's 'generative' scorer"), r.text

@@ -42,11 +42,12 @@ ITEM_FIELDS: dict[str, tuple[str, ...]] = {
     "quality": ("text",),
     "reward": ("prompt", "response"),
     "pair": ("chosen", "rejected"),
+    "generative": ("prompt",),
 }
 OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"pair": ("prompt",)}
 # Which kinds each scoring endpoint accepts.
 ENDPOINT_KINDS: dict[str, tuple[str, ...]] = {
-    "/v1/score": ("quality", "reward"),
+    "/v1/score": ("quality", "reward", "generative"),
     "/v1/score_pairs": ("pair",),
 }
 
@@ -61,13 +62,14 @@ _TEXT_PROBLEMS = {
 # --- schemas ----------------------------------------------------------------------------------
 
 class ScoreItem(BaseModel):
-    """One thing to score: a record (`text`, quality scorer) or a prompt and response (reward scorer)."""
+    """One thing to score: a record (`text`, quality scorer), a prompt and response (reward scorer)
+    or a prompt alone (generative scorer)."""
 
     model_config = ConfigDict(extra="forbid")
     id: str | int | None = Field(None, description="Echoed back with the item's scores.")
     text: str | None = Field(None, description="The record (quality scorer).", examples=[
         "张三,北京市朝阳区望京街道123号院5号楼,邮编:100102,联系电话:13812345678"])
-    prompt: str | None = Field(None, description="The user turn (reward scorer).")
+    prompt: str | None = Field(None, description="The user turn (reward and generative scorers).")
     response: str | None = Field(None, description="The assistant turn to score (reward scorer).")
 
 
@@ -123,7 +125,9 @@ class ScoreResponse(BaseModel):
     kind: str = Field(description="Scorer kind, e.g. quality.")
     scores: list[dict[str, Any]] = Field(description="Per item, in request order: id and the scorer's output "
                                          "columns (quality: reward_correct, reward_wrong, p_correct, label; "
-                                         "reward: reward; pair: reward_chosen, reward_rejected, margin, p_chosen, preferred).")
+                                         "reward: reward; pair: reward_chosen, reward_rejected, margin, p_chosen, preferred; "
+                                         "generative: expected_score, digit_mass and, with greedy, answer, "
+                                         "greedy_score (null when unparseable), parse_ok).")
 
 
 class Health(BaseModel):
@@ -270,7 +274,8 @@ def item_rows(items: list[BaseModel], endpoint: str, kind: str, max_items: int,
               max_text_chars: int) -> list[dict]:
     """Each item's input fields for the served scorer kind; RequestError naming the first bad field."""
     if kind not in ENDPOINT_KINDS[endpoint]:
-        wanted = " or ".join(repr(k) for k in ENDPOINT_KINDS[endpoint])
+        kinds = [repr(k) for k in ENDPOINT_KINDS[endpoint]]
+        wanted = " or ".join(filter(None, [", ".join(kinds[:-1]), kinds[-1]]))
         raise RequestError(501, f"{endpoint}: needs a {wanted} scorer; this app serves a {kind!r} scorer "
                                 f"(its endpoint is {_endpoint_of(kind)})")
     fields, optional = ITEM_FIELDS[kind], OPTIONAL_FIELDS.get(kind, ())
@@ -344,7 +349,7 @@ def build_api(service: Service, cfg: ServeJobConfig, token: str | None) -> FastA
                 "auth": token is not None, "stats": dict(service.stats)}
 
     @api.post("/v1/score", response_model=ScoreResponse,
-              summary="Score records ({text}) or prompt/response items, batched across requests")
+              summary="Score records ({text}), prompt/response items or prompts (generative), batched across requests")
     async def score(request: ScoreRequest) -> dict:
         return await answer("/v1/score", request.items)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import signal
 import threading
@@ -183,7 +184,9 @@ class ScorerDeployment:
 
 
 def _plain(value):
-    return value.item() if hasattr(value, "item") else value
+    """JSON-ready: numpy scalars become Python ones, NaN (an unparseable greedy answer) null."""
+    value = value.item() if hasattr(value, "item") else value
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def deployment_options(cfg: ServeJobConfig) -> dict:
