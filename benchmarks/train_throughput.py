@@ -57,7 +57,8 @@ def run_plain(cfg) -> dict:
     import torch
 
     from rayscore.models import load_tokenizer
-    from rayscore.train.reward import build_model, build_trainer, prepare_pairs, resolve_paths, reward_config
+    from rayscore.train.reward import build_model, build_trainer, prepare_pairs, reward_config
+    from rayscore.train.scaling import resolve_paths
 
     torch.set_num_threads(2)
     started = time.time()

@@ -1,14 +1,17 @@
 """Small file helpers shared by every job: tables in, JSON out, on local paths or s3:// / gs://.
 
     df = read_table("data/gold.jsonl")      # parquet file or dir, JSONL, JSON array, CSV
-    write_json(out / "summary.json", summary)
+    write_json(out / "summary.json", summary)   # through json_value: NaN and NA are null
+    json_value(np.float32("nan")) is None; is_missing(pd.NA)
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -32,12 +35,24 @@ def read_table(path: str | Path) -> pd.DataFrame:
 def write_json(path: str | Path, data: dict) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=_plain), encoding="utf-8")
+    path.write_text(json.dumps(json_value(data), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return path
 
 
-def _plain(value):
-    """numpy scalars and arrays as plain JSON numbers and lists."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
+def is_missing(value) -> bool:
+    """None, NaN (pandas' null in float columns) or pandas' NA / NaT."""
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def json_value(value):
+    """Plain JSON data, recursively: numpy scalars and arrays as Python numbers and lists, NaN,
+    infinities and pandas' NA as null (never an invalid NaN token), dict keys as text."""
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [json_value(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return None if value is pd.NA or value is pd.NaT else value

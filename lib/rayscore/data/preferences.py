@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from rayscore.data.pairs import LABELS, records_to_pairs
-from rayscore.io import read_table
+from rayscore.io import is_missing, json_value, read_table
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def pair_problem(row: dict, require_scores: bool = False) -> str | None:
     row = {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in row.items()}  # parquet lists
     for key in ("chosen", "rejected"):
         value = row.get(key)
-        if _is_missing(value):
+        if is_missing(value):
             return f"missing_{key}"
         if isinstance(value, str):
             if not value.strip():
@@ -121,7 +121,7 @@ def pair_problem(row: dict, require_scores: bool = False) -> str | None:
         else:
             return f"bad_type_{key}"
     prompt = row.get("prompt")
-    if not _is_missing(prompt) and not isinstance(prompt, str) and not (
+    if not is_missing(prompt) and not isinstance(prompt, str) and not (
             _is_messages(prompt) and all(isinstance(m.get("role"), str) and isinstance(m["content"], str)
                                          for m in prompt)):
         return "bad_type_prompt"
@@ -141,7 +141,7 @@ def write_quarantine(quarantined: pd.DataFrame, out_dir: str | Path, name: str =
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
         for row in quarantined.to_dict("records"):
-            fh.write(json.dumps({k: _plain(v) for k, v in row.items()}, ensure_ascii=False, default=str) + "\n")
+            fh.write(json.dumps(json_value(row), ensure_ascii=False, default=str) + "\n")
     return path
 
 
@@ -155,7 +155,7 @@ def reason_counts(quarantined: pd.DataFrame) -> dict[str, int]:
 def to_messages(row: dict, key: str) -> list[dict]:
     """chosen/rejected as a full conversation, whatever the input shape."""
     value, prompt = row[key], row.get("prompt")
-    prompt = None if _is_missing(prompt) else prompt
+    prompt = None if is_missing(prompt) else prompt
     if isinstance(value, str):
         turns = [{"role": "assistant", "content": value}]
     else:
@@ -177,28 +177,9 @@ def split_pairs(pairs: pd.DataFrame, eval_fraction: float, seed: int) -> tuple[p
     return pairs[~is_eval].reset_index(drop=True), pairs[is_eval].reset_index(drop=True)
 
 
-def _is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def _is_number(value) -> bool:
     return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
             and math.isfinite(float(value)))
-
-
-def _plain(value):
-    """A cell as plain JSON data (parquet gives numpy arrays of dicts, pandas gives NaN for None)."""
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
 
 
 def _is_messages(value) -> bool:

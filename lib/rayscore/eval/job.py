@@ -30,7 +30,6 @@ counted (`missing_prediction`, `unparseable_prediction`) and left out, never sco
 from __future__ import annotations
 
 import logging
-import math
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,7 +42,7 @@ from rayscore.config import save_config
 from rayscore.eval import metrics, plots
 from rayscore.eval.metrics import MissingVerdict, TieBreak
 from rayscore.eval.text import Tokenizer, text_scores
-from rayscore.io import read_table, write_json
+from rayscore.io import is_missing, read_table, write_json
 from rayscore.judge.parsing import parse_pairwise, parse_score
 from rayscore.runtime import absolute
 
@@ -186,7 +185,7 @@ def run(cfg: EvaluateJobConfig) -> EvaluateSummary:
     problems = [f"{family}: no row could be evaluated (see its inputs account)"
                 for family, result in report["metrics"].items() if not evaluated_rows(family, result)]
     report = {"ok": not problems, "problems": problems, **report}
-    path = write_json(out / "metrics.json", _clean(report))
+    path = write_json(out / "metrics.json", report)
     logger.info("evaluated %d rows (%s): %s", len(frame), ", ".join(cfg.metrics), headline(report["metrics"]))
     return EvaluateSummary(str(path), report)
 
@@ -488,30 +487,15 @@ def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
-def _clean(value):
-    """JSON-safe: NaN and inf as null, numpy scalars as Python numbers, keys as text."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 def _plain(value):
     """A cell as a plain Python value: None for null / NaN / blank text, whole floats as ints."""
     if isinstance(value, np.generic):
         value = value.item()
-    if value is None or value is pd.NA or value is pd.NaT:
+    if is_missing(value):
         return None
     if isinstance(value, float):
-        if math.isnan(value):
-            return None
         return int(value) if value.is_integer() else value
     if isinstance(value, str):
         value = value.strip()

@@ -31,6 +31,7 @@ from scipy import stats
 from sklearn.metrics import (accuracy_score, cohen_kappa_score, confusion_matrix, mean_absolute_error,
                              mean_squared_error, precision_recall_fscore_support, root_mean_squared_error)
 
+from rayscore.io import is_missing
 from rayscore.judge.pairwise import combine, unswap
 
 __all__ = [
@@ -78,7 +79,7 @@ def classification(y_true: Sequence, y_pred: Sequence, labels: Sequence | None =
     confusion matrix (rows: true label, columns: predicted, in `labels` order). Rows where
     either side is None are dropped and counted."""
     _same_length(y_true, y_pred)
-    pairs = [(t, p) for t, p in zip(y_true, y_pred) if not _missing(t) and not _missing(p)]
+    pairs = [(t, p) for t, p in zip(y_true, y_pred) if not is_missing(t) and not is_missing(p)]
     n_missing = len(y_true) - len(pairs)
     t = [a for a, _ in pairs]
     p = [b for _, b in pairs]
@@ -103,7 +104,7 @@ def cohen_kappa(a: Sequence, b: Sequence, labels: Sequence | None = None,
                 weights: Literal["linear", "quadratic"] | None = None) -> float:
     """Cohen's kappa of two annotators (scikit-learn); items either left unlabelled are skipped."""
     _same_length(a, b)
-    pairs = [(x, y) for x, y in zip(a, b) if not _missing(x) and not _missing(y)]
+    pairs = [(x, y) for x, y in zip(a, b) if not is_missing(x) and not is_missing(y)]
     if not pairs:
         raise ValueError("cohen_kappa: no item labelled by both annotators")
     return float(cohen_kappa_score([x for x, _ in pairs], [y for _, y in pairs], labels=labels,
@@ -113,12 +114,12 @@ def cohen_kappa(a: Sequence, b: Sequence, labels: Sequence | None = None,
 def rating_counts(ratings: Sequence[Sequence], categories: Sequence | None = None) -> tuple[np.ndarray, list]:
     """Items x raters labels -> (items x categories counts, categories)."""
     categories = list(categories) if categories is not None else _sorted_labels(
-        {r for row in ratings for r in row if not _missing(r)})
+        {r for row in ratings for r in row if not is_missing(r)})
     index = {c: j for j, c in enumerate(categories)}
     counts = np.zeros((len(ratings), len(categories)), dtype=np.int64)
     for i, row in enumerate(ratings):
         for r in row:
-            if _missing(r):
+            if is_missing(r):
                 continue
             if r not in index:
                 raise ValueError(f"rating_counts: item {i} has label {r!r}, not among {categories}")
@@ -167,7 +168,7 @@ def majority_vote(annotations: Sequence[Sequence], tie_break: TieBreak = "first"
         raise ValueError(f"tie_break must be 'first', 'tie_label' or 'drop', got {tie_break!r}")
     gold = []
     for labels in annotations:
-        labels = [x for x in labels if not _missing(x)]
+        labels = [x for x in labels if not is_missing(x)]
         if not labels:
             gold.append(None)
             continue
@@ -226,11 +227,11 @@ def swap_consistency(verdict_ab: Sequence, verdict_ba_raw: Sequence,
     pairs = []
     n_missing = 0
     for ab, ba in zip(verdict_ab, verdict_ba_raw):
-        if _missing(ab) or _missing(ba):
+        if is_missing(ab) or is_missing(ba):
             n_missing += 1
             if missing == "drop":
                 continue
-        pairs.append((0 if _missing(ab) else int(ab), 0 if _missing(ba) else int(ba)))
+        pairs.append((0 if is_missing(ab) else int(ab), 0 if is_missing(ba) else int(ba)))
     n = len(pairs)
     if n == 0:
         return {"n": 0, "n_missing": n_missing, "consistency": None}
@@ -259,16 +260,16 @@ def pairwise(gold: Sequence, verdict_ab: Sequence, verdict_ba_raw: Sequence | No
     if verdict_ba_raw is None:
         return out
     _same_length(gold, verdict_ba_raw)
-    corrected = [None if _missing(v) else unswap(int(v)) for v in verdict_ba_raw]
-    labelled = [i for i, g in enumerate(gold) if not _missing(g)]
+    corrected = [None if is_missing(v) else unswap(int(v)) for v in verdict_ba_raw]
+    labelled = [i for i, g in enumerate(gold) if not is_missing(g)]
     out["ba"] = pairwise_agreement(gold, corrected, missing_pred)
     out["swap"] = swap_consistency([verdict_ab[i] for i in labelled], [verdict_ba_raw[i] for i in labelled],
                                    missing_pred)
     both = [_fill(verdict_ab[i], missing_pred) == int(gold[i]) == _fill(corrected[i], missing_pred)
             for i in labelled
-            if missing_pred == "tie" or not (_missing(verdict_ab[i]) or _missing(corrected[i]))]
+            if missing_pred == "tie" or not (is_missing(verdict_ab[i]) or is_missing(corrected[i]))]
     out["accuracy_both_orders"] = _ratio(sum(both), len(both))
-    finals = [combine(None if _missing(a) else int(a), None if _missing(b) else int(b), "tie")["final"]
+    finals = [combine(None if is_missing(a) else int(a), None if is_missing(b) else int(b), "tie")["final"]
               for a, b in zip(verdict_ab, verdict_ba_raw)]
     out["combined"] = pairwise_agreement(gold, finals, missing_pred)
     return out
@@ -497,12 +498,8 @@ def _length_number(token: str) -> int | None:
 
 # --- helpers ------------------------------------------------------------------------------------
 
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def _floats(values: Sequence) -> np.ndarray:
-    return np.array([np.nan if _missing(v) else float(v) for v in values], dtype=float)
+    return np.array([np.nan if is_missing(v) else float(v) for v in values], dtype=float)
 
 
 def _same_length(a: Sequence, b: Sequence) -> None:
@@ -533,7 +530,7 @@ def _histogram(values: np.ndarray, bins: int | Sequence[float] | None) -> dict:
 
 
 def _fill(verdict: object, missing_pred: MissingVerdict) -> int | None:
-    if _missing(verdict):
+    if is_missing(verdict):
         return 0 if missing_pred == "tie" else None
     return int(verdict)
 
@@ -543,10 +540,10 @@ def _verdict_rows(gold: Sequence, pred: Sequence, missing_pred: MissingVerdict) 
         raise ValueError(f"missing_pred must be 'tie' or 'drop', got {missing_pred!r}")
     out = {"gold": [], "pred": [], "n_missing_gold": 0, "n_missing_pred": 0}
     for g, p in zip(gold, pred):
-        if _missing(g):
+        if is_missing(g):
             out["n_missing_gold"] += 1
             continue
-        if _missing(p):
+        if is_missing(p):
             out["n_missing_pred"] += 1
             if missing_pred == "drop":
                 continue

@@ -43,7 +43,7 @@ import pandas as pd
 
 from rayscore.config import save_config
 from rayscore.eval.metrics import distribution
-from rayscore.io import read_table, write_json
+from rayscore.io import is_missing, json_value, read_table, write_json
 from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
 from rayscore.judge.local import LocalJudge, LocalJudgeSpec
 from rayscore.judge.pairwise import Policy, combine, filter_consistent
@@ -264,7 +264,7 @@ def render_row(template: str, values: dict, cfg: JudgeJobConfig) -> dict[str, st
 
 def cell_text(value: object) -> str | None:
     """A cell as prompt text; None, NaN and blank strings are missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+    if is_missing(value):
         return None
     text = str(value)
     return text if text.strip() else None
@@ -321,7 +321,7 @@ def generate_local(prompts: dict[str, list], cfg: JudgeJobConfig) -> dict[str, l
     for name in names:
         sfx = name[len("prompt"):]
         for key in ("raw", "error", "attempts"):
-            out[key + sfx] = [_none_if_nan(v) for v in done[key + sfx].tolist()]
+            out[key + sfx] = json_value(done[key + sfx].tolist())
     return out
 
 
@@ -346,10 +346,6 @@ def empty_outputs(prompts: dict[str, list]) -> dict[str, list]:
         out.update({"raw" + sfx: [None] * len(texts), "error" + sfx: [None] * len(texts),
                     "attempts" + sfx: [0] * len(texts)})
     return out
-
-
-def _none_if_nan(value):
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
 # --- parsing ---------------------------------------------------------------------------------

@@ -13,12 +13,12 @@ the job's on the same item. Items carry the template's field names; the YAML's i
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import pandas as pd
 
 from rayscore.config import load_config
+from rayscore.io import json_value
 from rayscore.judge.job import (
     JudgeJobConfig, build_prompts, empty_outputs, parse_outputs, prompt_slots, store_results)
 from rayscore.judge.prompts import load_template, placeholders, required_fields
@@ -37,17 +37,16 @@ class OnlineJudge:
     """Loads the backend once (a local model, or an http client); `judge(items)` blocks until done."""
 
     def __init__(self, cfg: JudgeJobConfig):
-        fields = ["question"] + (["answer"] if cfg.mode == "pointwise" else ["answer_1", "answer_2"])
         # Items are keyed by the template's own field names.
         self.cfg = replace(cfg, question_column="question", answer_column="answer", answer_1_column="answer_1",
                            answer_2_column="answer_2", id_column=None, passthrough_columns=[],
                            reference_column="reference" if cfg.reference_column else None)
         self.template = load_template(cfg.template)
-        used = placeholders(self.template)
-        needed = required_fields(self.template) | ({"reference"} if cfg.reference_column else set())
-        fields += ["reference"] if cfg.reference_column else []
-        self.required = tuple(f for f in fields if f in used and f in needed)
-        self.optional = tuple(f for f in fields if f in used and f not in needed)
+        fields = [f for f in self.cfg.field_columns() if f in placeholders(self.template)]
+        # A configured reference is required, as the job requires it (build_prompts).
+        needed = required_fields(self.template) | {"reference"}
+        self.required = tuple(f for f in fields if f in needed)
+        self.optional = tuple(f for f in fields if f not in needed)
         self._complete = self._backend()
 
     def _backend(self):
@@ -68,11 +67,4 @@ class OnlineJudge:
         results = self._complete([prompts[name][i] for name, i in slots]) if slots else []
         generated = store_results(empty_outputs(prompts), slots, results)
         judged = parse_outputs(generated, input_errors, self.cfg)
-        return [{k: _plain(v) for k, v in row.items()} for row in judged.to_dict(orient="records")]
-
-
-def _plain(value):
-    """JSON-ready: pandas NA and NaN become None, numpy scalars Python ones."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return value.item() if hasattr(value, "item") else value
+        return json_value(judged.to_dict(orient="records"))

@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import os
 import signal
 import threading
@@ -37,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from ray import serve
 
 from rayscore.config import ConfigError, load_config
+from rayscore.io import json_value
 from rayscore.judge.job import JudgeJobConfig
 from rayscore.judge.online import OnlineJudge, load_judge_config
 from rayscore.runtime import absolute
@@ -180,13 +180,8 @@ class ScorerDeployment:
         started = time.perf_counter()
         scored = await asyncio.to_thread(self.scorer.score, frame)
         self.stats["scorer_ms"] += round((time.perf_counter() - started) * 1000)
-        return [{k: _plain(v) for k, v in rec.items()} for rec in scored.to_dict(orient="records")]
-
-
-def _plain(value):
-    """JSON-ready: numpy scalars become Python ones, NaN (an unparseable greedy answer) null."""
-    value = value.item() if hasattr(value, "item") else value
-    return None if isinstance(value, float) and math.isnan(value) else value
+        # NaN (an unparseable greedy answer) goes out as null.
+        return json_value(scored.to_dict(orient="records"))
 
 
 def deployment_options(cfg: ServeJobConfig) -> dict:

@@ -27,7 +27,7 @@ import logging
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -39,12 +39,11 @@ from rayscore.data.preferences import (
     PreferenceDataSpec, load_preferences, reason_counts, split_pairs, write_quarantine)
 from rayscore.io import write_json
 from rayscore.models import LoraSpec, ModelSpec, add_lora, encode_conversation, load_reward_model, load_tokenizer
-from rayscore.runtime import absolute
 from rayscore.train.deepspeed import (
     DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading, setup_worker)
 from rayscore.train.scaling import (
     ScalingSpec, attempt_callback, export_final_checkpoint, is_rank_zero, local_workdir, report_final,
-    restore_checkpoint, resumed_step, threads_for_worker, torch_trainer)
+    resolve_paths, restore_checkpoint, resumed_step, threads_for_worker, torch_trainer)
 
 logger = logging.getLogger(__name__)
 
@@ -194,15 +193,6 @@ def run(cfg: RewardJobConfig) -> RewardResult:
     write_curves(model_dir, out)
     logger.info("model: %s  eval accuracy: %s", model_dir, metrics.get("eval_accuracy"))
     return RewardResult(model_dir, metrics)
-
-
-def resolve_paths(cfg: RewardJobConfig) -> RewardJobConfig:
-    """Local paths made absolute on the driver (workers run elsewhere)."""
-    return replace(
-        cfg, output_dir=absolute(cfg.output_dir),
-        data=replace(cfg.data, train_path=absolute(cfg.data.train_path), eval_path=absolute(cfg.data.eval_path)),
-        model=replace(cfg.model, name_or_path=absolute(cfg.model.name_or_path)),
-        scaling=replace(cfg.scaling, storage_path=absolute(cfg.scaling.storage_path)))
 
 
 # --- data ------------------------------------------------------------------------------------

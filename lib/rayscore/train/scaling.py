@@ -1,5 +1,6 @@
 """Ray Train plumbing shared by every training job: resources, storage, failures, checkpoints.
 
+    cfg = resolve_paths(cfg)                     # on the driver: workers run elsewhere
     trainer = torch_trainer(train_loop_per_worker, cfg, cfg.scaling, name="train_reward")
     result = trainer.fit()
     model_dir = export_final_checkpoint(result, cfg.output_dir)
@@ -24,8 +25,10 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from rayscore.runtime import absolute
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,16 @@ class ScalingSpec:
         if self.max_failures < -1:
             problems.append(f"max_failures: must be >= -1 (-1 = unlimited), got {self.max_failures}")
         return problems
+
+
+def resolve_paths(cfg):
+    """A training job config (output_dir, data.train_path / eval_path, model.name_or_path,
+    scaling.storage_path) with its local paths made absolute on the driver."""
+    return replace(
+        cfg, output_dir=absolute(cfg.output_dir),
+        data=replace(cfg.data, train_path=absolute(cfg.data.train_path), eval_path=absolute(cfg.data.eval_path)),
+        model=replace(cfg.model, name_or_path=absolute(cfg.model.name_or_path)),
+        scaling=replace(cfg.scaling, storage_path=absolute(cfg.scaling.storage_path)))
 
 
 def torch_trainer(train_loop, cfg, scaling: ScalingSpec, name: str, **extra):

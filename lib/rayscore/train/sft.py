@@ -34,7 +34,7 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -45,10 +45,9 @@ from rayscore.config import save_config
 from rayscore.data.hupu import SftData, SftDataSpec, load_sft_data, sample_prompt, write_jsonl
 from rayscore.io import write_json
 from rayscore.models import CAUSAL_CHAT_TEMPLATE, LoraSpec, ModelSpec, add_lora, load_causal_model, load_tokenizer
-from rayscore.runtime import absolute
 from rayscore.train.scaling import (
     ScalingSpec, attempt_callback, export_final_checkpoint, is_rank_zero, local_workdir, report_final,
-    restore_checkpoint, resumed_step, threads_for_worker, torch_trainer)
+    resolve_paths, restore_checkpoint, resumed_step, threads_for_worker, torch_trainer)
 from rayscore.train.sft_eval import SftEvalSpec, evaluate_sft
 
 logger = logging.getLogger(__name__)
@@ -179,15 +178,6 @@ def run(cfg: SftJobConfig) -> SftResult:
     logger.info("model: %s  eval MAE, expected score: %s  greedy: %s", model_dir,
                 side.get("expected", {}).get("mae"), side.get("greedy", {}).get("mae"))
     return SftResult(model_dir, metrics)
-
-
-def resolve_paths(cfg: SftJobConfig) -> SftJobConfig:
-    """Local paths made absolute on the driver (workers run elsewhere)."""
-    return replace(
-        cfg, output_dir=absolute(cfg.output_dir),
-        data=replace(cfg.data, train_path=absolute(cfg.data.train_path), eval_path=absolute(cfg.data.eval_path)),
-        model=replace(cfg.model, name_or_path=absolute(cfg.model.name_or_path)),
-        scaling=replace(cfg.scaling, storage_path=absolute(cfg.scaling.storage_path)))
 
 
 def train_loop_per_worker(config: dict) -> None:
