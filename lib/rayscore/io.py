@@ -39,6 +39,17 @@ def write_json(path: str | Path, data: dict) -> Path:
     return path
 
 
+def write_jsonl(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Rows as UTF-8 JSON lines (Chinese kept readable), each value through json_value: rows of any
+    types, e.g. quarantined ones, which a parquet column could not hold."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for row in frame.to_dict("records"):
+            fh.write(json.dumps(json_value(row), ensure_ascii=False, default=str) + "\n")
+    return path
+
+
 def is_missing(value) -> bool:
     """None, NaN (pandas' null in float columns) or pandas' NA / NaT."""
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))

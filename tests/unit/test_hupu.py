@@ -5,8 +5,8 @@ import json
 import pandas as pd
 import pytest
 
-from rayscore.data.hupu import (SftDataSpec, convert_hupu_csv, in_eval_split, load_sft_data, split_samples,
-                                to_sample, write_jsonl)
+from rayscore.data.hupu import SftDataSpec, convert_hupu_csv, in_eval_split, load_sft_data, split_samples, to_sample
+from rayscore.io import write_jsonl
 
 HEADER = "Head,Ids,Introduce,Title,TitleHot,TitleScore,Comments,Starts"
 ROWS = [

@@ -28,7 +28,6 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import pandas as pd
@@ -219,12 +218,6 @@ def split_samples(samples: pd.DataFrame, eval_ratio: float) -> tuple[pd.DataFram
 def in_eval_split(instruction: str, eval_ratio: float) -> bool:
     digest = hashlib.sha256(instruction.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 < eval_ratio
-
-
-def write_jsonl(frame: pd.DataFrame, path: str | Path) -> None:
-    """Samples (or quarantined rows) as UTF-8 JSON lines, Chinese kept readable."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    frame.to_json(path, orient="records", lines=True, force_ascii=False)
 
 
 def _account(rows: int, samples: int, duplicates: int, bad: pd.DataFrame, no_score: int = 0) -> dict:

@@ -19,7 +19,6 @@ bad_record (records format: empty text or a label other than 正确/错误).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from rayscore.data.pairs import LABELS, records_to_pairs
-from rayscore.io import is_missing, json_value, read_table
+from rayscore.io import is_missing, read_table, write_jsonl
 
 logger = logging.getLogger(__name__)
 
@@ -137,12 +136,7 @@ def write_quarantine(quarantined: pd.DataFrame, out_dir: str | Path, name: str =
     none. JSONL, not parquet: a bad row's values may have any type, which a parquet column cannot."""
     if len(quarantined) == 0:
         return None
-    path = Path(out_dir, f"{name}.jsonl")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as fh:
-        for row in quarantined.to_dict("records"):
-            fh.write(json.dumps(json_value(row), ensure_ascii=False, default=str) + "\n")
-    return path
+    return write_jsonl(quarantined, Path(out_dir, f"{name}.jsonl"))
 
 
 def reason_counts(quarantined: pd.DataFrame) -> dict[str, int]:

@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 
 from rayscore.config import save_config
-from rayscore.data.hupu import SftData, SftDataSpec, load_sft_data, sample_prompt, write_jsonl
-from rayscore.io import write_json
+from rayscore.data.hupu import SftData, SftDataSpec, load_sft_data, sample_prompt
+from rayscore.io import write_json, write_jsonl
 from rayscore.models import CAUSAL_CHAT_TEMPLATE, LoraSpec, ModelSpec, add_lora, load_causal_model, load_tokenizer
 from rayscore.train.scaling import (
     ScalingSpec, attempt_callback, export_final_checkpoint, is_rank_zero, local_workdir, report_final,
