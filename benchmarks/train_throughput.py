@@ -19,10 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
+
+from common import machine, start_local_ray, write_result
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -124,9 +125,7 @@ def main(argv=None) -> int:
     root = Path(tempfile.mkdtemp(prefix="rayscore-train-bench-"))
     generate(GenerateJobConfig(output_dir=str(root / "data"), train_rows=args.records, score_rows=0, seed=11))
     data = root / "data" / "train"
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-             _temp_dir=str(root / "ray"), runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1",
-                                                                 "TOKENIZERS_PARALLELISM": "false"}})
+    start_local_ray(root)
     runs = []
     try:
         for i in range(args.repeats):
@@ -138,22 +137,12 @@ def main(argv=None) -> int:
         ray.shutdown()
     summary = summarise(runs)
     print_table(runs, summary)
-    import torch
-    import transformers
-    import trl
-
     result = {
         "benchmark": "train_throughput", "config": CONFIG, "records": args.records, "steps": args.steps,
         "batch_per_worker": args.batch, "repeats": args.repeats, "runs": runs, **summary,
-        "machine": {"cpus": os.cpu_count(), "load_avg_before": [round(x, 2) for x in load_before],
-                    "load_avg_after": [round(x, 2) for x in os.getloadavg()], "python": platform.python_version(),
-                    "torch": torch.__version__, "transformers": transformers.__version__, "trl": trl.__version__,
-                    "ray": ray.__version__},
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": machine(load_before), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.out}")
+    write_result(args.out, result)
     return 0
 
 
