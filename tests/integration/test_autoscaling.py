@@ -5,7 +5,7 @@ launched as local processes by Ray's fake multi-node provider, and a score_batch
 that is not shipped, and it runs `ray stop --force` (which would end every Ray on the machine).
 So the same config is built here and the head is started the way it does it:
 `RAY_FAKE_CLUSTER=1 AUTOSCALER_UPDATE_INTERVAL_S=1 ray start --head --autoscaling-config=...`,
-with its own temp dir and ports (LocalHead from test_job_submit.py).
+with its own temp dir and ports (tests/local_cluster.py's LocalHead).
 
 The job is submitted without a `--working-dir` upload, with the code on PYTHONPATH instead: the fake
 worker nodes share the head's session dir, and each node's runtime-env agent replaces the unpacked
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from test_job_submit import ROOT, LocalHead, check_scored, ray_env
+from local_cluster import ROOT, LocalHead, check_scored, ray_env
 
 WORKER_TYPE = "cpu1"
 MAX_WORKERS = 3
