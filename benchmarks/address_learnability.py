@@ -30,7 +30,7 @@ MIXED = "all ten"
 
 
 def parse_args(argv=None):
-    from rayscore.data.addresses import ERROR_TYPES
+    from rayscore.addresses.records import ERROR_TYPES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per_class", type=int, default=500, help="correct and wrong records per run")
@@ -44,7 +44,7 @@ def datasets(per_class: int, types: list[str]) -> dict:
     """{name: records}: per_class correct records + per_class wrong ones of one type (or mixed)."""
     import pandas as pd
 
-    from rayscore.data.addresses import ERROR_TYPES, NO_ERROR, generate_records
+    from rayscore.addresses.records import ERROR_TYPES, NO_ERROR, generate_records
 
     # Enough rows that every type has per_class examples (each is ~1/20 of a 50% error stream).
     records = generate_records(per_class * 2 * len(ERROR_TYPES) + 2000, seed=23)

@@ -291,7 +291,7 @@ def write_input(path: Path, rows: int, per_file: int, row_group: int, seed: int)
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from rayscore.data.addresses import generate_records
+    from rayscore.addresses.records import generate_records
 
     done = path / "_done"
     if done.exists() and done.read_text() == f"{rows} {per_file} {row_group} {seed}":
@@ -308,7 +308,7 @@ def write_input(path: Path, rows: int, per_file: int, row_group: int, seed: int)
 
 
 def tiny_model(work: Path) -> str:
-    from rayscore.data.addresses import generate_records
+    from rayscore.addresses.records import generate_records
     from rayscore.score.tiny import char_tokenizer, save_tiny, tiny_reward_model
 
     out = work / "tiny_model"

@@ -56,7 +56,7 @@ def free_port() -> int:
 
 
 def sample_texts(n: int) -> list[str]:
-    from rayscore.data.addresses import generate_records
+    from rayscore.addresses.records import generate_records
 
     return generate_records(n, seed=11)["text"].tolist()
 

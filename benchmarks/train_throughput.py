@@ -116,8 +116,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     import ray
 
-    from rayscore.data.generate import GenerateJobConfig
-    from rayscore.data.generate import run as generate
+    from rayscore.addresses.generate import GenerateJobConfig
+    from rayscore.addresses.generate import run as generate
     from rayscore.logs import setup_logging
 
     setup_logging("WARNING")

@@ -10,8 +10,8 @@ import json
 import logging
 
 from rayscore.config import load_config
-from rayscore.data.generate import GenerateJobConfig
-from rayscore.data.generate import run as generate
+from rayscore.addresses.generate import GenerateJobConfig
+from rayscore.addresses.generate import run as generate
 from rayscore.logs import setup_logging
 from rayscore.runtime import ensure_ray
 from rayscore.score.pipeline import ScoreJobConfig

@@ -6,7 +6,7 @@ Run as:
 """
 
 from rayscore.config import load_config
-from rayscore.data.generate import GenerateJobConfig, run
+from rayscore.addresses.generate import GenerateJobConfig, run
 from rayscore.logs import setup_logging
 
 

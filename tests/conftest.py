@@ -26,7 +26,7 @@ def ray_local():
 @pytest.fixture(scope="session")
 def tiny_records(tmp_path_factory):
     """Generated address records: <dir>/train (400 rows) and <dir>/score (300 rows, 3 files)."""
-    from rayscore.data.generate import GenerateJobConfig, run
+    from rayscore.addresses.generate import GenerateJobConfig, run
 
     root = tmp_path_factory.mktemp("records")
     run(GenerateJobConfig(output_dir=str(root), train_rows=400, score_rows=300, seed=7, rows_per_file=100))

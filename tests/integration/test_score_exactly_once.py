@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rayscore.data.addresses import generate_records
+from rayscore.addresses.records import generate_records
 from rayscore.score.chunks import InputError
 from rayscore.score.pipeline import ScoreJobConfig, run
 from rayscore.score.scorers import ScorerSpec

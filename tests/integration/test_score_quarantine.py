@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from jobs.score_batch import main
-from rayscore.data.addresses import generate_records
+from rayscore.addresses.records import generate_records
 from rayscore.score.chunks import InputError
 from rayscore.score.tiny import char_tokenizer, save_tiny, tiny_reward_model
 

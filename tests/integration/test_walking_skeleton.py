@@ -9,7 +9,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from rayscore.data.addresses import write_records
+from rayscore.addresses.records import write_records
 from rayscore.models import ModelSpec, load_reward_model, load_tokenizer
 
 

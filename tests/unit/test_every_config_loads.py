@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from rayscore.config import load_config
-from rayscore.data.generate import GenerateJobConfig
+from rayscore.addresses.generate import GenerateJobConfig
 from rayscore.eval.job import EvaluateJobConfig
 from rayscore.judge.augment import AugmentJobConfig
 from rayscore.judge.job import JudgeJobConfig

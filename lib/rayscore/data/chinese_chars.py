@@ -3,7 +3,7 @@
     chars = common_chinese_chars()     # sorted, unique, CJK ideographs only
 
 The set is: every character in the administrative table's names (cpca adcodes.csv), every
-character the record generator can write (its tables in rayscore.data.addresses, 正确/错误 included),
+character the record generator can write (its tables in rayscore.addresses.records, 正确/错误 included),
 and the 3755 level-1 common hanzi of GB2312, so ordinary text outside the generator is covered too.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 
-from rayscore.data.addresses import generator_characters, load_admin_table
+from rayscore.addresses.records import generator_characters, load_admin_table
 
 # (first, last) code points of the CJK ideograph blocks: unified, extension A, compatibility,
 # and extensions B..H in the supplementary planes.

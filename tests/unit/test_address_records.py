@@ -16,7 +16,7 @@ from collections import defaultdict
 import pandas as pd
 import pytest
 
-from rayscore.data.addresses import (
+from rayscore.addresses.records import (
     ERROR_TYPES,
     GARBAGE_SYMBOLS,
     MOBILE_PREFIXES,

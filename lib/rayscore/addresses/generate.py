@@ -48,7 +48,7 @@ class GenerateJobConfig:
 
 
 def run(cfg: GenerateJobConfig) -> dict[str, list[str]]:
-    from rayscore.data.addresses import write_records
+    from rayscore.addresses.records import write_records
 
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
