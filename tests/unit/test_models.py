@@ -2,7 +2,7 @@
 
 import pytest
 
-from rayscore.data.addresses import generate_records
+from rayscore.addresses.records import generate_records
 from rayscore.data.pairs import conversation
 from rayscore.models import ModelSpec, encode_conversation, load_tokenizer
 
