@@ -24,8 +24,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from rayscore.eval.calibration import calibration_report
+
 __all__ = ["plot_error_histogram", "plot_confusion_matrix", "plot_score_histogram", "plot_length_control",
-           "plot_scatter",
+           "plot_scatter", "plot_reliability",
            "ascii_label"]
 
 _KNOWN_LABELS = {"正确": "correct", "错误": "wrong", "平局": "tie", "回答1": "answer 1", "回答2": "answer 2",
@@ -151,3 +153,31 @@ def _finite(values: Sequence[float | None]) -> np.ndarray:
 
 def _unit_bins(values: np.ndarray) -> np.ndarray:
     return np.arange(math.floor(values.min()) - 0.5, math.ceil(values.max()) + 1.0, 1.0)
+
+
+def plot_reliability(bins: dict, path: str | Path, title: str = "") -> Path:
+    """Reliability diagram of calibration.calibration_bins output: share of positives per bin
+    against the diagonal, rows per bin beneath, ECE in the title."""
+    n_bins = bins["n_bins"]
+    fig = Figure(figsize=(6.4, 6.4), dpi=_DPI)
+    FigureCanvasAgg(fig)
+    ax, ax_count = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+    ax.plot([0, 1], [0, 1], color="black", linewidth=1, linestyle="--", label="perfectly calibrated")
+    if sum(bins["count"]):
+        report = calibration_report(bins)
+        rows = report["bins"]
+        ax.bar([r["lower"] for r in rows], [r["share_positive"] for r in rows], width=1 / n_bins,
+               align="edge", color="tab:blue", alpha=0.5, edgecolor="white", label="share positive")
+        # Bars sit on the bin, points on the bin's mean p: the gap to the diagonal is the error.
+        ax.plot([r["mean_p"] for r in rows], [r["share_positive"] for r in rows], marker="o",
+                color="tab:blue", label="at mean p")
+        ax_count.bar([r["lower"] for r in rows], [r["count"] for r in rows], width=1 / n_bins,
+                     align="edge", color="tab:gray", edgecolor="white")
+        summary = f"ECE {report['ece']:.4f}, n {report['n']}"
+    else:
+        summary = "no rows"
+    ax.legend(loc="upper left")
+    ax.set(title=f"{ascii_label(title)} ({summary})" if title else summary, xlim=(0, 1), ylim=(0, 1),
+           ylabel="share positive")
+    ax_count.set(xlabel="predicted probability", ylabel="rows")
+    return _save(fig, path)
