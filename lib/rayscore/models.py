@@ -16,8 +16,11 @@ import hashlib
 import importlib.util
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rayscore.checks import CHECKS_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,9 @@ CAUSAL_CHAT_TEMPLATE = (
 )
 
 MERGED_DIR, ADAPTER_DIR, FINGERPRINT_FILE = "merged", "adapter", "fingerprint.txt"
+CALIBRATION_FILE = "calibration.json"
+# Files beside the weights that change what a scorer outputs: part of the model's identity.
+SCORER_METADATA_FILES = (CHECKS_FILE, CALIBRATION_FILE)
 
 
 @dataclass
@@ -92,10 +98,13 @@ def resolve_model_path(name_or_path: str) -> str:
     return name_or_path
 
 
-def load_tokenizer(spec: ModelSpec, default_chat_template: str = ENCODER_CHAT_TEMPLATE):
-    """The tokenizer with a chat template, a pad token and (optionally) Chinese characters added.
-    A model that ships no template gets `default_chat_template` (encoders: ENCODER_CHAT_TEMPLATE;
-    causal LMs: CAUSAL_CHAT_TEMPLATE, which puts no [CLS]/[SEP] into a decoder's text)."""
+def load_tokenizer(spec: ModelSpec, default_chat_template: str = ENCODER_CHAT_TEMPLATE,
+                   extra_chars: Sequence[str] = ()):
+    """The tokenizer with a chat template, a pad token and (optionally) Chinese characters added:
+    the common ones, then `extra_chars` (those of the training data, in the order a training run
+    first added them, so every worker gets the same ids). A model that ships no template gets
+    `default_chat_template` (encoders: ENCODER_CHAT_TEMPLATE; causal LMs: CAUSAL_CHAT_TEMPLATE,
+    which puts no [CLS]/[SEP] into a decoder's text)."""
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(resolve_model_path(spec.name_or_path))
@@ -109,23 +118,28 @@ def load_tokenizer(spec: ModelSpec, default_chat_template: str = ENCODER_CHAT_TE
         tok.pad_token = tok.eos_token
     if spec.add_chinese_chars:
         add_missing_chars(tok)
+        add_missing_chars(tok, extra_chars)
     if spec.split_digits:
         split_digits(tok)
     tok.model_max_length = spec.max_seq_len
     return tok
 
 
-def add_missing_chars(tok) -> list[int]:
-    """Add each common Chinese character the tokenizer maps to unk; return the new token ids."""
+def add_missing_chars(tok, chars: Sequence[str] | None = None) -> list[str]:
+    """Add each character of `chars` (default: the common Chinese ones) that the tokenizer maps
+    to unk; return the characters added, in order."""
     from rayscore.data.chinese_chars import common_chinese_chars
 
     unk = tok.unk_token_id
-    missing = [c for c in common_chinese_chars() if unk is not None and tok.convert_tokens_to_ids(
-        tok.tokenize(c) or [tok.unk_token]) == [unk]]
+    candidates = common_chinese_chars() if chars is None else chars
+    # Known as a token (of the vocabulary or added before) or read to a known one after
+    # normalisation: only a character that is neither maps to unk.
+    missing = [c for c in dict.fromkeys(candidates) if unk is not None and tok.convert_tokens_to_ids(c) == unk
+               and tok.convert_tokens_to_ids(tok.tokenize(c) or [tok.unk_token]) == [unk]]
     if missing:
         tok.add_tokens(missing)
-        logger.info("added %d Chinese characters to the tokenizer", len(missing))
-    return tok.convert_tokens_to_ids(missing)
+        logger.info("added %d characters to the tokenizer", len(missing))
+    return missing
 
 
 def split_digits(tok) -> None:
@@ -282,11 +296,28 @@ def scorer_path(model_dir: str | Path) -> Path:
 
 
 def model_fingerprint(model_dir: str | Path) -> str:
-    """The fingerprint written at save time (or computed from the weights)."""
+    """The weights' fingerprint written at save time (or computed from the weights), combined
+    with the check set and calibration saved beside them."""
     stored = Path(model_dir) / FINGERPRINT_FILE
-    if stored.exists():
-        return stored.read_text().strip()
-    return compute_fingerprint(scorer_path(model_dir))
+    weights = stored.read_text().strip() if stored.exists() else compute_fingerprint(scorer_path(model_dir))
+    metadata = [Path(model_dir, f) for f in SCORER_METADATA_FILES if Path(model_dir, f).exists()]
+    if not metadata:
+        return weights
+    digest = hashlib.sha256(weights.encode())
+    for f in metadata:
+        digest.update(f.name.encode() + f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def save_calibration(model_dir: str | Path, calibration: dict) -> None:
+    """calibration.json: the temperature (and, for quality models, the threshold) fitted on held-out pairs."""
+    Path(model_dir, CALIBRATION_FILE).write_text(json.dumps(calibration, indent=1), encoding="utf-8")
+
+
+def load_calibration(model_dir: str | Path) -> dict:
+    """The saved calibration, or {} (temperature 1, the configured threshold)."""
+    path = Path(model_dir, CALIBRATION_FILE)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def compute_fingerprint(path: str | Path) -> str:

@@ -8,6 +8,7 @@ Two tests add their own: a generative scorer (a tiny causal LM taught known answ
 
 import asyncio
 import glob
+import json
 import math
 import os
 import secrets
@@ -20,6 +21,7 @@ import pytest
 import yaml
 from fake_judge_server import FakeJudgeServer
 
+from rayscore.addresses.checks import ADDRESS_CHECKS
 from rayscore.config import ConfigError
 from rayscore.io import read_table
 from rayscore.models import model_fingerprint
@@ -78,10 +80,15 @@ def test_score_happy_path(client, served):
     assert body["model_fingerprint"] == model_fingerprint(str(served["model_dir"])) == health["model_fingerprint"]
     assert body["kind"] == "quality"
     assert [s["id"] for s in body["scores"]] == ["a", 7, None]
+    calibration = json.loads((served["model_dir"] / "calibration.json").read_text())
     for s in body["scores"]:
-        assert set(s) == {"id", "reward_correct", "reward_wrong", "p_correct", "label"}
-        assert s["p_correct"] == pytest.approx(1 / (1 + math.exp(s["reward_wrong"] - s["reward_correct"])), abs=1e-6)
-        assert s["label"] == ("正确" if s["p_correct"] >= 0.5 else "错误")
+        assert set(s) == {"id", "reward_correct", "reward_wrong", "p_correct", "label", "check_flags"}
+        margin = s["reward_correct"] - s["reward_wrong"]
+        assert s["p_correct"] == pytest.approx(1 / (1 + math.exp(-margin / calibration["temperature"])), abs=1e-6)
+        assert s["label"] == ("正确" if s["p_correct"] >= calibration["threshold"] else "错误")
+    # Why a record is 错误: the checks that failed, as score_batch writes them.
+    assert body["scores"][1]["check_flags"] == list(ADDRESS_CHECKS.run(["李四,邮编:10010222"])[0].flags)
+    assert "postcode_format" in body["scores"][1]["check_flags"]
 
 
 def test_openapi_docs(client):
@@ -122,6 +129,7 @@ def test_scores_equal_score_batch(served, tiny_records, tmp_path):
     for row in batch.itertuples():
         assert served_scores[row.record_id]["p_correct"] == pytest.approx(row.p_correct, abs=1e-5)
         assert served_scores[row.record_id]["label"] == row.label
+        assert served_scores[row.record_id]["check_flags"] == list(row.check_flags)
     stats = httpx.get(served["url"] + "/healthz").json()["stats"]
     # Items of different requests (at most 8 each) went through the scorer together.
     assert stats["largest_batch"] > 8, stats

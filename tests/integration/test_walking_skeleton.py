@@ -50,7 +50,9 @@ def test_score_batch_labels_every_record(quality_model_dir, tmp_path):
                    "p_correct", "label", "fingerprint"):
         assert column in table.columns
     assert table.p_correct.between(0, 1).all()
-    assert np.allclose(table.p_correct, 1 / (1 + np.exp(table.reward_wrong - table.reward_correct)), atol=1e-5)
+    temperature = json.loads((quality_model_dir / "calibration.json").read_text())["temperature"]
+    margin = (table.reward_correct - table.reward_wrong).to_numpy(np.float64)
+    assert np.allclose(table.p_correct, 1 / (1 + np.exp(-margin / temperature)), atol=1e-5)
     assert ((table.p_correct >= 0.4) == (table.label == "正确")).all()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["ok"] and summary["rows_in"] == summary["rows_scored"] == 3000

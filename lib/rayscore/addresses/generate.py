@@ -6,6 +6,8 @@ Run as:
 
 Writes <output_dir>/train/ (records to train on) and <output_dir>/score/ (other records, other
 seed) as parquet parts; millions of rows stream out in parts and never sit in memory at once.
+With `handwritten: true` it also copies the hand-written real-style set that ships with rayscore
+(addresses/data/handwritten.csv, never produced by the generator) to <output_dir>/handwritten/.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class GenerateJobConfig:
     """Train uses seed, score uses seed + 1."""
     rows_per_file: int = 100_000
     """Rows per parquet part."""
+    handwritten: bool = False
+    """Also write the shipped hand-written real-style records to <output_dir>/handwritten/."""
 
     def check(self) -> list[str]:
         problems = []
@@ -57,4 +61,21 @@ def run(cfg: GenerateJobConfig) -> dict[str, list[str]]:
         if rows:
             written[split] = write_records(str(out / split), rows, seed, cfg.error_rate, cfg.rows_per_file)
             logger.info("%s: %d records in %d files under %s", split, rows, len(written[split]), out / split)
+    if cfg.handwritten:
+        written["handwritten"] = [write_handwritten(str(out / "handwritten"))]
     return written
+
+
+HANDWRITTEN_FILE = Path(__file__).with_name("data") / "handwritten.csv"
+
+
+def write_handwritten(path: str) -> str:
+    """The hand-written real-style records as <path>/part-00000.parquet (what score_batch reads)."""
+    import pandas as pd
+
+    frame = pd.read_csv(HANDWRITTEN_FILE, dtype=str, keep_default_na=False)
+    Path(path).mkdir(parents=True, exist_ok=True)
+    file = Path(path, "part-00000.parquet")
+    frame.to_parquet(file, index=False)
+    logger.info("handwritten: %d real-style records under %s", len(frame), path)
+    return str(file)

@@ -1,17 +1,16 @@
-"""The Chinese characters a tokenizer must know for the address records.
+"""The Chinese characters a tokenizer is given on top of its vocabulary.
 
-    chars = common_chinese_chars()     # sorted, unique, CJK ideographs only
+    chars = common_chinese_chars()     # GB2312's 3755 level-1 hanzi, sorted
+    is_cjk("市")                        # True
 
-The set is: every character in the administrative table's names (cpca adcodes.csv), every
-character the record generator can write (its tables in rayscore.addresses.records, 正确/错误 included),
-and the 3755 level-1 common hanzi of GB2312, so ordinary text outside the generator is covered too.
+English-centred vocabularies (MiniLM's) map most hanzi to [UNK]. A training run adds these
+common characters and then every CJK character of its own training data (train/reward.py's
+data_chars), so the tokenizer reads the data whatever its domain; the saved tokenizer keeps them.
 """
 
 from __future__ import annotations
 
 import functools
-
-from rayscore.addresses.records import generator_characters, load_admin_table
 
 # (first, last) code points of the CJK ideograph blocks: unified, extension A, compatibility,
 # and extensions B..H in the supplementary planes.
@@ -37,7 +36,5 @@ def gb2312_level1_chars() -> list[str]:
 
 @functools.cache
 def common_chinese_chars() -> list[str]:
-    """Sorted, de-duplicated CJK characters: admin names + generator output + GB2312 level 1."""
-    chars = set(gb2312_level1_chars()) | generator_characters()
-    chars.update(ch for name in load_admin_table().names for ch in name)
-    return sorted(ch for ch in chars if is_cjk(ch))
+    """GB2312 level-1 hanzi, sorted: the characters of ordinary modern Chinese text."""
+    return sorted(gb2312_level1_chars())

@@ -265,12 +265,12 @@ class ChunkStore:
         return {"ids": len(repeated), "rows": int(pc.sum(repeated.field("counts")).as_py() or 0),
                 "examples": repeated.field("values").to_pylist()[:examples]}
 
-    def write_file(self, name: str, text: str) -> str:
-        """A small file (summary, config) at the top of the output directory."""
+    def write_file(self, name: str, content: str | bytes) -> str:
+        """A small file (summary, config, plot) at the top of the output directory."""
         self.fs.create_dir(self.root, recursive=True)
         path = f"{self.root}/{name}"
         with self.fs.open_output_stream(path) as f:
-            f.write(text.encode())
+            f.write(content.encode() if isinstance(content, str) else content)
         return path
 
     def _tmp_path(self, path: str) -> str:

@@ -42,7 +42,7 @@ import pandas as pd
 
 from rayscore.judge.parsing import parse_score
 from rayscore.models import load_causal_lm, model_fingerprint
-from rayscore.score.runner import autocast, pick_device, prepare_model
+from rayscore.score.runner import autocast, pick_device, prepare_model, resolve_precision
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +81,14 @@ class GenerativeScorer:
             raise ValueError(f"score_max: answers are 0..10 with one decimal, got score_max={spec.score_max}")
         self.spec = spec
         self.device = pick_device(device)
-        model, tok = load_causal_lm(spec.model_dir, spec.dtype)
+        self.dtype, why = resolve_precision(spec.dtype, self.device)
+        self.precision = f"{self.dtype} ({why})"
+        model, tok = load_causal_lm(spec.model_dir, self.dtype)
         if not tok.chat_template:
             raise ValueError(f"model_dir: the tokenizer at {spec.model_dir} has no chat template; the prompt "
                              "must be rendered as in training")
         digit_token_ids(tok)  # fail at load, not mid-job, when digits are not single tokens
-        self.tok, self.model = tok, prepare_model(model, spec.dtype, self.device)
+        self.tok, self.model = tok, prepare_model(model, self.dtype, self.device)
         self.fingerprint = model_fingerprint(spec.model_dir)
         self.input_columns = (spec.prompt_column,)
         self.output_columns = spec.output_columns()
@@ -94,7 +96,7 @@ class GenerativeScorer:
     def score(self, frame: pd.DataFrame) -> pd.DataFrame:
         spec = self.spec
         prompts = [str(p) for p in frame[spec.prompt_column]]
-        with autocast(spec.dtype, self.device):
+        with autocast(self.dtype, self.device):
             readings = read_expected(self.model, self.tok, prompts, spec.batch_size, spec.score_max, spec.max_seq_len)
             out = {"expected_score": readings.scores, "digit_mass": readings.digit_mass}
             if spec.greedy:

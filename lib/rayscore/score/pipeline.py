@@ -39,7 +39,10 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
+from rayscore.checks import resolve_check_set
 from rayscore.config import to_dict
+from rayscore.data.pairs import CORRECT, WRONG
+from rayscore.eval.calibration import calibration_bins, calibration_report, merge_bins
 from rayscore.logs import setup_logging
 from rayscore.models import model_fingerprint
 from rayscore.runtime import absolute
@@ -87,8 +90,8 @@ class ScoreJobConfig:
     """The job fails (after writing everything) when more rows than this share are quarantined."""
     gold_column: str | None = "label"
     """Gold label column: accuracy/P/R/F1 in the summary when present."""
-    group_column: str | None = "error_type"
-    """Break gold metrics down by this column when present."""
+    group_column: str | None = None
+    """Break gold metrics down by this column when present (e.g. error_type)."""
     progress_every_s: float = 30.0
     """Seconds between progress log lines (driver: rows/s over the job; actors: within a long chunk)."""
     max_chunk_retries: int = 3
@@ -144,6 +147,11 @@ def run(cfg: ScoreJobConfig) -> ScoreSummary:
     """Score every pending chunk; Ray must be initialised (jobs call ray.init())."""
     started = time.time()
     given = cfg = absolute_paths(cfg)
+    if cfg.scorer.kind != "generative":
+        try:  # the model's check set, verified before any work (actors resolve it again)
+            resolve_check_set(cfg.scorer.model_dir, cfg.scorer.checks)
+        except ValueError as e:
+            raise InputError(str(e)) from None
     spec, threshold_choice = resolve_spec(cfg.scorer)
     cfg = replace(cfg, scorer=spec)
     fingerprint = scoring_fingerprint(cfg)
@@ -181,6 +189,7 @@ def run(cfg: ScoreJobConfig) -> ScoreSummary:
             logger.warning("%s: %d record ids occur on more than one row (%d rows), e.g. %s", cfg.id_column,
                            summary["duplicate_ids"]["ids"], summary["duplicate_ids"]["rows"],
                            summary["duplicate_ids"]["examples"])
+    summary.update(write_plots(store, summary))
     path = store.write_file("summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
     logger.info("rows in %d = scored %d + quarantined %d; %s; %s",
                 summary["rows_in"], summary["rows_scored"], summary["rows_quarantined"],
@@ -306,7 +315,9 @@ class ChunkWorker:
         scores = self.score(frame, chunk)
         scored = base.take(pa.array(good_idx, pa.int64()))
         for name in scores.columns:
-            scored = scored.append_column(name, pa.Array.from_pandas(scores[name]))
+            values = (pa.array(scores[name].tolist(), pa.list_(pa.string())) if name == "check_flags"
+                      else pa.Array.from_pandas(scores[name]))
+            scored = scored.append_column(name, values)
         scored = scored.append_column("fingerprint", pa.array([self.fingerprint] * len(good_idx), pa.string()))
         quarantined = base.take(pa.array(bad_idx, pa.int64())).append_column(
             "reason", pa.array([reasons[i] for i in bad_idx], pa.string()))
@@ -318,8 +329,11 @@ class ChunkWorker:
             "reasons": dict(Counter(reasons[i] for i in bad_idx)),
             "value_counts": {c: {str(k): int(v) for k, v in Counter(scores[c].tolist()).items()}
                              for c in COUNTED_COLUMNS if c in scores},
-            "gold": self.gold_counts(scored),
+            "gold": self.gold_counts(scored, scored["label"].to_pylist() if "label" in scored.column_names else None),
+            **self.check_counts(scored),
+            **self.probability_bins(scored),
             "seconds": round(time.time() - started, 3),
+            "precision": self.scorer.precision,
             "pid": os.getpid(),
         }
         committed = self.store.commit(chunk, scored, quarantined, record)
@@ -364,20 +378,68 @@ class ChunkWorker:
                   for f in set(files)}
         return [f"{prefix[f]}-{r:010d}" for f, r in zip(files, rows)]
 
-    def gold_counts(self, scored: pa.Table) -> dict:
+    def gold_column(self, scored: pa.Table) -> str | None:
+        column = self.cfg.gold_column and input_name(self.cfg.gold_column, self.scorer.output_columns)
+        return column if column and column in scored.column_names else None
+
+    def check_counts(self, scored: pa.Table) -> dict:
+        """Rows per failed check, and the rules-only baseline's gold counts (错误 iff any check failed)."""
+        if "check_flags" not in scored.column_names:
+            return {}
+        flags = scored["check_flags"].to_pylist()
+        return {"flags": dict(Counter(f for row in flags for f in row)),
+                "rows_flagged": sum(1 for row in flags if row),
+                "rules_gold": self.gold_counts(scored, [WRONG if row else CORRECT for row in flags])}
+
+    def probability_bins(self, scored: pa.Table) -> dict:
+        """p_correct's histogram (20 bins) and, with gold labels, its reliability bins: sums that
+        merge across chunks into the job's calibration report."""
+        if "p_correct" not in scored.column_names:
+            return {}
+        p = scored["p_correct"].to_numpy(zero_copy_only=False)
+        out = {"p_histogram": np.histogram(p[np.isfinite(p)], bins=20, range=(0.0, 1.0))[0].tolist()}
+        gold_col = self.gold_column(scored)
+        if gold_col:
+            gold = np.array(scored[gold_col].to_pylist(), dtype=object)
+            known = np.isin(gold, (CORRECT, WRONG))
+            out["reliability"] = calibration_bins(p[known], gold[known] == CORRECT)
+        return out
+
+    def gold_counts(self, scored: pa.Table, pred: list | None) -> dict:
         """{group: {"gold|pred": n}}: enough to aggregate accuracy/P/R/F1 over all chunks."""
-        gold_col = self.cfg.gold_column and input_name(self.cfg.gold_column, self.scorer.output_columns)
+        gold_col = self.gold_column(scored)
         group_col = self.cfg.group_column and input_name(self.cfg.group_column, self.scorer.output_columns)
-        if not gold_col or gold_col not in scored.column_names or "label" not in scored.column_names:
+        if not gold_col or pred is None:
             return {}
         gold = scored[gold_col].to_pylist()
-        pred = scored["label"].to_pylist()
         groups = scored[group_col].to_pylist() if group_col and group_col in scored.column_names else [None] * len(gold)
         counts: dict = {}
         for g, t, p in zip(groups, gold, pred):
             cell = counts.setdefault(str(g) if g is not None else "all", {})
             cell[f"{t}|{p}"] = cell.get(f"{t}|{p}", 0) + 1
         return counts
+
+
+def write_plots(store: ChunkStore, summary: dict) -> dict:
+    """p_correct_histogram.png and, with gold labels, reliability.png in the output directory."""
+    import tempfile
+
+    from rayscore.eval.plots import plot_reliability, plot_score_histogram
+
+    written = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        if "p_correct_histogram" in summary:
+            counts = np.asarray(summary["p_correct_histogram"]["counts"])
+            edges = np.linspace(0.0, 1.0, len(counts) + 1)
+            # Bin centres repeated by count redraw the merged histogram exactly at its resolution.
+            values = np.repeat((edges[:-1] + edges[1:]) / 2, counts)
+            written["p_correct_histogram.png"] = plot_score_histogram(
+                values, f"{tmp}/h.png", title="p_correct", threshold=summary.get("threshold"), bins=edges)
+        if "calibration" in summary:
+            written["reliability.png"] = plot_reliability(summary["calibration"]["reliability_bins"], f"{tmp}/r.png",
+                                                          title="p_correct reliability")
+        paths = {name: store.write_file(name, path.read_bytes()) for name, path in written.items()}
+    return {"plots": paths} if paths else {}
 
 
 COUNTED_COLUMNS = ("label", "preferred", "parse_ok")
@@ -400,15 +462,23 @@ def input_name(column: str, output_columns) -> str:
 def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> dict:
     """Totals over every committed chunk of this fingerprint; the row accounting must balance."""
     total = Counter()
-    reasons, values, gold = Counter(), {}, {}
+    reasons, values, gold, rules_gold, flags = Counter(), {}, {}, {}, Counter()
+    histogram, reliability, precisions = np.zeros(20, dtype=np.int64), [], Counter()
     for r in records:
+        precisions[r.get("precision", "unrecorded")] += 1
         total.update(rows_in=r["rows_in"], rows_scored=r["rows_scored"], rows_quarantined=r["rows_quarantined"],
-                     part_bytes=r.get("part_bytes", 0))
+                     part_bytes=r.get("part_bytes", 0), rows_flagged=r.get("rows_flagged", 0))
         reasons.update(r["reasons"])
+        flags.update(r.get("flags", {}))
         for column, counts in r["value_counts"].items():
             values.setdefault(column, Counter()).update(counts)
-        for group, cells in r["gold"].items():
-            gold.setdefault(group, Counter()).update(cells)
+        for target, counts in ((gold, r["gold"]), (rules_gold, r.get("rules_gold", {}))):
+            for group, cells in counts.items():
+                target.setdefault(group, Counter()).update(cells)
+        if "p_histogram" in r:
+            histogram += np.asarray(r["p_histogram"], dtype=np.int64)
+        if r.get("reliability"):
+            reliability.append(r["reliability"])
     expected_rows = sum(c.rows for c in chunks)
     problems = []
     if len(records) != len(chunks):
@@ -427,13 +497,22 @@ def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> 
         "quarantine_reasons": dict(reasons), "quarantined_share": round(share, 6),
         "label_counts": dict(values.get("label", {})),
         "value_counts": {c: dict(v) for c, v in values.items()},
+        "precision": {"configured": cfg.scorer.dtype, "chunks_by_precision": dict(precisions)},
         "chunks": len(chunks), "files": len(records), "output_mb": round(total["part_bytes"] / 2**20, 3),
         "mean_file_mb": round(total["part_bytes"] / 2**20 / len(records), 3) if records else None,
     }
     if cfg.scorer.kind == "quality":
         summary["threshold"] = cfg.scorer.threshold
+        summary["p_correct_histogram"] = {"bins": 20, "counts": histogram.tolist()}
+    if cfg.scorer.has_checks():
+        summary["check_flags"] = {"rows_flagged": total["rows_flagged"], "rows_per_flag": dict(flags.most_common())}
     if gold:
         summary["gold_metrics"] = gold_metrics(gold)
+    if rules_gold:
+        summary["rules_baseline"] = gold_metrics(rules_gold)
+    merged = merge_bins(*reliability) if reliability else None
+    if merged and sum(merged["count"]):
+        summary["calibration"] = calibration_report(merged) | {"reliability_bins": merged}
     return summary
 
 

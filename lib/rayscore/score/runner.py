@@ -19,8 +19,36 @@ import numpy as np
 
 from rayscore.models import encode_conversation
 
-Precision = Literal["float32", "bfloat16", "float16", "int8"]
-PRECISIONS = ("float32", "bfloat16", "float16", "int8")
+Precision = Literal["auto", "float32", "bfloat16", "float16", "int8"]
+PRECISIONS = ("auto", "float32", "bfloat16", "float16", "int8")
+# CPU flags of native bf16 arithmetic: without them bf16 autocast is emulated and slower than fp32.
+NATIVE_BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def resolve_precision(dtype: Precision, device) -> tuple[str, str]:
+    """(precision used, why). "auto" is bfloat16 autocast where the hardware computes it natively
+    (GPUs that support it, CPUs with AVX512-BF16 or AMX), float32 elsewhere."""
+    import torch
+
+    if dtype != "auto":
+        return dtype, "configured"
+    if device.type == "cuda":
+        native = torch.cuda.is_bf16_supported()
+        return ("bfloat16", "GPU supports bf16") if native else ("float32", "GPU lacks bf16")
+    flags = cpu_flags()
+    native = [f for f in NATIVE_BF16_CPU_FLAGS if f in flags]
+    return ("bfloat16", f"CPU has native bf16 ({native[0]})") if native else ("float32", "CPU lacks native bf16")
+
+
+def cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
 
 
 def pick_device(device: str | None = None):
@@ -58,8 +86,8 @@ class RewardRunner:
                  dtype: Precision = "float32", device: str | None = None):
         self.tok, self.max_seq_len, self.batch_size = tok, max_seq_len, batch_size
         self.device = pick_device(device)
-        self.dtype = dtype
-        self.model = prepare_model(model, dtype, self.device)
+        self.dtype, self.precision_reason = resolve_precision(dtype, self.device)
+        self.model = prepare_model(model, self.dtype, self.device)
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
 
     def encode(self, conversations: list[list[dict]]) -> list[list[int]]:

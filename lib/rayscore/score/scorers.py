@@ -11,14 +11,19 @@ there is no second implementation of inference anywhere. Kinds and what they wri
 - pair:       [prompt +] chosen / rejected -> reward_chosen, reward_rejected, margin,
               p_chosen = sigmoid(margin) (Bradley-Terry), preferred (chosen | rejected | tie)
 - quality:    a record -> reward_correct, reward_wrong (the record answered 正确 / 错误),
-              p_correct = sigmoid(reward_correct - reward_wrong), label (正确 if p_correct >= threshold);
-              the threshold may be chosen on a labelled validation set (`threshold_from`)
+              p_correct = sigmoid((reward_correct - reward_wrong) / T), label (正确 if p_correct >=
+              threshold); T and the threshold are the model's calibration (fitted on held-out
+              pairs at training), or a threshold set here or chosen on a labelled set (`threshold_from`)
 - generative: a prompt -> expected_score, digit_mass from the digit-token probabilities of a
               causal LM, and with `greedy: true` also answer, greedy_score, parse_ok
               (generative.py has the exact definition)
 
 A conversation column holds a list of {role, content} messages ending with the assistant turn
 (the ultrafeedback_binarized shape); text columns are wrapped as [user: prompt, assistant: answer].
+
+A reward model trained with a check set (rayscore.checks) reads the checks' observations after
+its user turn and is scored with that same set, verified against the copy saved with the model;
+its scorers also write `check_flags`, the checks that failed on each row.
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from rayscore.checks import observe, observe_conversations, resolve_check_set, saved_check_ref
 from rayscore.data.pairs import CORRECT, WRONG, conversation
 from rayscore.data.preferences import to_messages
-from rayscore.models import load_scorer, model_fingerprint
+from rayscore.models import load_calibration, load_scorer, model_fingerprint
 from rayscore.score.runner import PRECISIONS, Precision, RewardRunner
 
 logger = logging.getLogger(__name__)
@@ -87,8 +93,8 @@ class ScorerSpec:
     """pair: the first response (text, or a conversation ending with it)."""
     rejected_column: str = "rejected"
     """pair: the second response."""
-    threshold: float = 0.5
-    """quality: p_correct at or above this is labelled 正确."""
+    threshold: float | None = None
+    """quality: p_correct at or above this is labelled 正确; null = the model's calibrated threshold (else 0.5)."""
     threshold_from: ThresholdSpec = field(default_factory=ThresholdSpec)
     """quality: choose `threshold` on a labelled validation set (path, target_precision | best_f1)."""
     greedy: bool = False
@@ -105,12 +111,14 @@ class ScorerSpec:
     """float32 | bfloat16 / float16 autocast | int8 (dynamic quantization, CPU); generative also loads its weights in bf16/fp16."""
     torch_threads: int = 0
     """Intra-op threads per scorer; 0 = the CPUs given to the actor."""
+    checks: str | None = None
+    """Check set (module:attribute) the model must have been trained with; null = the model's own (checks.json), if any."""
 
     def check(self) -> list[str]:
         problems = []
         if not self.model_dir:
             problems.append("model_dir: required (a trained model directory)")
-        if not 0 <= self.threshold <= 1:
+        if self.threshold is not None and not 0 <= self.threshold <= 1:
             problems.append(f"threshold: must be in [0, 1], got {self.threshold}")
         if self.batch_size < 1:
             problems.append(f"batch_size: must be >= 1, got {self.batch_size}")
@@ -118,6 +126,8 @@ class ScorerSpec:
             problems.append(f"max_seq_len: must be >= 8, got {self.max_seq_len}")
         if self.dtype not in PRECISIONS:
             problems.append(f"dtype: must be one of {PRECISIONS}, got {self.dtype!r}")
+        if self.checks and self.kind == "generative":
+            problems.append("checks: generative scorers read no check observations; remove scorer.checks")
         if self.threshold_from.path and self.kind != "quality":
             problems.append(f"threshold_from: only the quality scorer has a threshold, kind is {self.kind!r}")
         if self.max_new_tokens < 1:
@@ -141,29 +151,47 @@ class ScorerSpec:
         return [self.prompt_column] if self.kind == "pair" else []
 
     def output_columns(self) -> tuple[str, ...]:
-        """The columns score() returns (the scorer's `output_columns`), known without a model."""
-        return {"quality": ("reward_correct", "reward_wrong", "p_correct", "label"),
-                "reward": ("reward",),
-                "pair": ("reward_chosen", "reward_rejected", "margin", "p_chosen", "preferred"),
-                "generative": ("expected_score", "digit_mass") + (
-                    ("answer", "greedy_score", "parse_ok") if self.greedy else ())}[self.kind]
+        """The columns score() returns (the scorer's `output_columns`), known without loading the model."""
+        columns = {"quality": ("reward_correct", "reward_wrong", "p_correct", "label"),
+                   "reward": ("reward",),
+                   "pair": ("reward_chosen", "reward_rejected", "margin", "p_chosen", "preferred"),
+                   "generative": ("expected_score", "digit_mass") + (
+                       ("answer", "greedy_score", "parse_ok") if self.greedy else ())}[self.kind]
+        return columns + (("check_flags",) if self.has_checks() else ())
+
+    def has_checks(self) -> bool:
+        return self.kind != "generative" and bool(self.checks or (self.model_dir and saved_check_ref(self.model_dir)))
 
 
 # --- reward-model scorers ---------------------------------------------------------------------
 
 class _RewardModelScorer:
-    """Loads a trained reward model once; `rewards(conversations)` is the one forward path."""
+    """Loads a trained reward model once, with its check set and calibration; `rewards` is the
+    one forward path."""
 
     def __init__(self, spec: ScorerSpec, device: str | None = None):
+        self.checks_ref, self.checks = resolve_check_set(spec.model_dir, spec.checks)
         model, tok = load_scorer(spec.model_dir)
         self.spec = spec
+        self.calibration = load_calibration(spec.model_dir)
+        self.temperature = float(self.calibration.get("temperature", 1.0))
         self.runner = RewardRunner(model, tok, spec.max_seq_len, spec.batch_size, spec.dtype, device)
+        self.precision = f"{self.runner.dtype} ({self.runner.precision_reason})"
         self.fingerprint = model_fingerprint(spec.model_dir)
         self.input_columns = tuple(spec.input_columns())
         self.output_columns = spec.output_columns()
 
     def rewards(self, conversations: list[list[dict]]) -> np.ndarray:
         return self.runner.rewards(conversations)
+
+    def observed(self, conversations: list[list[dict]]) -> tuple[list[list[dict]], list[tuple[str, ...]]]:
+        """The conversations with the checks' observations in their user turn, and each one's flags."""
+        return observe_conversations(self.checks, conversations)
+
+    def with_flags(self, frame: pd.DataFrame, flags: list[tuple[str, ...]]) -> pd.DataFrame:
+        if self.checks is not None:
+            frame["check_flags"] = [list(f) for f in flags]
+        return frame
 
 
 def _messages(value, prompt=None) -> list[dict]:
@@ -188,7 +216,8 @@ class RewardScorer(_RewardModelScorer):
             conversations = [_messages(m) for m in frame[spec.messages_column]]
         else:
             conversations = [_messages(r, p) for p, r in zip(frame[spec.prompt_column], frame[spec.response_column])]
-        return pd.DataFrame({"reward": self.rewards(conversations)}, index=frame.index)
+        conversations, flags = self.observed(conversations)
+        return self.with_flags(pd.DataFrame({"reward": self.rewards(conversations)}, index=frame.index), flags)
 
 
 class PairScorer(_RewardModelScorer):
@@ -198,46 +227,51 @@ class PairScorer(_RewardModelScorer):
     def score(self, frame: pd.DataFrame) -> pd.DataFrame:
         spec = self.spec
         prompts = frame[spec.prompt_column] if spec.prompt_column in frame else [None] * len(frame)
-        chosen = [_messages(c, p) for c, p in zip(frame[spec.chosen_column], prompts)]
-        rejected = [_messages(r, p) for r, p in zip(frame[spec.rejected_column], prompts)]
+        chosen, flags = self.observed([_messages(c, p) for c, p in zip(frame[spec.chosen_column], prompts)])
+        rejected, _ = self.observed([_messages(r, p) for r, p in zip(frame[spec.rejected_column], prompts)])
         rewards = self.rewards(chosen + rejected)
         r_chosen, r_rejected = rewards[: len(chosen)], rewards[len(chosen):]
         margin = r_chosen - r_rejected
-        return pd.DataFrame({
+        return self.with_flags(pd.DataFrame({
             "reward_chosen": r_chosen,
             "reward_rejected": r_rejected,
             "margin": margin,
-            "p_chosen": _sigmoid(margin),
+            "p_chosen": _sigmoid(margin / self.temperature),
             "preferred": np.where(margin > 0, "chosen", np.where(margin < 0, "rejected", "tie")),
-        }, index=frame.index)
+        }, index=frame.index), flags)
 
 
 class QualityScorer(_RewardModelScorer):
     """Scores each record with both answers; p_correct = softmax over the two rewards.
 
-    With spec.threshold_from set, the threshold is chosen once, here, on the validation set, and
-    `threshold_choice` says how (score_batch resolves it on the driver and hands actors the result)."""
+    The threshold is spec.threshold, else the one calibrated with the model, else 0.5. With
+    spec.threshold_from set, it is chosen once, here, on the validation set, and `threshold_choice`
+    says how (score_batch resolves it on the driver and hands actors the result)."""
 
     def __init__(self, spec: ScorerSpec, device: str | None = None):
         super().__init__(spec, device)
         self.threshold_choice: dict | None = None
+        if spec.threshold is None:
+            self.spec = replace(spec, threshold=float(self.calibration.get("threshold", 0.5)))
         if spec.threshold_from.path:
             self.threshold_choice = threshold_from_validation(self, spec.threshold_from)
-            self.spec = replace(spec, threshold=self.threshold_choice["threshold"], threshold_from=ThresholdSpec())
+            self.spec = replace(self.spec, threshold=self.threshold_choice["threshold"], threshold_from=ThresholdSpec())
 
-    def p_correct(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def p_correct(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[str, ...]]]:
+        """(reward_correct, reward_wrong, p_correct, check flags) of each record."""
+        texts, flags = observe(self.checks, texts)
         rewards = self.rewards([conversation(t, CORRECT) for t in texts] + [conversation(t, WRONG) for t in texts])
         correct, wrong = rewards[: len(texts)], rewards[len(texts):]
-        return correct, wrong, _sigmoid(correct - wrong)
+        return correct, wrong, _sigmoid((correct - wrong) / self.temperature), flags
 
     def score(self, frame: pd.DataFrame) -> pd.DataFrame:
-        correct, wrong, p_correct = self.p_correct(frame[self.spec.text_column].tolist())
-        return pd.DataFrame({
+        correct, wrong, p_correct, flags = self.p_correct(frame[self.spec.text_column].tolist())
+        return self.with_flags(pd.DataFrame({
             "reward_correct": correct,
             "reward_wrong": wrong,
             "p_correct": p_correct,
             "label": np.where(p_correct >= self.spec.threshold, CORRECT, WRONG),
-        }, index=frame.index)
+        }, index=frame.index), flags)
 
 
 # --- threshold selection ----------------------------------------------------------------------
@@ -301,7 +335,7 @@ def threshold_from_validation(scorer: QualityScorer, spec: ThresholdSpec) -> dic
     rows = table[usable]
     if not len(rows):
         raise ValueError(f"scorer.threshold_from.path: {spec.path} has no usable labelled rows")
-    _, _, p = scorer.p_correct(rows[text_column].tolist())
+    _, _, p, _ = scorer.p_correct(rows[text_column].tolist())
     try:
         choice = choose_threshold(p, rows[spec.label_column].to_numpy(), spec.target_precision,
                                   spec.best_f1, spec.positive)

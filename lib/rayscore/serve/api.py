@@ -127,7 +127,8 @@ class ScoreResponse(BaseModel):
                                          "columns (quality: reward_correct, reward_wrong, p_correct, label; "
                                          "reward: reward; pair: reward_chosen, reward_rejected, margin, p_chosen, preferred; "
                                          "generative: expected_score, digit_mass and, with greedy, answer, "
-                                         "greedy_score (null when unparseable), parse_ok).")
+                                         "greedy_score (null when unparseable), parse_ok; a model trained with checks also "
+                                         "returns check_flags, the checks that failed).")
 
 
 class Health(BaseModel):

@@ -13,7 +13,9 @@ re-tokenises a row, and every dropped row is in quarantine with its reason.
 
 Writes under <output_dir>:
   model/                 adapter/ (LoRA only), merged/ (what score and serve load), fingerprint.txt,
-                         metrics.json, save_check.json (rewards in memory vs from the saved model)
+                         metrics.json, save_check.json (rewards in memory vs from the saved model),
+                         calibration.json (temperature, and a quality model's threshold, fitted on
+                         the held-out pairs), checks.json (the check set, when `checks` is set)
   metrics.json           data account, training and held-out metrics (accuracy, margin, swap check)
   config.yaml            the resolved config
   training_curves.png    loss and accuracy by step; log_history.json, the numbers behind it
@@ -34,11 +36,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from rayscore.checks import load_check_set, observe_conversations, save_check_set
 from rayscore.config import save_config
+from rayscore.data.pairs import CORRECT, WRONG
 from rayscore.data.preferences import (
     PreferenceDataSpec, load_preferences, reason_counts, split_pairs, write_quarantine)
 from rayscore.io import write_json
-from rayscore.models import LoraSpec, ModelSpec, add_lora, encode_conversation, load_reward_model, load_tokenizer
+from rayscore.models import (
+    LoraSpec, ModelSpec, add_lora, add_missing_chars, encode_conversation, load_reward_model, load_tokenizer)
 from rayscore.train.deepspeed import (
     DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading, setup_worker)
 from rayscore.train.scaling import (
@@ -117,11 +122,18 @@ class RewardJobConfig:
     """Ray Train resources, storage and fault tolerance."""
     deepspeed: DeepSpeedSpec = field(default_factory=DeepSpeedSpec)
     """DeepSpeed ZeRO (stage 0 = off: plain DDP)."""
-    subset_column: str | None = "error_type"
-    """Column for per-subset eval accuracy (skipped when absent)."""
+    subset_column: str | None = None
+    """Column for per-subset eval accuracy (skipped when absent), e.g. error_type."""
+    checks: str | None = None
+    """Check set (module:attribute) whose observations are appended to every user turn; saved with the model."""
 
     def check(self) -> list[str]:
         problems = []
+        if self.checks:
+            try:
+                load_check_set(self.checks)
+            except ValueError as e:
+                problems.append(str(e))
         if self.deepspeed.enabled and not self.scaling.use_gpu and self.train.precision != "float32":
             problems.append(f"train.precision: DeepSpeed on CPU runs in float32, got {self.train.precision!r} "
                             "(set train.precision=float32, or scaling.use_gpu=true)")
@@ -148,6 +160,8 @@ class PreparedPairs:
     quarantined: pd.DataFrame
     input_pairs: int
     truncated_pairs: int
+    extra_chars: list[str] = field(default_factory=list)
+    """Characters of the data the tokenizer lacked, added in this order (workers add them too)."""
 
     def account(self) -> dict:
         """Rows in = rows trained + rows held out + rows quarantined, by reason."""
@@ -209,10 +223,32 @@ def prepare_pairs(cfg: RewardJobConfig, tok) -> PreparedPairs:
         train_df = pairs
     else:
         train_df, eval_df = split_pairs(pairs, cfg.data.eval_fraction, cfg.data.seed)
+    checks = load_check_set(cfg.checks) if cfg.checks else None
+    train_df, eval_df = with_observations(train_df, checks), with_observations(eval_df, checks)
+    extra_chars = add_missing_chars(tok, data_chars(pd.concat([train_df, eval_df]))) if cfg.model.add_chinese_chars else []
     train_df, long_train, cut_train = encode_pairs(train_df, tok, cfg.model.max_seq_len, cfg.train.truncation)
     eval_df, long_eval, cut_eval = encode_pairs(eval_df, tok, cfg.model.max_seq_len, cfg.train.truncation)
     quarantined = pd.concat([bad, long_train, long_eval], ignore_index=True)
-    return PreparedPairs(train_df, eval_df, quarantined, input_pairs, cut_train + cut_eval)
+    return PreparedPairs(train_df, eval_df, quarantined, input_pairs, cut_train + cut_eval, extra_chars)
+
+
+def data_chars(pairs: pd.DataFrame) -> list[str]:
+    """The CJK characters of every message, sorted: what the tokenizer must know to read the data."""
+    from rayscore.data.chinese_chars import is_cjk
+
+    chars = {ch for side in ("chosen", "rejected") for conv in pairs[side] for m in conv
+             for ch in (m.get("content") or "")}
+    return sorted(ch for ch in chars if is_cjk(ch))
+
+
+def with_observations(pairs: pd.DataFrame, checks) -> pd.DataFrame:
+    """Pairs whose user turn carries the checks' observations (both sides share it), with the
+    failed checks in `check_flags`; unchanged without a check set."""
+    if checks is None or not len(pairs):
+        return pairs
+    chosen, flags = observe_conversations(checks, [list(c) for c in pairs["chosen"]])
+    rejected, _ = observe_conversations(checks, [list(r) for r in pairs["rejected"]])
+    return pairs.assign(chosen=chosen, rejected=rejected, check_flags=[",".join(f) for f in flags])
 
 
 def encode_pairs(pairs: pd.DataFrame, tok, max_len: int,
@@ -255,7 +291,7 @@ def train_loop_per_worker(config: dict) -> None:
     setup_worker(cfg.deepspeed)
     workdir = local_workdir("reward")
     args = reward_config(cfg, workdir)  # before the model: under ZeRO-3 from_pretrained then shards as it loads
-    tok = load_tokenizer(cfg.model)
+    tok = load_tokenizer(cfg.model, extra_chars=data.extra_chars)
     attempt = attempt_callback()
     trainer = build_trainer(cfg, args, build_model(cfg, tok), tok, data, [RayTrainReportCallback(), attempt])
     trainer = prepare_trainer(trainer)
@@ -340,7 +376,7 @@ def save_and_evaluate(trainer, cfg: RewardJobConfig, tok, data: PreparedPairs, m
     disk: `save_check_max_abs_diff` shows that saving (LoRA merge, ZeRO-3 gather) lost nothing.
     Every rank takes part: under ZeRO-3 forwards and the weight gather are collectives.
     """
-    from rayscore.models import load_scorer, save_scorer
+    from rayscore.models import load_scorer, save_calibration, save_scorer
     from rayscore.score.runner import RewardRunner
 
     probe = save_check_conversations(data)
@@ -356,6 +392,7 @@ def save_and_evaluate(trainer, cfg: RewardJobConfig, tok, data: PreparedPairs, m
         model = build_model(cfg, tok)
         model.load_state_dict(full_state)
     save_scorer(model, tok, model_dir)
+    save_check_set(cfg.checks, model_dir)
     merged, merged_tok = load_scorer(model_dir)
     runner = RewardRunner(merged, merged_tok, cfg.model.max_seq_len, batch_size=64, device=device)
     saved = runner.rewards(probe)
@@ -363,6 +400,11 @@ def save_and_evaluate(trainer, cfg: RewardJobConfig, tok, data: PreparedPairs, m
                                              "rewards_saved": saved})
     metrics = {"save_check_max_abs_diff": float(np.abs(saved - in_memory).max())}
     metrics.update(evaluate_pairs(runner, data.eval, cfg.subset_column))
+    if len(data.eval):
+        calibration = calibrate(*score_pairs(runner, data.eval["chosen"], data.eval["rejected"]), data.eval,
+                                records=cfg.data.format == "records")
+        save_calibration(model_dir, calibration)
+        metrics["calibration"] = calibration
     write_json(model_dir / "metrics.json", metrics)
     write_json(model_dir / LOG_HISTORY_FILE, {"log_history": trainer.state.log_history})
     return metrics
@@ -420,6 +462,33 @@ def evaluate_pairs(runner, pairs: pd.DataFrame, subset_column: str | None = None
         logger.warning("swap check failed: accuracy %.3f, swapped %.3f (expected about %.3f): the eval is not "
                        "reading the answers", accuracy, accuracy_swapped, 1 - accuracy)
     return metrics
+
+
+def calibrate(chosen: np.ndarray, rejected: np.ndarray, pairs: pd.DataFrame, records: bool) -> dict:
+    """Temperature T for p = sigmoid(margin / T), fitted on the held-out pairs in both orders
+    (Bradley-Terry: P(first preferred)); for labelled records also the threshold on
+    p_correct = sigmoid((r_正确 - r_错误) / T) with the best F1 for catching 错误, and the ECE there.
+    Fitting one parameter on held-out pairs keeps the ranking (and pair accuracy) unchanged."""
+    from rayscore.eval.calibration import (apply_temperature, calibration_bins, expected_calibration_error,
+                                           fit_temperature)
+    from rayscore.score.scorers import choose_threshold
+
+    margin = (chosen - rejected).astype(np.float64)
+    both = np.concatenate([margin, -margin])
+    try:
+        temperature = fit_temperature(both, np.concatenate([np.ones(len(margin), bool), np.zeros(len(margin), bool)]))
+    except ValueError as e:  # e.g. every margin exactly 0
+        logger.warning("calibration skipped: %s", e)
+        return {"temperature": 1.0, "fitted_on_pairs": 0}
+    out = {"temperature": round(float(temperature), 6), "fitted_on_pairs": int(len(margin))}
+    if records:
+        gold_correct = np.array([list(c)[-1]["content"] == CORRECT for c in pairs["chosen"]])
+        p_correct = apply_temperature(np.where(gold_correct, margin, -margin), temperature)
+        gold = np.where(gold_correct, CORRECT, WRONG)
+        choice = choose_threshold(p_correct, gold, best_f1=True)
+        out.update(threshold=choice["threshold"], threshold_f1=choice["f1"],
+                   ece=round(expected_calibration_error(calibration_bins(p_correct, gold_correct)), 4))
+    return out
 
 
 def score_pairs(runner, first, second) -> tuple[np.ndarray, np.ndarray]:
