@@ -5,6 +5,7 @@ Run as:
 """
 
 from rayscore.config import load_config
+from rayscore.entry import run_job
 from rayscore.judge.augment import AugmentJobConfig, run
 from rayscore.logs import setup_logging
 
@@ -16,4 +17,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_job(main))

@@ -6,6 +6,7 @@ Run as:
 """
 
 from rayscore.config import load_config
+from rayscore.entry import run_job
 from rayscore.eval.job import EvaluateJobConfig, run
 from rayscore.logs import setup_logging
 
@@ -17,4 +18,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_job(main))

@@ -5,8 +5,9 @@ Run as:
   python -m jobs.generate_records --config configs/generate_records/demo.yaml score_rows=1000000
 """
 
-from rayscore.config import load_config
 from rayscore.addresses.generate import GenerateJobConfig, run
+from rayscore.config import load_config
+from rayscore.entry import run_job
 from rayscore.logs import setup_logging
 
 
@@ -17,4 +18,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_job(main))

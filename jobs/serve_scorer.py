@@ -12,6 +12,7 @@ app is running (on a cluster it keeps serving; `serve shutdown` or `serve delete
 """
 
 from rayscore.config import load_config
+from rayscore.entry import run_job
 from rayscore.logs import setup_logging
 from rayscore.runtime import ensure_ray
 from rayscore.serve.app import ServeJobConfig, run
@@ -25,4 +26,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_job(main))

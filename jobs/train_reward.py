@@ -7,6 +7,7 @@ Run as:
 """
 
 from rayscore.config import load_config
+from rayscore.entry import run_job
 from rayscore.logs import setup_logging
 from rayscore.runtime import ensure_ray
 from rayscore.train.reward import RewardJobConfig, run
@@ -20,4 +21,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_job(main))

@@ -1,5 +1,6 @@
-"""Train a generative score model (TRL SFTTrainer + PEFT LoRA) on Ray Train workers, then compare
-its scores with the base model's on the held-out prompts.
+"""Train a generative score model (TRL SFTTrainer + PEFT LoRA) on Ray Train workers.
+
+Then compares its scores with the base model's on the held-out prompts.
 
 Run as:
   python -m jobs.train_sft --config configs/train_sft/hupu.yaml data.train_path=data/hupu.csv
@@ -8,6 +9,7 @@ Run as:
 """
 
 from rayscore.config import load_config
+from rayscore.entry import run_job
 from rayscore.logs import setup_logging
 from rayscore.runtime import ensure_ray
 from rayscore.train.sft import SftJobConfig, run
@@ -21,4 +23,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_job(main))

@@ -13,7 +13,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 @pytest.fixture(scope="session")
 def ray_local():
     """A real in-process Ray (4 logical CPUs on 2 cores: room for 2 train workers or actors plus
-    Ray Data's read tasks, which otherwise starve; see STACK notes on the actor-pool deadlock)."""
+    Ray Data's read tasks: with only 2, an actor pool takes every CPU, the reads that feed it
+    never get one, and the job waits forever)."""
     import ray
 
     if not ray.is_initialized():

@@ -10,7 +10,7 @@ from scipy import stats
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from rayscore.eval import metrics
-from rayscore.judge.pairwise import unswap
+from rayscore.eval.verdicts import unswap
 
 # --- regression ---------------------------------------------------------------------------------
 

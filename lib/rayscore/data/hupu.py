@@ -1,5 +1,6 @@
-"""Item ratings (MISSION §1, the Hupu design): raw CSV rows -> SFT samples, bad rows set aside,
-duplicate prompts removed, a deterministic train / validation split.
+"""Item ratings in the Hupu rating CSV layout (an item's category and title with its 0-10 score,
+what train_sft's generative score model learns to give): raw CSV rows -> SFT samples, bad rows
+set aside, duplicate prompts removed, a deterministic train / validation split.
 
     data = load_sft_data(SftDataSpec(train_path="data/hupu.csv"))
     data.train, data.eval          # DataFrames of instruction / input / output (the answer text)

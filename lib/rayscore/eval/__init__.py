@@ -8,9 +8,13 @@
 - metrics.py  regression, classification, kappas, majority vote, pairwise judge agreement and
               swap consistency (JudgeLM / PandaLM definitions), correlation with bootstrap CIs,
               score distribution, length control
+- verdicts.py pairwise verdicts in both orders: unswap, combine (consistency, final verdict),
+              verdict_from_scores -- the definitions the agreement metrics count with
+- judge_text.py  a judge's free text -> score (parse_score) / pairwise verdict (parse_pairwise)
 - text.py     BLEU-4 and ROUGE-1/2/L with Chinese-aware tokenisation
 - plots.py    error / score histograms, confusion matrix, length-control and correlation scatter
               (Agg, ASCII text)
 - job.py      the evaluate job (EvaluateJobConfig, run): tables in, metrics.json + PNGs out
-Nothing here imports Ray.
+Nothing here imports Ray, and nothing here imports rayscore.judge: judge builds on eval (it
+counts and combines verdicts with these functions), never the other way round.
 """

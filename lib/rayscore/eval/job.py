@@ -40,10 +40,10 @@ import pandas as pd
 
 from rayscore.config import save_config
 from rayscore.eval import metrics, plots
+from rayscore.eval.judge_text import parse_pairwise, parse_score
 from rayscore.eval.metrics import MissingVerdict, TieBreak
 from rayscore.eval.text import Tokenizer, text_scores
 from rayscore.io import is_missing, read_table, write_json
-from rayscore.judge.parsing import parse_pairwise, parse_score
 from rayscore.runtime import absolute
 
 __all__ = ["EvaluateJobConfig", "EvaluateSummary", "run", "FAMILIES"]

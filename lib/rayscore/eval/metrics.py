@@ -32,7 +32,7 @@ from sklearn.metrics import (accuracy_score, cohen_kappa_score, confusion_matrix
                              mean_squared_error, precision_recall_fscore_support, root_mean_squared_error)
 
 from rayscore.io import is_missing
-from rayscore.judge.pairwise import combine, unswap
+from rayscore.eval.verdicts import combine, unswap
 
 __all__ = [
     "regression", "classification", "cohen_kappa", "fleiss_kappa", "fleiss_kappa_from_counts",
@@ -247,14 +247,15 @@ def swap_consistency(verdict_ab: Sequence, verdict_ba_raw: Sequence,
 
 def pairwise(gold: Sequence, verdict_ab: Sequence, verdict_ba_raw: Sequence | None = None,
              missing_pred: MissingVerdict = "tie") -> dict:
-    """Everything MISSION §4 reports for a pairwise judge, in one dict.
+    """A pairwise judge against gold in one dict: agreement in each order, under the swap, and
+    of the combined verdict (a judge with position bias can look good in one order only).
 
     - "ab": pairwise_agreement on the (A, B) order (JudgeLM evaluates the sequential order),
     - "ba": the same on the swapped order, verdicts mapped back to (A, B) terms,
     - "swap": swap_consistency over the rows with a gold label (JudgeLM filters both lists by it),
     - "accuracy_both_orders": the share of rows right in both orders (agreement counted only
       when the verdict survives the swap),
-    - "combined": agreement of rayscore.judge.pairwise.combine(..., policy="tie") final verdicts.
+    - "combined": agreement of rayscore.eval.verdicts.combine(..., policy="tie") final verdicts.
     """
     out = {"ab": pairwise_agreement(gold, verdict_ab, missing_pred)}
     if verdict_ba_raw is None:
@@ -442,7 +443,8 @@ def requested_length(instruction: str | None) -> int | None:
 
 
 def answer_length(answer: str | None) -> int:
-    """Characters of an answer, not counting spaces, tabs or line breaks (MISSION §2)."""
+    """Characters of an answer, not counting spaces, tabs or line breaks: a requested length
+    ("写200字") counts the characters written, so layout must not make an answer look longer."""
     return len(re.sub(r"\s+", "", answer or ""))
 
 

@@ -13,8 +13,9 @@ BLEU follows Papineni et al. (2002): clipped n-gram precisions up to 4-grams, un
 the brevity penalty against the reference closest in length (the shorter one on a tie), as
 nltk's corpus_bleu does. ROUGE-N and ROUGE-L are F1 (beta = 1) of n-gram overlap and of the
 longest common subsequence (Lin, 2004); with several references the best one counts.
-Note MISSION §2: these reward word overlap and fail on creative writing; a judge's score is the
-better measure there. They stay useful on short, factual outputs.
+These reward word overlap, so they fail on creative writing, where good answers share few words
+with any one reference; a judge's score is the better measure there. They stay useful on short,
+factual outputs.
 """
 
 from __future__ import annotations

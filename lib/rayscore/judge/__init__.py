@@ -6,8 +6,10 @@
     parsed = parse_score(judge_output, valid_range=(1, 10))   # parsed.score is None when unreadable
 
 - prompts.py    plain-text templates with {placeholders} and optional {#reference}...{/reference}
-- parsing.py    judge text -> score / pairwise verdict; validator of augmented reading items
-- pairwise.py   verdicts in both orders -> consistency and a final verdict; training-data filter
+- parsing.py    validator of augmented reading items; re-exports parse_score / parse_pairwise,
+                which live in rayscore.eval.judge_text (the evaluate job reads judge text too)
+- pairwise.py   the training-data filter (filter_consistent); re-exports unswap / combine /
+                verdict_from_scores from rayscore.eval.verdicts (the agreement metrics use them)
 - http_client.py  OpenAI-compatible chat completions with bounded concurrency and retries
 - local.py      a local causal LM judge: greedy generation through the chat template (LocalJudge
                 is the Ray Data actor-pool callable)

@@ -1,5 +1,6 @@
 """The augment job: have a hosted LLM write extra samples, check their format, keep the ones a
-rubric judge scores at or above a threshold (MISSION §3).
+rubric judge scores at or above a threshold (generated samples are cheap and often wrong: only
+checked, well-rated ones are worth training on).
 
 Run as:
   export LLM_API_KEY=...
@@ -30,10 +31,11 @@ from pathlib import Path
 import pandas as pd
 
 from rayscore.config import save_config
+from rayscore.eval.judge_text import parse_score
 from rayscore.io import read_table, write_json
 from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
 from rayscore.judge.job import cell_text
-from rayscore.judge.parsing import parse_reading_item, parse_score
+from rayscore.judge.parsing import parse_reading_item
 from rayscore.judge.prompts import TemplateError, load_template, placeholders, render
 from rayscore.runtime import absolute
 

@@ -7,9 +7,10 @@
     results = await client.acomplete_many(prompts)   # from async code
     [r.text for r in results]                    # None where r.error says what went wrong
 
-One row out per prompt, in input order. Hosted endpoints fail transiently (MISSION §3), so
-429, 5xx, timeouts and connection errors are retried with exponential backoff and full jitter,
-waiting what a Retry-After header asks (capped at backoff_max_s); other 4xx (a bad request, a
+One row out per prompt, in input order. Hosted endpoints fail transiently (rate limits,
+overloaded or restarting servers, dropped connections), and a run of thousands of prompts meets
+all of these, so 429, 5xx, timeouts and connection errors are retried with exponential backoff
+and full jitter, waiting what a Retry-After header asks (capped at backoff_max_s); other 4xx (a bad request, a
 wrong key) are not retried. A prompt that never succeeds gives a row with `text=None` and
 `error="..."`, never a missing row. At most max_concurrency requests are in flight at once.
 The API key is read from the environment variable named by api_key_env and never logged.

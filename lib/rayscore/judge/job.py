@@ -42,12 +42,13 @@ from typing import Literal
 import pandas as pd
 
 from rayscore.config import save_config
+from rayscore.eval.judge_text import parse_pairwise, parse_score
 from rayscore.eval.metrics import distribution
+from rayscore.eval.verdicts import Policy, combine
 from rayscore.io import is_missing, json_value, read_table, write_json
 from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
 from rayscore.judge.local import LocalJudge, LocalJudgeSpec
-from rayscore.judge.pairwise import Policy, combine, filter_consistent
-from rayscore.judge.parsing import parse_pairwise, parse_score
+from rayscore.judge.pairwise import filter_consistent
 from rayscore.judge.prompts import TemplateError, load_template, placeholders, render, required_fields
 from rayscore.runtime import absolute
 

@@ -3,7 +3,8 @@
     serve run rayscore.serve.app:build_app config=configs/serve_scorer/addresses.yaml
     python -m jobs.serve_scorer --config configs/serve_scorer/addresses.yaml
 
-- app.py   ServeJobConfig, the Scorer deployment (dynamic batching, replicas, autoscaling),
-           build_app (the Serve application builder) and run (what jobs.serve_scorer calls)
-- api.py   HTTP routes, request/response schemas, bearer-token and body-size guard, 4xx errors
+- app.py     the Scorer deployment (dynamic batching, replicas, autoscaling), build_app (the
+             Serve application builder) and run (what jobs.serve_scorer calls)
+- api.py     HTTP routes, request/response schemas, bearer-token and body-size guard, 4xx errors
+- config.py  ServeJobConfig and the request fields each scorer kind reads (app -> api -> config)
 """

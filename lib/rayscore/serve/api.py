@@ -27,24 +27,13 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rayscore.score.validate import validate_texts
+from rayscore.serve.config import ITEM_FIELDS, OPTIONAL_FIELDS, ServeJobConfig
 
 if TYPE_CHECKING:
     from rayscore.judge.online import OnlineJudge
-    from rayscore.serve.app import ServeJobConfig
 
 logger = logging.getLogger(__name__)
 
-# Request fields each scorer kind reads: required, then optional. A kind's scorer gets a
-# DataFrame with one column per field, named by the spec's `<field>_column` (quality:
-# `text_column`), as score_batch feeds it. A scorer kind added to scorers.py is served by adding
-# a line here (and its endpoint below).
-ITEM_FIELDS: dict[str, tuple[str, ...]] = {
-    "quality": ("text",),
-    "reward": ("prompt", "response"),
-    "pair": ("chosen", "rejected"),
-    "generative": ("prompt",),
-}
-OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"pair": ("prompt",)}
 # Which kinds each scoring endpoint accepts.
 ENDPOINT_KINDS: dict[str, tuple[str, ...]] = {
     "/v1/score": ("quality", "reward", "generative"),

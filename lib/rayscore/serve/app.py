@@ -31,100 +31,21 @@ import signal
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from ray import serve
 
-from rayscore.config import ConfigError, load_config
+from rayscore.config import load_config
 from rayscore.io import json_value
 from rayscore.judge.job import JudgeJobConfig
 from rayscore.judge.online import OnlineJudge, load_judge_config
 from rayscore.runtime import absolute
-from rayscore.score.scorers import ScorerSpec, build_scorer
-from rayscore.serve.api import ITEM_FIELDS, OPTIONAL_FIELDS, build_api
+from rayscore.score.scorers import build_scorer
+from rayscore.serve.api import build_api
+# ServeJobConfig is imported here for jobs.serve_scorer and the tests, which name it from the app.
+from rayscore.serve.config import ITEM_FIELDS, OPTIONAL_FIELDS, ServeJobConfig
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class ServeJobConfig:
-    """serve_scorer: a scorer behind HTTP on Ray Serve, batched and autoscaled."""
-
-    scorer: ScorerSpec = field(default_factory=ScorerSpec)
-    """The scorer and its model (the same spec as score_batch's)."""
-    app_name: str = "scorer"
-    """Serve application name (several apps can share one Serve instance)."""
-    route_prefix: str = "/"
-    """URL prefix of the app's routes."""
-    host: str = "127.0.0.1"
-    """HTTP proxy address when this job starts Serve (0.0.0.0 to listen on every interface)."""
-    port: int = 8000
-    """HTTP proxy port when this job starts Serve."""
-    max_batch_size: int = 32
-    """Most items (over all waiting requests) per scorer call."""
-    batch_wait_timeout_s: float = 0.01
-    """Longest wait for a batch to fill after its first item arrives."""
-    min_replicas: int = 1
-    """Fewest replicas (0 lets an idle app scale to zero)."""
-    max_replicas: int = 1
-    """Most replicas; equal to min_replicas = a fixed number, no autoscaling."""
-    target_ongoing_requests: float = 32.0
-    """Autoscaling target of in-flight requests per replica."""
-    max_ongoing_requests: int = 64
-    """Requests a replica takes at once; at least max_batch_size, or batches never fill."""
-    cpus_per_replica: float = 1.0
-    """CPUs per replica (its torch threads)."""
-    gpus_per_replica: float = 0.0
-    """GPUs per replica (fractions share a GPU)."""
-    max_items_per_request: int = 256
-    """Items per request above this get 422."""
-    max_text_chars: int = 2000
-    """Characters per text field above this get 422."""
-    max_body_bytes: int = 1_000_000
-    """Request bodies above this get 413 (by Content-Length or by the bytes received)."""
-    auth_token_env: str = "RAYSCORE_SERVE_TOKEN"
-    """Environment variable holding the bearer token; auth is on when it is set and non-empty."""
-    judge_config: str | None = None
-    """A judge job's YAML (configs/judge/*.yaml): its mode, template, rubric, policy and backend answer
-    POST /v1/judge (a local judge model loads in each replica); null = /v1/judge answers 501."""
-    block: bool = True
-    """Job only: wait until interrupted, then delete the app (false: return once it is running)."""
-
-    def check(self) -> list[str]:
-        problems = []
-        if self.scorer.kind not in ITEM_FIELDS:
-            problems.append(f"scorer: kind {self.scorer.kind!r} cannot be served yet (known: {sorted(ITEM_FIELDS)})")
-        if self.scorer.kind == "reward" and self.scorer.messages_column:
-            problems.append("scorer: the reward scorer is served on prompt/response items; "
-                            "set scorer.messages_column: null")
-        if not self.route_prefix.startswith("/"):
-            problems.append(f"route_prefix: must start with '/', got {self.route_prefix!r}")
-        if not 0 < self.port < 65536:
-            problems.append(f"port: must be in 1..65535, got {self.port}")
-        if self.max_batch_size < 1:
-            problems.append(f"max_batch_size: must be >= 1, got {self.max_batch_size}")
-        if self.batch_wait_timeout_s < 0:
-            problems.append(f"batch_wait_timeout_s: must be >= 0, got {self.batch_wait_timeout_s}")
-        if self.min_replicas < 0:
-            problems.append(f"min_replicas: must be >= 0, got {self.min_replicas}")
-        if self.max_replicas < max(1, self.min_replicas):
-            problems.append(f"max_replicas: must be >= max(1, min_replicas={self.min_replicas}), "
-                            f"got {self.max_replicas}")
-        if self.target_ongoing_requests <= 0:
-            problems.append(f"target_ongoing_requests: must be > 0, got {self.target_ongoing_requests}")
-        if self.max_ongoing_requests < 1:
-            problems.append(f"max_ongoing_requests: must be >= 1, got {self.max_ongoing_requests}")
-        if self.cpus_per_replica < 0 or self.gpus_per_replica < 0:
-            problems.append("cpus_per_replica: cpus_per_replica and gpus_per_replica must be >= 0")
-        for name in ("max_items_per_request", "max_text_chars", "max_body_bytes"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name}: must be >= 1, got {getattr(self, name)}")
-        if self.judge_config:
-            try:
-                load_judge_config(self.judge_config)
-            except (ConfigError, OSError) as e:
-                problems.append(f"judge_config: {self.judge_config}: {e}")
-        return problems
 
 
 class Secret(str):
