@@ -395,7 +395,7 @@ def test_municipalities_and_county_level_cities_are_written_as_people_write_them
 
 # --- shapes ------------------------------------------------------------------------------------------
 
-# Every shape of the contract, with the least share it must have among correct records.
+# Every shape real records have, with the least share it must have among correct records.
 SHAPE_FLOORS = {
     "full": 0.40, "no_province": 0.03, "county_city": 0.03, "short": 0.03, "municipality": 0.03,
     "city_without_counties": 0.02, "from_county": 0.02, "from_town": 0.02, "no_admin": 0.02,
@@ -743,15 +743,14 @@ def test_handwritten_set_is_not_generator_output(handwritten):
     assert not generated & set(handwritten["text"])
 
 
-# --- agreement with the check set (contract invariants) ------------------------------------------
+# --- agreement with the check set ------------------------------------------------------------------
 
-# The contract's flag for each rule-named kind. The check set may split admin_inconsistent into
-# its two cases; either spelling is accepted.
+# The flag that must catch each rule-named kind.
 RULE_FLAGS = {
     "postcode_length": {"postcode_format"}, "phone_nondigit": {"phone_format"},
     "phone_length": {"phone_length"}, "digits_in_admin": {"admin_digits"},
-    "city_not_in_province": {"admin_inconsistent", "city_not_in_province"},
-    "district_not_in_city": {"admin_inconsistent", "county_not_in_city"},
+    "city_not_in_province": {"city_not_in_province"},
+    "district_not_in_city": {"county_not_in_city"},
     "admin_typo": {"admin_unknown"},
 }
 

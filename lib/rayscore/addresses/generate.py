@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from rayscore.addresses.records import kind_cumulative
 from rayscore.config import save_config
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ class GenerateJobConfig:
     """Train uses seed, score uses seed + 1."""
     rows_per_file: int = 100_000
     """Rows per parquet part."""
+    train_kind_weights: dict[str, float] | None = None
+    """Relative frequency of each error kind in the train split (unnamed kinds weigh 1; null: equal). The score split keeps every kind equally often."""
     handwritten: bool = False
     """Also write the shipped hand-written real-style records to <output_dir>/handwritten/."""
 
@@ -48,6 +51,10 @@ class GenerateJobConfig:
             problems.append(f"error_rate: must be in [0, 1], got {self.error_rate}")
         if self.rows_per_file < 1:
             problems.append(f"rows_per_file: must be >= 1, got {self.rows_per_file}")
+        try:
+            kind_cumulative(self.train_kind_weights)
+        except ValueError as e:
+            problems.append(f"train_{e}")
         return problems
 
 
@@ -57,9 +64,10 @@ def run(cfg: GenerateJobConfig) -> dict[str, list[str]]:
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     written = {}
-    for split, rows, seed in (("train", cfg.train_rows, cfg.seed), ("score", cfg.score_rows, cfg.seed + 1)):
+    splits = (("train", cfg.train_rows, cfg.seed, cfg.train_kind_weights), ("score", cfg.score_rows, cfg.seed + 1, None))
+    for split, rows, seed, weights in splits:
         if rows:
-            written[split] = write_records(str(out / split), rows, seed, cfg.error_rate, cfg.rows_per_file)
+            written[split] = write_records(str(out / split), rows, seed, cfg.error_rate, cfg.rows_per_file, weights)
             logger.info("%s: %d records in %d files under %s", split, rows, len(written[split]), out / split)
     if cfg.handwritten:
         written["handwritten"] = [write_handwritten(str(out / "handwritten"))]

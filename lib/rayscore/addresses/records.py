@@ -5,7 +5,7 @@
     paths = write_records("data/addresses", n=5_000_000, seed=0, error_rate=0.5,
                           rows_per_file=500_000)                 # part-00000.parquet, ...
 
-Records are written the way real ones are (the contract with the check set, checks.py):
+Records are written the way real ones are, in every shape the check set (checks.py) must read:
 
     张伟,北京市朝阳区望京街道阜通东大街6号院3号楼2单元502室,邮编:100102,联系电话:13812345678
     李女士，浙江义乌市稠城街道宾王商贸城3F-12，手机：+86 13957901234，邮政编码：322000
@@ -28,7 +28,9 @@ parallel concatenate to exactly the rows of one call.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import logging
 import random
 import re
@@ -408,8 +410,12 @@ class Record:
         return province, city, district
 
 
-def generate_records(n: int, seed: int = 0, error_rate: float = 0.5, start: int = 0) -> pd.DataFrame:
+def generate_records(n: int, seed: int = 0, error_rate: float = 0.5, start: int = 0,
+                     kind_weights: dict[str, float] | None = None) -> pd.DataFrame:
     """Rows [start, start+n) of the record stream for `seed`; see the module docstring.
+
+    kind_weights: relative frequency of each error kind among the wrong records (a kind not
+    named weighs 1; None: all kinds equally often, the stream's default).
 
     Columns: record_id, text, label (正确/错误), error_type (one of ERROR_TYPES or "none"),
     province, city, district: the administrative names as the text writes them, short forms
@@ -422,19 +428,35 @@ def generate_records(n: int, seed: int = 0, error_rate: float = 0.5, start: int 
         raise ValueError(f"error_rate={error_rate}: must be within [0, 1]")
     tables = load_tables()
     rng = random.Random()
-    rows = [generate_row(rng, tables, seed, i, error_rate) for i in range(start, start + n)]
+    cumulative = kind_cumulative(kind_weights)
+    rows = [generate_row(rng, tables, seed, i, error_rate, cumulative) for i in range(start, start + n)]
     return pd.DataFrame(rows, columns=list(COLUMNS)).astype(str)
 
 
+def kind_cumulative(kind_weights: dict[str, float] | None) -> list[float] | None:
+    """Cumulative shares of the error kinds, in ERROR_TYPES order (None: uniform)."""
+    if not kind_weights:
+        return None
+    unknown = set(kind_weights) - set(ERROR_TYPES)
+    if unknown or any(w < 0 for w in kind_weights.values()):
+        raise ValueError(f"kind_weights: unknown kinds {sorted(unknown)} or negative weights; kinds are {ERROR_TYPES}")
+    weights = [kind_weights.get(k, 1.0) for k in ERROR_TYPES]
+    if not sum(weights):
+        raise ValueError("kind_weights: at least one kind must weigh more than 0")
+    return list(itertools.accumulate(w / sum(weights) for w in weights))
+
+
 def generate_row(rng: random.Random, tables: Tables, seed: int, i: int,
-                 error_rate: float) -> tuple[str, ...]:
+                 error_rate: float, cumulative: list[float] | None = None) -> tuple[str, ...]:
     # Re-seeding from (seed, index) makes every row independent of how the range is chunked;
     # an int key (unique per pair for |seed| < 2**63) seeds ~25% faster than a string.
     rng.seed((seed % 2**64) << 64 | i)
     r = rng.random
     error_type = NO_ERROR
     if r() < error_rate:
-        error_type = ERROR_TYPES[int(r() * len(ERROR_TYPES))]
+        u = r()
+        error_type = (ERROR_TYPES[int(u * len(ERROR_TYPES))] if cumulative is None
+                      else ERROR_TYPES[min(bisect.bisect_right(cumulative, u), len(ERROR_TYPES) - 1)])
     record = build_record(r, tables, error_type)
     label = CORRECT if error_type == NO_ERROR else WRONG
     return (f"addr-{seed}-{i:09d}", record.text(), label, error_type, *record.columns())
@@ -1044,7 +1066,8 @@ SUITS: dict[str, Callable[[Record], bool]] = {
 SCHEMA = pa.schema([(name, pa.string()) for name in COLUMNS])
 
 
-def write_records(path: str, n: int, seed: int, error_rate: float, rows_per_file: int) -> list[str]:
+def write_records(path: str, n: int, seed: int, error_rate: float, rows_per_file: int,
+                  kind_weights: dict[str, float] | None = None) -> list[str]:
     """Write rows [0, n) as part-00000.parquet, ... under `path`, rows_per_file rows per file.
 
     Only one file's rows are in memory at a time. Returns the file paths in row order.
@@ -1064,7 +1087,7 @@ def write_records(path: str, n: int, seed: int, error_rate: float, rows_per_file
                          f"(first: {stale[0].name}); write to an empty directory")
     for k, file in enumerate(paths):
         start = k * rows_per_file
-        frame = generate_records(min(rows_per_file, n - start), seed, error_rate, start)
+        frame = generate_records(min(rows_per_file, n - start), seed, error_rate, start, kind_weights)
         pq.write_table(pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False), file)
         logger.info("wrote %s (%d rows)", file, len(frame))
     return [str(p) for p in paths]

@@ -44,7 +44,7 @@ from rayscore.config import to_dict
 from rayscore.data.pairs import CORRECT, WRONG
 from rayscore.eval.calibration import calibration_bins, calibration_report, merge_bins
 from rayscore.logs import setup_logging
-from rayscore.models import model_fingerprint
+from rayscore.models import load_calibration, model_fingerprint
 from rayscore.runtime import absolute
 from rayscore.score.chunks import (Chunk, ChunkStore, InputError, compressed_bytes_per_row, filesystem,
                                    plan_chunks, read_chunk, read_footers)
@@ -245,6 +245,8 @@ def absolute_paths(cfg: ScoreJobConfig) -> ScoreJobConfig:
 def resolve_spec(spec: ScorerSpec) -> tuple[ScorerSpec, dict | None]:
     """The spec the actors get: a quality threshold chosen on a validation set is chosen here, once,
     on the driver (loading the model once), and handed over as a plain threshold."""
+    if spec.kind == "quality" and spec.threshold is None:
+        spec = replace(spec, threshold=float(load_calibration(spec.model_dir).get("threshold", 0.5)))
     if spec.kind != "quality" or not spec.threshold_from.path:
         return spec, None
     try:
