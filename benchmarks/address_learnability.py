@@ -64,7 +64,7 @@ def train(records, root: Path, name: str, steps: int) -> tuple[dict, Path]:
     records.to_parquet(data, index=False)
     cfg = load_config(RewardJobConfig, [
         "--config", CONFIG, f"output_dir={data.parent / 'train'}", f"data.train_path={data}",
-        "data.eval_fraction=0.2", f"train.max_steps={steps}", f"train.save_steps={steps}"])
+        "data.eval_path=null", "data.eval_fraction=0.2", f"train.max_steps={steps}", f"train.save_steps={steps}"])
     result = run(cfg)
     return result.metrics, result.model_dir
 

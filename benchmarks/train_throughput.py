@@ -47,7 +47,7 @@ def job_config(data_dir: Path, out_dir: Path, args, workers: int, cpus_per_worke
     from rayscore.train.reward import RewardJobConfig
 
     return load_config(RewardJobConfig, [
-        "--config", CONFIG, f"output_dir={out_dir}", f"data.train_path={data_dir}",
+        "--config", CONFIG, f"output_dir={out_dir}", f"data.train_path={data_dir}", "data.eval_path=null",
         f"train.max_steps={args.steps}", f"train.save_steps={args.steps}", f"train.logging_steps={args.steps}",
         f"train.batch_size_per_worker={args.batch}",
         f"scaling.num_workers={workers}", f"scaling.cpus_per_worker={cpus_per_worker}"])

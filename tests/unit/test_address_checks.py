@@ -327,10 +327,29 @@ def test_a_level_written_twice_is_flagged(address):
 @pytest.mark.parametrize("address", [
     "北京市北京市朝阳区建国路88号",           # how some systems write a municipality
     "甘肃省嘉峪关市嘉峪关市新华中路1号",       # a city and its county of the same name
-    "北京市朝阳区望京街道望京街道1号",         # a town twice: no rule (the model's)
-    "北京市朝阳区建国路建国路88号",           # a road twice: no rule
 ])
 def test_repeats_that_are_not_an_admin_level_twice_raise_nothing(address):
+    assert admin_flags(address) == ()
+
+
+@pytest.mark.parametrize("address", [
+    "北京市朝阳区望京街道望京街道1号",         # a town twice
+    "北京市朝阳区建国路建国路88号",           # a road twice
+    "广东省东莞市虎门镇虎门镇连升中路66号",     # a town of a city without counties
+    "浙江省杭州市西湖区文三路90号华星花园华星花园3栋",
+    "湖南省 长沙市 岳麓区 麓谷街道 麓谷街道 桐梓坡路1号",
+])
+def test_a_part_below_the_admin_names_written_twice_is_flagged(address):
+    assert admin_flags(address) == ("detail_repeated",)
+
+
+@pytest.mark.parametrize("address", [
+    "新疆维吾尔自治区阿克苏地区库车市萨克萨克街道洲桃社区28栋",   # a real town with a repeated syllable
+    "浙江省杭州市西湖区冬冬小区3栋",                              # one hanzi twice is a name
+    "北京市朝阳区建国路88号88号楼",                               # digits are not hanzi
+    "北京市朝阳区建国路88号建国门外大街",                           # not in a row
+])
+def test_repeats_that_are_not_a_part_written_twice_raise_nothing(address):
     assert admin_flags(address) == ()
 
 
@@ -435,7 +454,7 @@ def test_rendering_exact_text():
     assert run("张伟,广东省南京市鼓楼区中山路8号,邮编:10010,电话:1381234567") == "检查:邮编位数,电话位数,市不属省"
     assert run("北京市海定区阜通东大街6号,邮编:100102") == "检查:缺姓名,缺电话,地名错字"
     assert run("张伟,浙江省杭州市海淀区1号,邮编:310012,电话:138a") == "检查:电话格式,区不属市"
-    assert run("张伟,北京市1234海淀区朝阳区朝阳区1号") == "检查:缺邮编,缺电话,地名夹数"
+    assert run("张伟,北京市1234海淀区朝阳区朝阳区1号") == "检查:缺邮编,缺电话,地名夹数,详址重复"
     assert run("") == "检查:缺姓名,缺地址,缺邮编,缺电话"
 
 

@@ -62,6 +62,7 @@ LABELS = {
     "admin_unknown": "地名错字",
     "admin_repeated": "地名重复",
     "admin_order": "地名倒序",
+    "detail_repeated": "详址重复",
     "city_not_in_province": "市不属省",
     "county_not_in_city": "区不属市",
 }
@@ -873,11 +874,31 @@ def flags_of(report: AddressReport) -> tuple[str, ...]:
         failed.append("admin_repeated")
     if not report.in_order:
         failed.append("admin_order")
+    if detail_repeated(report):
+        failed.append("detail_repeated")
     if report.city_in_province is False:
         failed.append("city_not_in_province")
     if report.county_in_city is False:
         failed.append("county_not_in_city")
     return tuple(failed)
+
+
+# Two or more hanzi written twice in a row (人民路人民路, 虎门镇虎门镇): copying is what a reward
+# model is weak at and a regular expression is not; a single repeated hanzi (冬冬) is a name.
+REPEATED_SPAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff]{2,})\1")
+
+
+def detail_repeated(report: AddressReport) -> bool:
+    """A part of the address below the administrative names written twice in a row, the last
+    name read included (so a town written again right after itself counts), but not a repeat
+    inside that known name (萨克萨克街道 is a real town)."""
+    last = report.admin[-1].written if report.admin else ""
+    text, pos = last + report.detail, 0
+    while (match := REPEATED_SPAN.search(text, pos)) is not None:
+        if match.end() > len(last):
+            return True
+        pos = match.start() + 1
+    return False
 
 
 @functools.cache

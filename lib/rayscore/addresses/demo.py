@@ -6,7 +6,7 @@ rules-only baseline on generated records and on the hand-written real-style set.
 
 The rules-only baseline labels a record 错误 when any check fails (summary.json's
 rules_baseline): the learned model reads the same observations and must do at least as well,
-and better on the kinds no rule names (garbage, truncation, odd names, repeated streets).
+and better on the kinds no rule names (garbage in a name, an address cut short, a junk name).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ Run as:
   python -m jobs.generate_records --config configs/generate_records/demo.yaml
   python -m jobs.generate_records --config configs/generate_records/demo.yaml score_rows=1000000
 
-Writes <output_dir>/train/ (records to train on) and <output_dir>/score/ (other records, other
-seed) as parquet parts; millions of rows stream out in parts and never sit in memory at once.
+Writes <output_dir>/train/ (records to train on), <output_dir>/score/ (other records, other
+seed) and, with valid_rows, <output_dir>/valid/ (a third seed) as parquet parts; millions of rows stream out in parts and never sit in memory at once.
 With `handwritten: true` it also copies the hand-written real-style set that ships with rayscore
 (addresses/data/handwritten.csv, never produced by the generator) to <output_dir>/handwritten/.
 """
@@ -32,6 +32,8 @@ class GenerateJobConfig:
     """Records for training (pairs are made from them by train_reward)."""
     score_rows: int = 4000
     """Records for scoring, drawn with another seed."""
+    valid_rows: int = 0
+    """Records for validation (<output_dir>/valid, a third seed, every kind equally often): what training evaluates and calibrates on."""
     error_rate: float = 0.5
     """Share of corrupted (错误) records."""
     seed: int = 0
@@ -45,8 +47,8 @@ class GenerateJobConfig:
 
     def check(self) -> list[str]:
         problems = []
-        if self.train_rows < 0 or self.score_rows < 0:
-            problems.append("train_rows: train_rows and score_rows must be >= 0")
+        if min(self.train_rows, self.score_rows, self.valid_rows) < 0:
+            problems.append("train_rows: train_rows, score_rows and valid_rows must be >= 0")
         if not 0 <= self.error_rate <= 1:
             problems.append(f"error_rate: must be in [0, 1], got {self.error_rate}")
         if self.rows_per_file < 1:
@@ -64,7 +66,8 @@ def run(cfg: GenerateJobConfig) -> dict[str, list[str]]:
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     written = {}
-    splits = (("train", cfg.train_rows, cfg.seed, cfg.train_kind_weights), ("score", cfg.score_rows, cfg.seed + 1, None))
+    splits = (("train", cfg.train_rows, cfg.seed, cfg.train_kind_weights), ("score", cfg.score_rows, cfg.seed + 1, None),
+              ("valid", cfg.valid_rows, cfg.seed + 2, None))
     for split, rows, seed, weights in splits:
         if rows:
             written[split] = write_records(str(out / split), rows, seed, cfg.error_rate, cfg.rows_per_file, weights)

@@ -399,10 +399,10 @@ def save_and_evaluate(trainer, cfg: RewardJobConfig, tok, data: PreparedPairs, m
     write_json(model_dir / SAVE_CHECK_FILE, {"conversations": probe, "rewards_in_memory": in_memory,
                                              "rewards_saved": saved})
     metrics = {"save_check_max_abs_diff": float(np.abs(saved - in_memory).max())}
-    metrics.update(evaluate_pairs(runner, data.eval, cfg.subset_column))
-    if len(data.eval):
-        calibration = calibrate(*score_pairs(runner, data.eval["chosen"], data.eval["rejected"]), data.eval,
-                                records=cfg.data.format == "records")
+    rewards = score_pairs(runner, data.eval["chosen"], data.eval["rejected"]) if len(data.eval) else None
+    metrics.update(evaluate_pairs(runner, data.eval, cfg.subset_column, rewards))
+    if rewards is not None:
+        calibration = calibrate(*rewards, data.eval, records=cfg.data.format == "records")
         save_calibration(model_dir, calibration)
         metrics["calibration"] = calibration
     write_json(model_dir / "metrics.json", metrics)
@@ -431,7 +431,8 @@ def write_curves(model_dir: Path, out: Path) -> Path | None:
 
 # --- evaluation ------------------------------------------------------------------------------
 
-def evaluate_pairs(runner, pairs: pd.DataFrame, subset_column: str | None = None) -> dict:
+def evaluate_pairs(runner, pairs: pd.DataFrame, subset_column: str | None = None,
+                   rewards: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """Accuracy, margins and reward spread on held-out pairs, through the scoring code path.
 
     Swap check: the same eval run again on the pairs with chosen and rejected exchanged. A sound
@@ -440,7 +441,7 @@ def evaluate_pairs(runner, pairs: pd.DataFrame, subset_column: str | None = None
     """
     if len(pairs) == 0:
         return {"eval_pairs": 0}
-    chosen, rejected = score_pairs(runner, pairs["chosen"], pairs["rejected"])
+    chosen, rejected = rewards if rewards is not None else score_pairs(runner, pairs["chosen"], pairs["rejected"])
     swapped_first, swapped_second = score_pairs(runner, pairs["rejected"], pairs["chosen"])
     accuracy = float((chosen > rejected).mean())
     accuracy_swapped = float((swapped_first > swapped_second).mean())
