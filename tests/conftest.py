@@ -9,6 +9,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+# What puts a test in the slow lane by itself: it needs the session's Ray or its trained model.
+RAY_FIXTURES = frozenset({"ray_local", "quality_model_dir"})
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that starts Ray (directly or through a fixture) as slow, so that
+    `pytest -m "not slow"` is the inner loop without a cluster or a training run."""
+    for item in items:
+        if RAY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def ray_local():

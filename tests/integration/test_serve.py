@@ -187,7 +187,9 @@ def test_reward_and_pair_scorers(served):
     assert r.status_code == 200, r.text
     assert r.json()["kind"] == "reward"
     rewards = {s["id"]: s["reward"] for s in r.json()["scores"]}
-    assert set(r.json()["scores"][0]) == {"id", "reward"}
+    # The session's model was trained with the address checks: every scorer kind reads them.
+    assert set(r.json()["scores"][0]) == {"id", "reward", "check_flags"}
+    temperature = json.loads((served["model_dir"] / "calibration.json").read_text())["temperature"]
 
     r = httpx.post(pair_url + "/v1/score_pairs", timeout=60, json={"items": [
         {"id": 1, "prompt": prompt, "chosen": good, "rejected": bad}, {"id": 2, "chosen": good, "rejected": bad}]})
@@ -198,7 +200,7 @@ def test_reward_and_pair_scorers(served):
     assert with_prompt["reward_rejected"] == pytest.approx(rewards["b"], abs=1e-5)
     for s in (with_prompt, without_prompt):
         assert s["margin"] == pytest.approx(s["reward_chosen"] - s["reward_rejected"], abs=1e-6)
-        assert s["p_chosen"] == pytest.approx(1 / (1 + math.exp(-s["margin"])), abs=1e-6)
+        assert s["p_chosen"] == pytest.approx(1 / (1 + math.exp(-s["margin"] / temperature)), abs=1e-6)
         assert s["preferred"] == ("chosen" if s["margin"] > 0 else "rejected" if s["margin"] < 0 else "tie")
     assert without_prompt["reward_chosen"] != pytest.approx(with_prompt["reward_chosen"], abs=1e-6)
 

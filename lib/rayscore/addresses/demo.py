@@ -27,7 +27,7 @@ from rayscore.train.reward import run as train
 logger = logging.getLogger(__name__)
 
 NO_ERROR = "none"
-# What the demo aims for on 2 CPU cores in under 10 minutes (README, "What the demo reaches").
+# What the demo aims for on 2 CPU cores in under 10 minutes (docs/demo.md, "What it reaches").
 TARGETS = {
     "pair_accuracy": 0.97, "f1": 0.95, "kind_recall": 0.90, "correct_kept": 0.97, "ece": 0.03,
     "handwritten_f1": 0.90, "handwritten_correct_kept": 0.95,

@@ -12,8 +12,9 @@
               verdict_from_scores -- the definitions the agreement metrics count with
 - judge_text.py  a judge's free text -> score (parse_score) / pairwise verdict (parse_pairwise)
 - text.py     BLEU-4 and ROUGE-1/2/L with Chinese-aware tokenisation
-- plots.py    error / score histograms, confusion matrix, length-control and correlation scatter
-              (Agg, ASCII text)
+- calibration.py  temperature scaling, mergeable reliability bins, ECE
+- plots.py    error / score histograms, confusion matrix, length-control and correlation scatter,
+              reliability (Agg, ASCII text)
 - job.py      the evaluate job (EvaluateJobConfig, run): tables in, metrics.json + PNGs out
 Nothing here imports Ray, and nothing here imports rayscore.judge: judge builds on eval (it
 counts and combines verdicts with these functions), never the other way round.

@@ -6,8 +6,9 @@
 Sequences are sorted by length and padded per batch (dynamic padding), so a batch of short
 records never pays for one long one; results come back in input order. Precision is a setting:
 float32; bfloat16 / float16 autocast (weights stay float32, matmuls run in the lower precision);
-int8 = dynamic quantization of every Linear layer (CPU only). See the README's precision table
-for the speed and agreement of each on this machine.
+int8 = dynamic quantization of every Linear layer (CPU only); auto = bfloat16 where the hardware
+computes it natively (resolve_precision), float32 elsewhere. benchmarks/README.md has the speed
+and agreement of each on this machine.
 """
 
 from __future__ import annotations
