@@ -376,6 +376,11 @@ def _building_unit_room(r: Draw, always_building: bool = False) -> list[str]:
     return parts
 
 
+def _road_before(r: Draw, share: float) -> list[str]:
+    """A road and house number written before a POI or compound, `share` of the time (else none)."""
+    return [_road(r)[0], f"{_number(r, 998)}号"] if r() < share else []
+
+
 def write_road(r: Draw) -> tuple[list[str], int, str]:
     road, suffix = _road(r)
     parts = [road, f"{_number(r, 998)}号"]
@@ -418,9 +423,7 @@ def write_community(r: Draw) -> tuple[list[str], int, str]:
 
 
 def write_poi(r: Draw) -> tuple[list[str], int, str]:
-    parts = []
-    if r() < 0.35:
-        parts += [_road(r)[0], f"{_number(r, 998)}号"]
+    parts = _road_before(r, 0.35)
     stem = pick(r, POI_BRANDS) if r() < 0.4 else _place_word(r)
     suffix = pick(r, POI_TYPES)
     named = len(parts)
@@ -438,9 +441,7 @@ def write_poi(r: Draw) -> tuple[list[str], int, str]:
 
 
 def write_hash_building(r: Draw) -> tuple[list[str], int, str]:
-    parts = []
-    if r() < 0.4:
-        parts += [_road(r)[0], f"{_number(r, 998)}号"]
+    parts = _road_before(r, 0.4)
     named = len(parts)
     compound, suffix = _compound(r)
     parts += [compound, f"{int(r() * 30) + 1}#楼"]
@@ -452,9 +453,7 @@ def write_hash_building(r: Draw) -> tuple[list[str], int, str]:
 
 
 def write_bare_room(r: Draw) -> tuple[list[str], int, str]:
-    parts = []
-    if r() < 0.4:
-        parts += [_road(r)[0], f"{_number(r, 998)}号"]
+    parts = _road_before(r, 0.4)
     named = len(parts)
     compound, suffix = _compound(r)
     floor = int(r() * 33) + 1
