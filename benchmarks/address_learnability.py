@@ -50,7 +50,8 @@ def parse_args(argv=None):
 
 def record_pool(per_class: int, seed: int):
     """Enough generated records that every kind has per_class of them."""
-    from rayscore.addresses.records import ERROR_TYPES, generate_records
+    from rayscore.addresses.corruptions import ERROR_TYPES
+    from rayscore.addresses.records import generate_records
 
     return generate_records(per_class * 2 * len(ERROR_TYPES) + 4000, seed=seed)
 
@@ -119,7 +120,8 @@ def main(argv=None) -> int:
     import pandas as pd
     import ray
 
-    from rayscore.addresses.records import ERROR_TYPES, NO_ERROR
+    from rayscore.addresses.corruptions import ERROR_TYPES
+    from rayscore.addresses.records import NO_ERROR
     from rayscore.logs import setup_logging
 
     setup_logging("WARNING")

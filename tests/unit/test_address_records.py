@@ -20,18 +20,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from rayscore.addresses.corruptions import CORRUPTIONS, ERROR_TYPES, GARBAGE_SYMBOLS
 from rayscore.addresses.records import (
-    CORRUPTIONS,
-    ERROR_TYPES,
-    GARBAGE_SYMBOLS,
     MOBILE_PREFIXES,
     NO_ERROR,
     build_correct_record,
     generate_records,
     generator_characters,
-    load_tables,
     write_records,
 )
+from rayscore.addresses.targets import load_tables
 
 N_ROWS = 20_000
 DATA = Path(__file__).parents[2] / "lib" / "rayscore" / "addresses" / "data"

@@ -1,9 +1,17 @@
 """Chinese address records: the digital-twin quality domain.
 
-divisions.py  the administrative table (province -> city -> county -> town), as addresses write it
-records.py    realistic records, correct or with exactly one labelled error, deterministic by seed
-generate.py   the generate_records job (GenerateJobConfig, run): train / valid / score parquet parts
-checks.py     the address check set: deterministic checks whose observations the quality model reads
-demo.py       the demo: generate, train with checks, label, report against the rules-only baseline
-data/         the vendored division table (with its licence) and a hand-written real-style set
+divisions.py     the administrative table (province -> city -> county -> town), as addresses write it
+targets.py       the table prepared for drawing: one Target per addressable county, weighted (load_tables)
+draws.py         a row's random draws (pick, pick_cumulative, draw_digits), all from one seeded callable
+names.py         person names as records write them (make_name)
+record_parts.py  Record: one record as parts before it is written out, and how it is written
+corruptions.py   the error kinds (ERROR_TYPES): one function each, editing a correct record (CORRUPTIONS)
+records.py       correct records in every real shape, and the record stream (generate_records, write_records)
+generate.py      the generate_records job: train, score and valid splits as parquet
+fields.py        a record's fields as written (name, address, postcode, phone) and what a phone holds
+admin_index.py   the division names an address can write, indexed once per process (Aho-Corasick)
+admin_names.py   reading the administrative names an address starts with, as a chain (read_admin)
+checks.py        deterministic checks whose observations the quality model reads (ADDRESS_CHECKS, inspect)
+demo.py          the demo: generate, train with checks, label, report against the rules-only baseline
+data/            the vendored division table (with its licence) and a hand-written real-style set
 """
