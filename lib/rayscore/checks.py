@@ -85,10 +85,12 @@ def observe_conversations(checks: CheckSet | None,
     if checks is None:
         return conversations, [() for _ in conversations]
     where = [_last_user(c) for c in conversations]
-    texts, flags = observe(checks, [c[i]["content"] if i is not None else "" for c, i in zip(conversations, where)])
-    out = []
-    for c, i, text in zip(conversations, where, texts):
-        out.append(c if i is None else [*c[:i], {**c[i], "content": text}, *c[i + 1:]])
+    with_user = [k for k, i in enumerate(where) if i is not None]
+    texts, found = observe(checks, [conversations[k][where[k]]["content"] for k in with_user])
+    out, flags = list(conversations), [()] * len(conversations)
+    for k, text, f in zip(with_user, texts, found):  # a conversation without a user turn is left as it is
+        c, i = conversations[k], where[k]
+        out[k], flags[k] = [*c[:i], {**c[i], "content": text}, *c[i + 1:]], f
     return out, flags
 
 

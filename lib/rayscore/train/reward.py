@@ -337,7 +337,7 @@ def reward_config(cfg: RewardJobConfig, workdir: str):
         fp16=t.precision == "float16",
         use_cpu=not cfg.scaling.use_gpu,
         deepspeed=deepspeed_config(cfg.deepspeed, cfg.scaling.use_gpu),
-        gradient_checkpointing=False,
+        activation_checkpointing=False,  # TRL's default is on; on CPU it only costs time
         max_length=None,  # already within model.max_seq_len (encode_pairs): TRL drops nothing
         center_rewards_coefficient=t.center_rewards_coefficient,
         ddp_find_unused_parameters=False,

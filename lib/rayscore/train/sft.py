@@ -308,7 +308,7 @@ def sft_config(cfg: SftJobConfig, workdir: str):
         bf16=t.precision == "bfloat16",  # TRL's default is bf16=True: CPU runs want it off
         fp16=t.precision == "float16",
         use_cpu=not cfg.scaling.use_gpu,
-        gradient_checkpointing=t.gradient_checkpointing,
+        activation_checkpointing=t.gradient_checkpointing,
         max_length=cfg.model.max_seq_len,  # nothing longer is left (prepare_sft_data)
         completion_only_loss=True,
         packing=False,
