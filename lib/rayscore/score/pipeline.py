@@ -43,6 +43,7 @@ from rayscore.checks import resolve_check_set
 from rayscore.config import to_dict
 from rayscore.data.pairs import CORRECT, WRONG
 from rayscore.eval.calibration import calibration_bins, calibration_report, merge_bins
+from rayscore.eval.metrics import classification_from_counts
 from rayscore.logs import setup_logging
 from rayscore.models import load_calibration, model_fingerprint
 from rayscore.runtime import absolute
@@ -518,19 +519,15 @@ def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> 
     return summary
 
 
-def gold_metrics(counts: dict[str, Counter], positive: str = "错误") -> dict:
-    """Accuracy, and precision/recall/F1 for catching wrong records (positive = 错误), overall and per group."""
+def gold_metrics(counts: dict[str, Counter], positive: str = WRONG) -> dict:
+    """Accuracy, and precision/recall/F1 for catching wrong records (positive = 错误), overall and
+    per group, from the chunks' merged {group: {"gold|pred": rows}} counts; each is
+    rayscore.eval.metrics.classification_from_counts, rounded to 4 decimals."""
     def metrics(cells: Counter) -> dict:
-        n = sum(cells.values())
-        tp = sum(v for k, v in cells.items() if k == f"{positive}|{positive}")
-        fp = sum(v for k, v in cells.items() if k.split("|")[0] != positive and k.split("|")[1] == positive)
-        fn = sum(v for k, v in cells.items() if k.split("|")[0] == positive and k.split("|")[1] != positive)
-        correct = sum(v for k, v in cells.items() if k.split("|")[0] == k.split("|")[1])
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        return {"n": n, "accuracy": round(correct / n, 4) if n else None, "precision": round(precision, 4),
-                "recall": round(recall, 4), "f1": round(f1, 4)}
+        # The prediction is a label of ours (正确 / 错误), so the last "|" is the separator.
+        confusion = {tuple(cell.rsplit("|", 1)): n for cell, n in cells.items()}
+        scores = classification_from_counts(confusion, positive)
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
 
     overall = Counter()
     for cells in counts.values():
