@@ -40,10 +40,10 @@ from rayscore.io import json_value
 from rayscore.judge.job import JudgeJobConfig
 from rayscore.judge.online import OnlineJudge, load_judge_config
 from rayscore.runtime import absolute
-from rayscore.score.scorers import build_scorer
+from rayscore.score.scorers import KIND_FIELDS, build_scorer
 from rayscore.serve.api import build_api
 # ServeJobConfig is imported here for jobs.serve_scorer and the tests, which name it from the app.
-from rayscore.serve.config import ITEM_FIELDS, OPTIONAL_FIELDS, ServeJobConfig
+from rayscore.serve.config import ServeJobConfig
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +69,8 @@ class ScorerDeployment:
         self.judge = OnlineJudge(judge) if judge is not None else None
         self.kind, self.fingerprint = cfg.scorer.kind, self.scorer.fingerprint
         # The frame column each request field goes to (quality: text -> spec.text_column).
-        fields = ITEM_FIELDS[self.kind] + OPTIONAL_FIELDS.get(self.kind, ())
-        self.columns = {name: getattr(cfg.scorer, f"{name}_column", name) for name in fields}
+        fields = KIND_FIELDS[self.kind]
+        self.columns = {name: cfg.scorer.column(name) for name in fields.required + fields.optional}
         self.stats: Counter = Counter(requests=0, items=0, batches=0, largest_batch=0, scorer_ms=0)
         self.score_batched.set_max_batch_size(cfg.max_batch_size)
         self.score_batched.set_batch_wait_timeout_s(cfg.batch_wait_timeout_s)
