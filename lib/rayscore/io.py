@@ -3,16 +3,39 @@
     df = read_table("data/gold.jsonl")      # parquet file or dir, JSONL, JSON array, CSV
     write_json(out / "summary.json", summary)   # through json_value: NaN and NA are null
     json_value(np.float32("nan")) is None; is_missing(pd.NA)
+    absolute("data/in") == "/cwd/data/in"; absolute("s3://b/in") == "s3://b/in"   # on the driver
+
+Paths: `is_uri` and `absolute` are the one place that says whether a setting is a local path, and
+every job makes its config's local paths absolute with `absolute` before Ray workers see them.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+
+def is_uri(path: str) -> bool:
+    """s3://, gs://, hdfs://...: a location a filesystem library opens, never a local path."""
+    return "://" in path
+
+
+def absolute(path: str | None, names: bool = False) -> str | None:
+    """A local path made absolute, on the driver: Ray workers, actors and replicas run in other
+    directories, where a relative path names another place. None, "" and URIs pass through.
+    names=True is for settings that may name a model instead of a directory (a hub id such as
+    "Qwen/Qwen2-0.5B-Instruct", or "minilm"): such a value is a local path only when it exists here
+    or is written as one ("./x", "../x", "/x"); otherwise it passes through."""
+    if not path or is_uri(path):
+        return path
+    if names and not (os.path.exists(path) or path.startswith((".", os.sep))):
+        return path
+    return os.path.abspath(path)
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

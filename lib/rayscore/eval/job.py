@@ -43,8 +43,7 @@ from rayscore.eval import metrics, plots
 from rayscore.eval.judge_text import parse_pairwise, parse_score
 from rayscore.eval.metrics import MissingVerdict, TieBreak
 from rayscore.eval.text import Tokenizer, text_scores
-from rayscore.io import is_missing, read_table, write_json
-from rayscore.runtime import absolute
+from rayscore.io import absolute, is_missing, read_table, write_json
 
 __all__ = ["EvaluateJobConfig", "EvaluateSummary", "run", "FAMILIES"]
 

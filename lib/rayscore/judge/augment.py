@@ -32,12 +32,11 @@ import pandas as pd
 
 from rayscore.config import save_config
 from rayscore.eval.judge_text import parse_score
-from rayscore.io import read_table, write_json
+from rayscore.io import absolute, read_table, write_json
 from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
 from rayscore.judge.job import cell_text
 from rayscore.judge.parsing import parse_reading_item
 from rayscore.judge.prompts import TemplateError, load_template, placeholders, render
-from rayscore.runtime import absolute
 
 __all__ = ["AugmentJobConfig", "AugmentSummary", "run", "KEPT_FILE", "REJECTS_FILE"]
 

@@ -44,9 +44,9 @@ from rayscore.config import to_dict
 from rayscore.data.pairs import CORRECT, WRONG
 from rayscore.eval.calibration import calibration_bins, calibration_report, merge_bins
 from rayscore.eval.metrics import classification_from_counts
+from rayscore.io import absolute
 from rayscore.logs import setup_logging
 from rayscore.models import load_calibration, model_fingerprint
-from rayscore.runtime import absolute
 from rayscore.score.chunks import (Chunk, ChunkStore, InputError, compressed_bytes_per_row, filesystem,
                                    plan_chunks, read_chunk, read_footers)
 from rayscore.score.scorers import QualityScorer, ScorerSpec, ThresholdSpec, build_scorer

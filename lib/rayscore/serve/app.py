@@ -36,10 +36,9 @@ from dataclasses import dataclass, replace
 from ray import serve
 
 from rayscore.config import load_config
-from rayscore.io import json_value
+from rayscore.io import absolute, json_value
 from rayscore.judge.job import JudgeJobConfig
 from rayscore.judge.online import OnlineJudge, load_judge_config
-from rayscore.runtime import absolute
 from rayscore.score.scorers import KIND_FIELDS, build_scorer
 from rayscore.serve.api import build_api
 # ServeJobConfig is imported here for jobs.serve_scorer and the tests, which name it from the app.
@@ -119,7 +118,7 @@ def deployment_options(cfg: ServeJobConfig) -> dict:
     return options
 
 
-def resolve(cfg: ServeJobConfig) -> ServeJobConfig:
+def absolute_paths(cfg: ServeJobConfig) -> ServeJobConfig:
     """Local model paths made absolute where the app is built (replicas run elsewhere)."""
     return replace(cfg, scorer=replace(cfg.scorer, model_dir=absolute(cfg.scorer.model_dir)))
 
@@ -133,7 +132,7 @@ def read_token(cfg: ServeJobConfig) -> Secret | None:
 
 def app_from_config(cfg: ServeJobConfig) -> serve.Application:
     """The bound Serve application for a typed config."""
-    cfg = resolve(cfg)
+    cfg = absolute_paths(cfg)
     judge = load_judge_config(cfg.judge_config) if cfg.judge_config else None  # read here, not in replicas
     return ScorerDeployment.options(**deployment_options(cfg)).bind(cfg, read_token(cfg), judge)
 

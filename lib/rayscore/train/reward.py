@@ -47,8 +47,8 @@ from rayscore.models import (
 from rayscore.train.deepspeed import (
     DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading, setup_worker)
 from rayscore.train.scaling import (
-    ScalingSpec, attempt_callback, export_final_checkpoint, is_rank_zero, local_workdir, report_final,
-    resolve_paths, restore_checkpoint, resumed_step, threads_for_worker, torch_trainer)
+    ScalingSpec, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero, local_workdir,
+    report_final, restore_checkpoint, resumed_step, threads_for_worker, torch_trainer)
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ def run(cfg: RewardJobConfig) -> RewardResult:
     Ray must be initialised (jobs call ensure_ray())."""
     import ray
 
-    cfg = resolve_paths(cfg)
+    cfg = absolute_paths(cfg)
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     started = time.time()

@@ -1,6 +1,6 @@
 """Ray Train plumbing shared by every training job: resources, storage, failures, checkpoints.
 
-    cfg = resolve_paths(cfg)                     # on the driver: workers run elsewhere
+    cfg = absolute_paths(cfg)                    # on the driver: workers run elsewhere
     trainer = torch_trainer(train_loop_per_worker, cfg, cfg.scaling, name="train_reward")
     result = trainer.fit()
     model_dir = export_final_checkpoint(result, cfg.output_dir)
@@ -28,7 +28,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rayscore.runtime import absolute
+from rayscore.io import absolute
 
 logger = logging.getLogger(__name__)
 
@@ -63,13 +63,13 @@ class ScalingSpec:
         return problems
 
 
-def resolve_paths(cfg):
+def absolute_paths(cfg):
     """A training job config (output_dir, data.train_path / eval_path, model.name_or_path,
     scaling.storage_path) with its local paths made absolute on the driver."""
     return replace(
         cfg, output_dir=absolute(cfg.output_dir),
         data=replace(cfg.data, train_path=absolute(cfg.data.train_path), eval_path=absolute(cfg.data.eval_path)),
-        model=replace(cfg.model, name_or_path=absolute(cfg.model.name_or_path)),
+        model=replace(cfg.model, name_or_path=absolute(cfg.model.name_or_path, names=True)),
         scaling=replace(cfg.scaling, storage_path=absolute(cfg.scaling.storage_path)))
 
 
@@ -78,7 +78,7 @@ def torch_trainer(train_loop, cfg, scaling: ScalingSpec, name: str, **extra):
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchConfig, TorchTrainer
 
-    storage = scaling.storage_path or str(Path(cfg.output_dir, "ray_results").resolve())
+    storage = scaling.storage_path or absolute(str(Path(cfg.output_dir, "ray_results")))
     return TorchTrainer(
         train_loop,
         train_loop_config={"cfg": cfg, **extra},

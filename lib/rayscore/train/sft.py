@@ -46,8 +46,8 @@ from rayscore.data.hupu import SftData, SftDataSpec, load_sft_data, sample_promp
 from rayscore.io import write_json, write_jsonl
 from rayscore.models import CAUSAL_CHAT_TEMPLATE, LoraSpec, ModelSpec, add_lora, load_causal_model, load_tokenizer
 from rayscore.train.scaling import (
-    ScalingSpec, attempt_callback, export_final_checkpoint, is_rank_zero, local_workdir, report_final,
-    resolve_paths, restore_checkpoint, resumed_step, threads_for_worker, torch_trainer)
+    ScalingSpec, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero, local_workdir,
+    report_final, restore_checkpoint, resumed_step, threads_for_worker, torch_trainer)
 from rayscore.train.sft_eval import SftEvalSpec, evaluate_sft
 
 logger = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ def run(cfg: SftJobConfig) -> SftResult:
     Ray must be initialised (jobs do ray.init())."""
     import ray
 
-    cfg = resolve_paths(cfg)
+    cfg = absolute_paths(cfg)
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     started = time.time()
