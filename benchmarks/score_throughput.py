@@ -197,7 +197,8 @@ def ray_score(model_dir: str, input_path: str, batch_size: int, rows_per_file: i
 
     work = tempfile.mkdtemp(prefix="rs-bench-", dir="/tmp")  # short: Ray's socket paths have a length limit
     # 3 logical CPUs on 2 cores: the two 1-CPU actors use both cores, and Ray Data keeps one CPU
-    # for its own small tasks (see STACK notes on the actor-pool deadlock).
+    # for its own small tasks (with only as many CPUs as actors, the pool takes them all, the read
+    # tasks that feed it never get one, and the job waits forever).
     ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False, _temp_dir=f"{work}/ray",
              runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}})
     me = psutil.Process()

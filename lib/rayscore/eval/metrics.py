@@ -1,13 +1,13 @@
 """Evaluation metrics, gold against predicted, as plain dicts ready for metrics.json.
 
     from rayscore.eval import metrics
-    metrics.regression(real, predicted)                   # MAE, MSE, RMSE + error histogram (§1)
-    metrics.classification(gold, pred, labels=["正确", "错误"])   # accuracy, P/R/F1, confusion (§5)
+    metrics.regression(real, predicted)                   # MAE, MSE, RMSE + error histogram
+    metrics.classification(gold, pred, labels=["正确", "错误"])   # accuracy, P/R/F1, confusion
     metrics.classification_from_counts({("错误", "错误"): 3, ("正确", "错误"): 1}, positive="错误")
-    metrics.pairwise(gold, verdict_ab, verdict_ba)        # JudgeLM / PandaLM agreement + swap (§4)
-    metrics.correlation(judge, human, bootstrap=1000)     # Pearson, Spearman, Kendall + CIs (§4)
-    metrics.distribution(scores, threshold=6)             # mean, std, shares per score (§2)
-    metrics.length_control(instructions, answers)         # requested vs actual length (§2)
+    metrics.pairwise(gold, verdict_ab, verdict_ba)        # JudgeLM / PandaLM agreement + swap
+    metrics.correlation(judge, human, bootstrap=1000)     # Pearson, Spearman, Kendall + CIs
+    metrics.distribution(scores, threshold=6)             # mean, std, shares per score
+    metrics.length_control(instructions, answers)         # requested vs actual length
     metrics.majority_vote(labels_per_item), metrics.cohen_kappa(a, b), metrics.fleiss_kappa(m)
 
 Missing values (None or NaN: a judge that gave no score, an unreadable verdict) are never

@@ -1,4 +1,5 @@
-"""Train a generative score model by SFT (MISSION §1): TRL SFTTrainer + PEFT LoRA on Ray Train.
+"""Train a generative score model by SFT: TRL SFTTrainer + PEFT LoRA on Ray Train (the Hupu rating
+design of docs/train.md: a prompt in, its score as text out).
 
 Run as:
   python -m jobs.train_sft --config configs/train_sft/hupu.yaml data.train_path=data/hupu.csv
