@@ -63,6 +63,19 @@ class ScalingSpec:
         return problems
 
 
+@dataclass
+class TrainResult:
+    """What a training job returns: the exported model directory and the run's metrics; ok once
+    the model is there."""
+
+    model_dir: Path
+    metrics: dict
+
+    @property
+    def ok(self) -> bool:
+        return self.model_dir.exists()
+
+
 def absolute_paths(cfg):
     """A training job config (output_dir, data.train_path / eval_path, model.name_or_path,
     scaling.storage_path) with its local paths made absolute on the driver."""
@@ -94,6 +107,34 @@ def torch_trainer(train_loop, cfg, scaling: ScalingSpec, name: str, **extra):
             failure_config=FailureConfig(max_failures=scaling.max_failures),
             checkpoint_config=CheckpointConfig(num_to_keep=scaling.checkpoints_to_keep),
         ),
+    )
+
+
+def trainer_arguments(train, workdir: str, use_gpu: bool) -> dict:
+    """The HF TrainingArguments every training job sets alike, from its train spec (epochs,
+    max_steps, learning_rate, batch_size_per_worker, warmup_ratio, weight_decay, logging_steps,
+    save_steps, precision, seed): the schedule, checkpoints every save_steps (what Ray persists),
+    and how a Ray Train worker runs (no reports, no tqdm, no dataloader processes). A job adds its
+    own (RewardConfig / SFTConfig) keys."""
+    return dict(
+        output_dir=workdir,
+        num_train_epochs=train.epochs,
+        max_steps=train.max_steps,
+        learning_rate=train.learning_rate,
+        per_device_train_batch_size=train.batch_size_per_worker,
+        warmup_steps=train.warmup_ratio,  # a float < 1 is a share of the steps (transformers 5)
+        weight_decay=train.weight_decay,
+        logging_steps=train.logging_steps,
+        save_strategy="steps",
+        save_steps=train.save_steps,
+        report_to="none",
+        seed=train.seed,
+        bf16=train.precision == "bfloat16",  # TRL's default is bf16=True: CPU runs want it off
+        fp16=train.precision == "float16",
+        use_cpu=not use_gpu,
+        ddp_find_unused_parameters=False,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
     )
 
 
