@@ -3,6 +3,7 @@
     df = read_table("data/gold.jsonl")      # parquet file or dir, JSONL, JSON array, CSV
     write_json(out / "summary.json", summary)   # through json_value: NaN and NA are null
     json_value(np.float32("nan")) is None; is_missing(pd.NA)
+    return JobSummary(str(path), summary)    # a job's run(): its summary file; .ok from summary["ok"]
     absolute("data/in") == "/cwd/data/in"; absolute("s3://b/in") == "s3://b/in"   # on the driver
 
 Paths: `is_uri` and `absolute` are the one place that says whether a setting is a local path, and
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +55,19 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise FileNotFoundError(f"{path}: no such file") from None
     except ValueError as e:
         raise ValueError(f"{path}: cannot read as a table: {e}") from None
+
+
+@dataclass
+class JobSummary:
+    """What a job that writes a summary returns: where it wrote it and what it holds; `ok` is the
+    summary's own verdict (its "ok" key), which the job's exit status follows."""
+
+    path: str
+    data: dict
+
+    @property
+    def ok(self) -> bool:
+        return self.data["ok"]
 
 
 def write_json(path: str | Path, data: dict) -> Path:

@@ -44,7 +44,7 @@ from rayscore.config import to_dict
 from rayscore.data.pairs import CORRECT, WRONG
 from rayscore.eval.calibration import calibration_bins, calibration_report, merge_bins
 from rayscore.eval.metrics import classification_from_counts
-from rayscore.io import absolute
+from rayscore.io import JobSummary, absolute
 from rayscore.logs import setup_logging
 from rayscore.models import load_calibration, model_fingerprint
 from rayscore.score.chunks import (Chunk, ChunkStore, InputError, compressed_bytes_per_row, filesystem,
@@ -125,16 +125,6 @@ class ScoreJobConfig:
         return problems
 
 
-@dataclass
-class ScoreSummary:
-    path: str
-    data: dict
-
-    @property
-    def ok(self) -> bool:
-        return self.data["ok"]
-
-
 def scoring_fingerprint(cfg: ScoreJobConfig) -> str:
     """Identity of the results: the model's weights plus every setting that changes a row's output."""
     settings = {k: v for k, v in asdict(cfg.scorer).items() if k not in ("batch_size", "torch_threads")}
@@ -144,7 +134,7 @@ def scoring_fingerprint(cfg: ScoreJobConfig) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def run(cfg: ScoreJobConfig) -> ScoreSummary:
+def run(cfg: ScoreJobConfig) -> JobSummary:
     """Score every pending chunk; Ray must be initialised (jobs call ray.init())."""
     started = time.time()
     given = cfg = absolute_paths(cfg)
@@ -195,7 +185,7 @@ def run(cfg: ScoreJobConfig) -> ScoreSummary:
     logger.info("rows in %d = scored %d + quarantined %d; %s; %s",
                 summary["rows_in"], summary["rows_scored"], summary["rows_quarantined"],
                 summary["value_counts"], "ok" if summary["ok"] else summary["problems"])
-    return ScoreSummary(path, summary)
+    return JobSummary(path, summary)
 
 
 def score_pending(cfg: ScoreJobConfig, fingerprint: str, pending: list[Chunk], started: float) -> int:
