@@ -228,7 +228,7 @@ def score_pending(cfg: ScoreJobConfig, fingerprint: str, pending: list[Chunk], s
 def absolute_paths(cfg: ScoreJobConfig) -> ScoreJobConfig:
     """Local paths made absolute on the driver (actors run in other directories)."""
     spec = cfg.scorer
-    threshold_from = replace(spec.threshold_from, path=absolute(spec.threshold_from.path) or "")
+    threshold_from = replace(spec.threshold_from, path=absolute(spec.threshold_from.path))
     return replace(cfg, input=absolute(cfg.input), output=absolute(cfg.output),
                    scorer=replace(spec, model_dir=absolute(spec.model_dir), threshold_from=threshold_from))
 
