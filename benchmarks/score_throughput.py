@@ -20,7 +20,7 @@ Variants (quality scorer: two sequences, (record, 正确) and (record, 错误), 
 Precisions: (a) again in bfloat16 autocast and int8 (dynamic quantization), compared with the
 float32 scores of (a): Pearson correlation of p_correct and the share of equal labels at 0.5.
 The recommendation is the fastest precision whose label agreement is >= 99.5 %.
-Memory: (c) with a tiny Qwen3 reward model (score/tiny.py; reward kind, one sequence per row:
+Memory: (c) with a tiny Qwen3 reward model (tests/tiny_models.py; reward kind, one sequence per row:
 province as the prompt, the record as the response) on 100k and 1M generated rows; peak RSS of
 the driver and of each scoring actor, sampled every 0.5 s with psutil.
 Every variant runs in a fresh process, so each peak RSS is its own. The machine is shared: the
@@ -197,7 +197,8 @@ def ray_score(model_dir: str, input_path: str, batch_size: int, rows_per_file: i
 
     work = tempfile.mkdtemp(prefix="rs-bench-", dir="/tmp")  # short: Ray's socket paths have a length limit
     # 3 logical CPUs on 2 cores: the two 1-CPU actors use both cores, and Ray Data keeps one CPU
-    # for its own small tasks (see STACK notes on the actor-pool deadlock).
+    # for its own small tasks (with only as many CPUs as actors, the pool takes them all, the read
+    # tasks that feed it never get one, and the job waits forever).
     ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False, _temp_dir=f"{work}/ray",
              runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}})
     me = psutil.Process()
@@ -309,7 +310,10 @@ def write_input(path: Path, rows: int, per_file: int, row_group: int, seed: int)
 
 def tiny_model(work: Path) -> str:
     from rayscore.addresses.records import generate_records
-    from rayscore.score.tiny import char_tokenizer, save_tiny, tiny_reward_model
+
+    if str(ROOT / "tests") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests"))  # the tests' tiny models (tests/tiny_models.py)
+    from tiny_models import char_tokenizer, save_tiny, tiny_reward_model
 
     out = work / "tiny_model"
     if not (out / "fingerprint.txt").exists():

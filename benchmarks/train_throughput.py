@@ -59,11 +59,11 @@ def run_plain(cfg) -> dict:
 
     from rayscore.models import load_tokenizer
     from rayscore.train.reward import build_model, build_trainer, prepare_pairs, reward_config
-    from rayscore.train.scaling import resolve_paths
+    from rayscore.train.scaling import absolute_paths
 
     torch.set_num_threads(2)
     started = time.time()
-    cfg = resolve_paths(cfg)
+    cfg = absolute_paths(cfg)
     tok = load_tokenizer(cfg.model)
     data = prepare_pairs(cfg, tok)
     with tempfile.TemporaryDirectory(prefix="rayscore-bench-") as workdir:

@@ -5,7 +5,8 @@ judge and evaluate them, and serve them with Ray Serve.
 - cli.py      the `rayscore` console script; entry.py: how a job's main runs (a mistake exits 2)
 - models.py   loading, adapting, saving and fingerprinting models and tokenizers
 - checks.py   generic check sets: observations a scorer's model reads, saved with the model
-- io.py       tables in, JSON out; runtime.py: connecting to Ray; logs.py: logging for jobs
+- io.py       tables in, JSON out, local paths made absolute; runtime.py: connecting to Ray;
+              logs.py: logging for jobs
 - data/       training data: preference pairs, record pairs, SFT samples
 - train/      reward and SFT training on Ray Train
 - score/      the scorers and the score_batch job

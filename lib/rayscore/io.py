@@ -3,16 +3,41 @@
     df = read_table("data/gold.jsonl")      # parquet file or dir, JSONL, JSON array, CSV
     write_json(out / "summary.json", summary)   # through json_value: NaN and NA are null
     json_value(np.float32("nan")) is None; is_missing(pd.NA)
+    return JobSummary(str(path), summary)    # a job's run(): its summary file; .ok from summary["ok"]
+    absolute("data/in") == "/cwd/data/in"; absolute("s3://b/in") == "s3://b/in"   # on the driver
+
+Paths: `is_uri` and `absolute` are the one place that says whether a setting is a local path, and
+every job makes its config's local paths absolute with `absolute` before Ray workers see them.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+
+def is_uri(path: str) -> bool:
+    """s3://, gs://, hdfs://...: a location a filesystem library opens, never a local path."""
+    return "://" in path
+
+
+def absolute(path: str | None, names: bool = False) -> str | None:
+    """A local path made absolute, on the driver: Ray workers, actors and replicas run in other
+    directories, where a relative path names another place. None, "" and URIs pass through.
+    names=True is for settings that may name a model instead of a directory (a hub id such as
+    "Qwen/Qwen2-0.5B-Instruct", or "minilm"): such a value is a local path only when it exists here
+    or is written as one ("./x", "../x", "/x"); otherwise it passes through."""
+    if not path or is_uri(path):
+        return path
+    if names and not (os.path.exists(path) or path.startswith((".", os.sep))):
+        return path
+    return os.path.abspath(path)
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -30,6 +55,19 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise FileNotFoundError(f"{path}: no such file") from None
     except ValueError as e:
         raise ValueError(f"{path}: cannot read as a table: {e}") from None
+
+
+@dataclass
+class JobSummary:
+    """What a job that writes a summary returns: where it wrote it and what it holds; `ok` is the
+    summary's own verdict (its "ok" key), which the job's exit status follows."""
+
+    path: str
+    data: dict
+
+    @property
+    def ok(self) -> bool:
+        return self.data["ok"]
 
 
 def write_json(path: str | Path, data: dict) -> Path:

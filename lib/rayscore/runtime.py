@@ -21,12 +21,3 @@ def ensure_ray() -> None:
     ray.init()
     logger.info("Ray resources: %s", ray.cluster_resources())
 
-
-def absolute(path: str | None) -> str | None:
-    """Local paths made absolute on the driver: Ray workers run in other directories.
-    URIs (s3://, gs://) and names that are not local paths (hub ids, "minilm") pass through."""
-    if path is None or "://" in path or path == "minilm":
-        return path
-    if os.path.exists(path) or path.startswith((".", "/")) or os.sep in path:
-        return os.path.abspath(path)
-    return path

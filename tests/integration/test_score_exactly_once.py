@@ -25,7 +25,7 @@ from rayscore.addresses.records import generate_records
 from rayscore.score.chunks import InputError
 from rayscore.score.pipeline import ScoreJobConfig, run
 from rayscore.score.scorers import ScorerSpec
-from rayscore.score.tiny import char_tokenizer, save_tiny, tiny_reward_model
+from tiny_models import char_tokenizer, save_tiny, tiny_reward_model
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS, ROW_GROUP = 900, 30  # 3 files of 10 row groups: 30 chunks of one row group each

@@ -13,7 +13,7 @@ import pytest
 from jobs.score_batch import main
 from rayscore.addresses.records import generate_records
 from rayscore.score.chunks import InputError
-from rayscore.score.tiny import char_tokenizer, save_tiny, tiny_reward_model
+from tiny_models import char_tokenizer, save_tiny, tiny_reward_model
 
 GOOD = generate_records(9, seed=4)["text"].tolist()
 TOO_LONG = "长" * 300

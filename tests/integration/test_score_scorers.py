@@ -13,7 +13,7 @@ import pytest
 
 from rayscore.score.pipeline import ScoreJobConfig, run
 from rayscore.score.scorers import ScorerSpec, ThresholdSpec, build_scorer
-from rayscore.score.tiny import char_tokenizer, save_tiny, tiny_causal_lm, tiny_reward_model
+from tiny_models import char_tokenizer, save_tiny, tiny_causal_lm, tiny_reward_model
 
 # prompt -> the answer the tiny LM is trained to give
 ANSWERS = {

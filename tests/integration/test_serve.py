@@ -332,7 +332,7 @@ def test_judge_config_is_checked_where_the_app_is_built(tmp_path):
 def test_generative_scorer_served_with_null_for_unparseable_answers(served, tmp_path):
     from jobs.serve_scorer import main
     from rayscore.score.scorers import ScorerSpec, build_scorer
-    from rayscore.score.tiny import char_tokenizer, save_tiny, tiny_causal_lm
+    from tiny_models import char_tokenizer, save_tiny, tiny_causal_lm
     from test_score_scorers import ANSWERS, train_answers
 
     tok = char_tokenizer(list(ANSWERS) + list(ANSWERS.values()))

@@ -231,7 +231,7 @@ def test_template_field_sets():
     assert required_fields(load_template("augment_reading_zh")) == {"item"}
 
 
-def test_rubric_zh_carries_the_mission_rubric():
+def test_rubric_zh_carries_the_44_point_rubric():
     text = load_template("rubric_zh")
     for needle in ("扣10分", "扣5分", "0～20分", "0～12分", "44分", "总分:XX分"):
         assert needle in text

@@ -18,7 +18,7 @@ the county or the town, none at all), levels joined by nothing, a space or "-"; 
 street of that county from the division table (divisions.py) or none; then one of the shapes of
 the rest (road + 号, N号院, village + 组, 社区/小区, a shop in a POI, 3#楼, a bare room number).
 Everything that is not a division name is drawn from varied tables, because a reward model
-trained on a few repeated templates does not learn (MISSION section 5).
+trained on a few repeated templates does not learn.
 
 A record is drawn as parts (a Record, record_parts.py) about a county-level unit (a Target,
 targets.py). A corrupted record (label 错误) is a correct record with exactly one of ERROR_TYPES

@@ -33,7 +33,7 @@ from typing import Literal
 
 import pandas as pd
 
-from rayscore.io import read_table
+from rayscore.io import is_uri, read_table
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +244,7 @@ def _raw_fields(row: dict) -> dict:
 
 def _open_text(path: str):
     """A text handle on a local path or a pyarrow-filesystem URI (s3://, gs://); a BOM is dropped."""
-    if "://" in path:
+    if is_uri(path):
         from pyarrow import fs
 
         filesystem, inner = fs.FileSystem.from_uri(path)

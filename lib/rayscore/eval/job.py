@@ -43,10 +43,9 @@ from rayscore.eval import metrics, plots
 from rayscore.eval.judge_text import parse_pairwise, parse_score
 from rayscore.eval.metrics import MissingVerdict, TieBreak
 from rayscore.eval.text import Tokenizer, text_scores
-from rayscore.io import is_missing, read_table, write_json
-from rayscore.runtime import absolute
+from rayscore.io import JobSummary, absolute, is_missing, read_table, write_json
 
-__all__ = ["EvaluateJobConfig", "EvaluateSummary", "run", "FAMILIES"]
+__all__ = ["EvaluateJobConfig", "run", "FAMILIES"]
 
 logger = logging.getLogger(__name__)
 
@@ -149,17 +148,7 @@ class EvaluateJobConfig:
         return [self.gold_column] if self.gold_column else list(self.annotator_columns)
 
 
-@dataclass
-class EvaluateSummary:
-    path: str
-    data: dict
-
-    @property
-    def ok(self) -> bool:
-        return self.data["ok"]
-
-
-def run(cfg: EvaluateJobConfig) -> EvaluateSummary:
+def run(cfg: EvaluateJobConfig) -> JobSummary:
     """Compute every configured metric family; write metrics.json, plots and config.yaml."""
     cfg = replace(cfg, predictions=absolute(cfg.predictions), gold=absolute(cfg.gold),
                   output_dir=absolute(cfg.output_dir))
@@ -187,7 +176,7 @@ def run(cfg: EvaluateJobConfig) -> EvaluateSummary:
     report = {"ok": not problems, "problems": problems, **report}
     path = write_json(out / "metrics.json", report)
     logger.info("evaluated %d rows (%s): %s", len(frame), ", ".join(cfg.metrics), headline(report["metrics"]))
-    return EvaluateSummary(str(path), report)
+    return JobSummary(str(path), report)
 
 
 # --- reading ---------------------------------------------------------------------------------

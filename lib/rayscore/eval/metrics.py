@@ -1,12 +1,13 @@
 """Evaluation metrics, gold against predicted, as plain dicts ready for metrics.json.
 
     from rayscore.eval import metrics
-    metrics.regression(real, predicted)                   # MAE, MSE, RMSE + error histogram (§1)
-    metrics.classification(gold, pred, labels=["正确", "错误"])   # accuracy, P/R/F1, confusion (§5)
-    metrics.pairwise(gold, verdict_ab, verdict_ba)        # JudgeLM / PandaLM agreement + swap (§4)
-    metrics.correlation(judge, human, bootstrap=1000)     # Pearson, Spearman, Kendall + CIs (§4)
-    metrics.distribution(scores, threshold=6)             # mean, std, shares per score (§2)
-    metrics.length_control(instructions, answers)         # requested vs actual length (§2)
+    metrics.regression(real, predicted)                   # MAE, MSE, RMSE + error histogram
+    metrics.classification(gold, pred, labels=["正确", "错误"])   # accuracy, P/R/F1, confusion
+    metrics.classification_from_counts({("错误", "错误"): 3, ("正确", "错误"): 1}, positive="错误")
+    metrics.pairwise(gold, verdict_ab, verdict_ba)        # JudgeLM / PandaLM agreement + swap
+    metrics.correlation(judge, human, bootstrap=1000)     # Pearson, Spearman, Kendall + CIs
+    metrics.distribution(scores, threshold=6)             # mean, std, shares per score
+    metrics.length_control(instructions, answers)         # requested vs actual length
     metrics.majority_vote(labels_per_item), metrics.cohen_kappa(a, b), metrics.fleiss_kappa(m)
 
 Missing values (None or NaN: a judge that gave no score, an unreadable verdict) are never
@@ -23,7 +24,7 @@ import re
 import unicodedata
 import warnings
 from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -35,7 +36,7 @@ from rayscore.io import is_missing
 from rayscore.eval.verdicts import combine, unswap
 
 __all__ = [
-    "regression", "classification", "cohen_kappa", "fleiss_kappa", "fleiss_kappa_from_counts",
+    "regression", "classification", "classification_from_counts", "cohen_kappa", "fleiss_kappa", "fleiss_kappa_from_counts",
     "rating_counts", "majority_vote", "pairwise_agreement", "swap_consistency", "pairwise",
     "correlation", "correlation_by_group", "distribution", "requested_length", "answer_length",
     "length_rows", "length_control", "chinese_number",
@@ -98,6 +99,27 @@ def classification(y_true: Sequence, y_pred: Sequence, labels: Sequence | None =
                       for i, label in enumerate(labels)},
         "confusion_matrix": confusion_matrix(t, p, labels=labels).tolist(),
     }
+
+
+def classification_from_counts(confusion: Mapping[tuple[Hashable, Hashable], int], positive: Hashable) -> dict:
+    """Accuracy, and precision / recall / F1 of the `positive` label, from a confusion count
+    mapping {(gold, predicted): rows} instead of rows: counts add up (a batch job merges each
+    chunk's counts), so whoever aggregates never holds a row. Every cell counts: a gold label
+    other than `positive` (missing included, however the caller wrote it) is a negative. As in
+    classification(), a ratio with nothing to divide is 0 (zero_division=0); accuracy is None
+    without rows. `n` is the number of rows."""
+    n = tp = fp = fn = correct = 0
+    for (gold, pred), count in confusion.items():
+        n += count
+        correct += count if gold == pred else 0
+        if pred == positive:
+            tp, fp = (tp + count, fp) if gold == positive else (tp, fp + count)
+        elif gold == positive:
+            fn += count
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"n": n, "accuracy": correct / n if n else None, "precision": precision, "recall": recall, "f1": f1}
 
 
 def cohen_kappa(a: Sequence, b: Sequence, labels: Sequence | None = None,

@@ -32,14 +32,13 @@ import pandas as pd
 
 from rayscore.config import save_config
 from rayscore.eval.judge_text import parse_score
-from rayscore.io import read_table, write_json
+from rayscore.io import JobSummary, absolute, read_table, write_json
 from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
 from rayscore.judge.job import cell_text
 from rayscore.judge.parsing import parse_reading_item
 from rayscore.judge.prompts import TemplateError, load_template, placeholders, render
-from rayscore.runtime import absolute
 
-__all__ = ["AugmentJobConfig", "AugmentSummary", "run", "KEPT_FILE", "REJECTS_FILE"]
+__all__ = ["AugmentJobConfig", "run", "KEPT_FILE", "REJECTS_FILE"]
 
 logger = logging.getLogger(__name__)
 
@@ -109,17 +108,7 @@ def _template_problems(key: str, name: str, needed: set[str]) -> list[str]:
     return [f"{key}: {name!r} has no {{{p}}} placeholder" for p in sorted(needed - used)]
 
 
-@dataclass
-class AugmentSummary:
-    path: str
-    data: dict
-
-    @property
-    def ok(self) -> bool:
-        return self.data["ok"]
-
-
-def run(cfg: AugmentJobConfig) -> AugmentSummary:
+def run(cfg: AugmentJobConfig) -> JobSummary:
     """Generate, validate, judge and sort every item; write kept, rejects and the summary."""
     started = time.time()
     cfg = replace(cfg, input=absolute(cfg.input), output_dir=absolute(cfg.output_dir))
@@ -152,7 +141,7 @@ def run(cfg: AugmentJobConfig) -> AugmentSummary:
     logger.info("items %d: generated %d, failed %d, malformed %d, rejected %d, kept %d; %s",
                 summary["rows_in"], summary["generated"], summary["failed"], summary["malformed"],
                 summary["rejected"], summary["kept"], "ok" if summary["ok"] else summary["problems"])
-    return AugmentSummary(str(path), summary)
+    return JobSummary(str(path), summary)
 
 
 def read_items(cfg: AugmentJobConfig) -> pd.DataFrame:

@@ -45,14 +45,13 @@ from rayscore.config import save_config
 from rayscore.eval.judge_text import parse_pairwise, parse_score
 from rayscore.eval.metrics import distribution
 from rayscore.eval.verdicts import Policy, combine
-from rayscore.io import is_missing, json_value, read_table, write_json
+from rayscore.io import JobSummary, absolute, is_missing, json_value, read_table, write_json
 from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
 from rayscore.judge.local import LocalJudge, LocalJudgeSpec
 from rayscore.judge.pairwise import filter_consistent
 from rayscore.judge.prompts import TemplateError, load_template, placeholders, render, required_fields
-from rayscore.runtime import absolute
 
-__all__ = ["JudgeJobConfig", "JudgeSummary", "run", "JUDGEMENTS_FILE", "CONSISTENT_FILE"]
+__all__ = ["JudgeJobConfig", "run", "JUDGEMENTS_FILE", "CONSISTENT_FILE"]
 
 logger = logging.getLogger(__name__)
 
@@ -171,21 +170,11 @@ class JudgeJobConfig:
         return columns
 
 
-@dataclass
-class JudgeSummary:
-    path: str
-    data: dict
-
-    @property
-    def ok(self) -> bool:
-        return self.data["ok"]
-
-
-def run(cfg: JudgeJobConfig) -> JudgeSummary:
+def run(cfg: JudgeJobConfig) -> JobSummary:
     """Judge every row; backend local needs Ray initialised (jobs.judge does it)."""
     started = time.time()
     cfg = replace(cfg, input=absolute(cfg.input), output_dir=absolute(cfg.output_dir),
-                  local=replace(cfg.local, model_path=absolute(cfg.local.model_path)))
+                  local=replace(cfg.local, model_path=absolute(cfg.local.model_path, names=True)))
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     template = load_template(cfg.template)
@@ -209,7 +198,7 @@ def run(cfg: JudgeJobConfig) -> JudgeSummary:
                 summary["rows_in"], summary["rows_out"], summary["rows_error"], summary["parse_failure_rate"],
                 f"; consistency {summary['consistency_rate']}" if cfg.mode == "pairwise" else "",
                 "ok" if summary["ok"] else summary["problems"])
-    return JudgeSummary(str(path), summary)
+    return JobSummary(str(path), summary)
 
 
 # --- input and prompts -----------------------------------------------------------------------

@@ -18,11 +18,10 @@ from dataclasses import replace
 import pandas as pd
 
 from rayscore.config import load_config
-from rayscore.io import json_value
+from rayscore.io import absolute, json_value
 from rayscore.judge.job import (
     JudgeJobConfig, build_prompts, empty_outputs, parse_outputs, prompt_slots, store_results)
 from rayscore.judge.prompts import load_template, placeholders, required_fields
-from rayscore.runtime import absolute
 
 _UNUSED = "unused-online"  # the job requires them; judging in memory reads and writes no table
 
@@ -30,7 +29,7 @@ _UNUSED = "unused-online"  # the job requires them; judging in memory reads and 
 def load_judge_config(path: str) -> JudgeJobConfig:
     """A judge job's YAML, checked as the job checks it; local model paths made absolute here."""
     cfg = load_config(JudgeJobConfig, ["--config", path, f"input={_UNUSED}", f"output_dir={_UNUSED}"])
-    return replace(cfg, local=replace(cfg.local, model_path=absolute(cfg.local.model_path)))
+    return replace(cfg, local=replace(cfg.local, model_path=absolute(cfg.local.model_path, names=True)))
 
 
 class OnlineJudge:

@@ -10,5 +10,4 @@
 - validate.py    row checks before the model; each bad row gets a quarantine reason
 - chunks.py      input planning from parquet footers and atomic, fingerprinted output parts
 - pipeline.py    the score_batch job (ScoreJobConfig, run) on a Ray Data actor pool
-- tiny.py        tiny models built from a config, for tests and benchmarks only
 """

@@ -30,6 +30,8 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from rayscore.io import absolute
+
 logger = logging.getLogger(__name__)
 
 COMMITTED, QUARANTINE, TMP = "_committed", "quarantine", "_tmp"
@@ -67,13 +69,8 @@ class Chunk:
 
 
 def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
-    return pafs.FileSystem.from_uri(uri if "://" in uri else _absolute(uri))
-
-
-def _absolute(path: str) -> str:
-    import os
-
-    return os.path.abspath(path)
+    """The pyarrow filesystem of a URI or local path (made absolute), and the path inside it."""
+    return pafs.FileSystem.from_uri(absolute(uri))
 
 
 def list_parquet(uri: str) -> tuple[pafs.FileSystem, list[str]]:

@@ -90,7 +90,7 @@ class GenerativeScorer:
         digit_token_ids(tok)  # fail at load, not mid-job, when digits are not single tokens
         self.tok, self.model = tok, prepare_model(model, self.dtype, self.device)
         self.fingerprint = model_fingerprint(spec.model_dir)
-        self.input_columns = (spec.prompt_column,)
+        self.input_columns = tuple(spec.input_columns())
         self.output_columns = spec.output_columns()
 
     def score(self, frame: pd.DataFrame) -> pd.DataFrame:

@@ -43,9 +43,10 @@ from rayscore.checks import resolve_check_set
 from rayscore.config import to_dict
 from rayscore.data.pairs import CORRECT, WRONG
 from rayscore.eval.calibration import calibration_bins, calibration_report, merge_bins
+from rayscore.eval.metrics import classification_from_counts
+from rayscore.io import JobSummary, absolute
 from rayscore.logs import setup_logging
 from rayscore.models import load_calibration, model_fingerprint
-from rayscore.runtime import absolute
 from rayscore.score.chunks import (Chunk, ChunkStore, InputError, compressed_bytes_per_row, filesystem,
                                    plan_chunks, read_chunk, read_footers)
 from rayscore.score.scorers import QualityScorer, ScorerSpec, ThresholdSpec, build_scorer
@@ -124,16 +125,6 @@ class ScoreJobConfig:
         return problems
 
 
-@dataclass
-class ScoreSummary:
-    path: str
-    data: dict
-
-    @property
-    def ok(self) -> bool:
-        return self.data["ok"]
-
-
 def scoring_fingerprint(cfg: ScoreJobConfig) -> str:
     """Identity of the results: the model's weights plus every setting that changes a row's output."""
     settings = {k: v for k, v in asdict(cfg.scorer).items() if k not in ("batch_size", "torch_threads")}
@@ -143,7 +134,7 @@ def scoring_fingerprint(cfg: ScoreJobConfig) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def run(cfg: ScoreJobConfig) -> ScoreSummary:
+def run(cfg: ScoreJobConfig) -> JobSummary:
     """Score every pending chunk; Ray must be initialised (jobs call ray.init())."""
     started = time.time()
     given = cfg = absolute_paths(cfg)
@@ -194,7 +185,7 @@ def run(cfg: ScoreJobConfig) -> ScoreSummary:
     logger.info("rows in %d = scored %d + quarantined %d; %s; %s",
                 summary["rows_in"], summary["rows_scored"], summary["rows_quarantined"],
                 summary["value_counts"], "ok" if summary["ok"] else summary["problems"])
-    return ScoreSummary(path, summary)
+    return JobSummary(path, summary)
 
 
 def score_pending(cfg: ScoreJobConfig, fingerprint: str, pending: list[Chunk], started: float) -> int:
@@ -237,7 +228,7 @@ def score_pending(cfg: ScoreJobConfig, fingerprint: str, pending: list[Chunk], s
 def absolute_paths(cfg: ScoreJobConfig) -> ScoreJobConfig:
     """Local paths made absolute on the driver (actors run in other directories)."""
     spec = cfg.scorer
-    threshold_from = replace(spec.threshold_from, path=absolute(spec.threshold_from.path) or "")
+    threshold_from = replace(spec.threshold_from, path=absolute(spec.threshold_from.path))
     return replace(cfg, input=absolute(cfg.input), output=absolute(cfg.output),
                    scorer=replace(spec, model_dir=absolute(spec.model_dir), threshold_from=threshold_from))
 
@@ -518,19 +509,15 @@ def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> 
     return summary
 
 
-def gold_metrics(counts: dict[str, Counter], positive: str = "错误") -> dict:
-    """Accuracy, and precision/recall/F1 for catching wrong records (positive = 错误), overall and per group."""
+def gold_metrics(counts: dict[str, Counter], positive: str = WRONG) -> dict:
+    """Accuracy, and precision/recall/F1 for catching wrong records (positive = 错误), overall and
+    per group, from the chunks' merged {group: {"gold|pred": rows}} counts; each is
+    rayscore.eval.metrics.classification_from_counts, rounded to 4 decimals."""
     def metrics(cells: Counter) -> dict:
-        n = sum(cells.values())
-        tp = sum(v for k, v in cells.items() if k == f"{positive}|{positive}")
-        fp = sum(v for k, v in cells.items() if k.split("|")[0] != positive and k.split("|")[1] == positive)
-        fn = sum(v for k, v in cells.items() if k.split("|")[0] == positive and k.split("|")[1] != positive)
-        correct = sum(v for k, v in cells.items() if k.split("|")[0] == k.split("|")[1])
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        return {"n": n, "accuracy": round(correct / n, 4) if n else None, "precision": round(precision, 4),
-                "recall": round(recall, 4), "f1": round(f1, 4)}
+        # The prediction is a label of ours (正确 / 错误), so the last "|" is the separator.
+        confusion = {tuple(cell.rsplit("|", 1)): n for cell, n in cells.items()}
+        scores = classification_from_counts(confusion, positive)
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
 
     overall = Counter()
     for cells in counts.values():

@@ -5,7 +5,8 @@
     scorer.fingerprint                # the model's identity (weights, config, tokenizer)
 
 The same objects run inside `score_batch`'s actor pool, behind Ray Serve, and in evaluation:
-there is no second implementation of inference anywhere. Kinds and what they write:
+there is no second implementation of inference anywhere. What each kind reads is declared once,
+in KIND_FIELDS (score_batch's input columns, serve's request fields). Kinds and what they write:
 
 - reward:     prompt + response (text columns) or one conversation column -> reward
 - pair:       [prompt +] chosen / rejected -> reward_chosen, reward_rejected, margin,
@@ -44,7 +45,28 @@ from rayscore.score.runner import PRECISIONS, Precision, RewardRunner
 logger = logging.getLogger(__name__)
 
 ScorerKind = Literal["quality", "reward", "pair", "generative"]
-KINDS = ("quality", "reward", "pair", "generative")
+
+
+@dataclass(frozen=True)
+class KindFields:
+    """The fields a scorer kind reads: required, then optional (read when given). Field `f` is
+    read from the input column the spec names in `<f>_column` (text -> text_column); serve's
+    request items carry the fields under their own names."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+
+# The one declaration of what each kind reads: score_batch's input columns, serve's request fields.
+KIND_FIELDS: dict[str, KindFields] = {
+    "quality": KindFields(("text",)),
+    "reward": KindFields(("prompt", "response")),
+    "pair": KindFields(("chosen", "rejected"), optional=("prompt",)),
+    "generative": KindFields(("prompt",)),
+}
+KINDS = tuple(KIND_FIELDS)
+MESSAGES_FIELDS = KindFields(("messages",))
+"""What a reward spec with messages_column reads instead: one conversation per row."""
 
 
 @dataclass
@@ -136,19 +158,24 @@ class ScorerSpec:
             problems.append(f"score_max: must be in (0, 10] (answers are 0..10 with one decimal), got {self.score_max}")
         return problems
 
+    def fields(self) -> KindFields:
+        """The fields this spec reads: its kind's (KIND_FIELDS), or one conversation for a reward
+        spec with messages_column."""
+        if self.kind == "reward" and self.messages_column:
+            return MESSAGES_FIELDS
+        return KIND_FIELDS[self.kind]
+
+    def column(self, name: str) -> str:
+        """The input column holding field `name` (the spec's `<name>_column`)."""
+        return getattr(self, f"{name}_column")
+
     def input_columns(self) -> list[str]:
         """Columns every input row needs (validated; a file without one fails the job)."""
-        if self.kind == "quality":
-            return [self.text_column]
-        if self.kind == "reward":
-            return [self.messages_column] if self.messages_column else [self.prompt_column, self.response_column]
-        if self.kind == "pair":
-            return [self.chosen_column, self.rejected_column]
-        return [self.prompt_column]
+        return [self.column(name) for name in self.fields().required]
 
     def optional_columns(self) -> list[str]:
         """Columns read (and validated) when the input has them."""
-        return [self.prompt_column] if self.kind == "pair" else []
+        return [self.column(name) for name in self.fields().optional]
 
     def output_columns(self) -> tuple[str, ...]:
         """The columns score() returns (the scorer's `output_columns`), known without loading the model."""

@@ -6,5 +6,6 @@
 - app.py     the Scorer deployment (dynamic batching, replicas, autoscaling), build_app (the
              Serve application builder) and run (what jobs.serve_scorer calls)
 - api.py     HTTP routes, request/response schemas, bearer-token and body-size guard, 4xx errors
-- config.py  ServeJobConfig and the request fields each scorer kind reads (app -> api -> config)
+- config.py  ServeJobConfig and the kinds each endpoint serves (app -> api -> config); the request
+             fields a kind reads are its scorer's (score.scorers.KIND_FIELDS)
 """

@@ -26,19 +26,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rayscore.score.scorers import KIND_FIELDS
 from rayscore.score.validate import validate_texts
-from rayscore.serve.config import ITEM_FIELDS, OPTIONAL_FIELDS, ServeJobConfig
+from rayscore.serve.config import ENDPOINT_KINDS, ServeJobConfig
 
 if TYPE_CHECKING:
     from rayscore.judge.online import OnlineJudge
 
 logger = logging.getLogger(__name__)
-
-# Which kinds each scoring endpoint accepts.
-ENDPOINT_KINDS: dict[str, tuple[str, ...]] = {
-    "/v1/score": ("quality", "reward", "generative"),
-    "/v1/score_pairs": ("pair",),
-}
 
 _TEXT_PROBLEMS = {
     "null_text": "required",
@@ -268,8 +263,8 @@ def item_rows(items: list[BaseModel], endpoint: str, kind: str, max_items: int,
         wanted = " or ".join(filter(None, [", ".join(kinds[:-1]), kinds[-1]]))
         raise RequestError(501, f"{endpoint}: needs a {wanted} scorer; this app serves a {kind!r} scorer "
                                 f"(its endpoint is {_endpoint_of(kind)})")
-    fields, optional = ITEM_FIELDS[kind], OPTIONAL_FIELDS.get(kind, ())
-    return checked_rows(items, fields, optional, f"{kind!r} scorer", max_items, max_text_chars)
+    fields = KIND_FIELDS[kind]
+    return checked_rows(items, fields.required, fields.optional, f"{kind!r} scorer", max_items, max_text_chars)
 
 
 def checked_rows(items: list[BaseModel], fields: tuple[str, ...], optional: tuple[str, ...], reader: str,

@@ -36,14 +36,13 @@ from dataclasses import dataclass, replace
 from ray import serve
 
 from rayscore.config import load_config
-from rayscore.io import json_value
+from rayscore.io import absolute, json_value
 from rayscore.judge.job import JudgeJobConfig
 from rayscore.judge.online import OnlineJudge, load_judge_config
-from rayscore.runtime import absolute
-from rayscore.score.scorers import build_scorer
+from rayscore.score.scorers import KIND_FIELDS, build_scorer
 from rayscore.serve.api import build_api
 # ServeJobConfig is imported here for jobs.serve_scorer and the tests, which name it from the app.
-from rayscore.serve.config import ITEM_FIELDS, OPTIONAL_FIELDS, ServeJobConfig
+from rayscore.serve.config import ServeJobConfig
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +68,8 @@ class ScorerDeployment:
         self.judge = OnlineJudge(judge) if judge is not None else None
         self.kind, self.fingerprint = cfg.scorer.kind, self.scorer.fingerprint
         # The frame column each request field goes to (quality: text -> spec.text_column).
-        fields = ITEM_FIELDS[self.kind] + OPTIONAL_FIELDS.get(self.kind, ())
-        self.columns = {name: getattr(cfg.scorer, f"{name}_column", name) for name in fields}
+        fields = KIND_FIELDS[self.kind]
+        self.columns = {name: cfg.scorer.column(name) for name in fields.required + fields.optional}
         self.stats: Counter = Counter(requests=0, items=0, batches=0, largest_batch=0, scorer_ms=0)
         self.score_batched.set_max_batch_size(cfg.max_batch_size)
         self.score_batched.set_batch_wait_timeout_s(cfg.batch_wait_timeout_s)
@@ -119,7 +118,7 @@ def deployment_options(cfg: ServeJobConfig) -> dict:
     return options
 
 
-def resolve(cfg: ServeJobConfig) -> ServeJobConfig:
+def absolute_paths(cfg: ServeJobConfig) -> ServeJobConfig:
     """Local model paths made absolute where the app is built (replicas run elsewhere)."""
     return replace(cfg, scorer=replace(cfg.scorer, model_dir=absolute(cfg.scorer.model_dir)))
 
@@ -133,7 +132,7 @@ def read_token(cfg: ServeJobConfig) -> Secret | None:
 
 def app_from_config(cfg: ServeJobConfig) -> serve.Application:
     """The bound Serve application for a typed config."""
-    cfg = resolve(cfg)
+    cfg = absolute_paths(cfg)
     judge = load_judge_config(cfg.judge_config) if cfg.judge_config else None  # read here, not in replicas
     return ScorerDeployment.options(**deployment_options(cfg)).bind(cfg, read_token(cfg), judge)
 

@@ -1,4 +1,4 @@
-"""The serve_scorer config, and the request fields each servable scorer kind reads.
+"""The serve_scorer config, and which scorer kinds each scoring endpoint serves.
 
     cfg = load_config(ServeJobConfig, ["--config", "configs/serve_scorer/addresses.yaml", "port=8001"])
     python -m jobs.serve_scorer --config configs/serve_scorer/addresses.yaml --help   # every key
@@ -6,6 +6,8 @@
 api.py (schemas, guard, routes) and app.py (the deployment, build_app, run) both read these;
 they live here so that the app imports the api and never the reverse. jobs.serve_scorer and
 the tests still import ServeJobConfig from rayscore.serve.app, which imports it from here.
+The request fields a kind reads are its scorer's (rayscore.score.scorers.KIND_FIELDS): a request
+item carries each field under its own name, and the replica puts it in the column the spec names.
 """
 
 from __future__ import annotations
@@ -16,19 +18,15 @@ from rayscore.config import ConfigError
 from rayscore.judge.online import load_judge_config
 from rayscore.score.scorers import ScorerSpec
 
-__all__ = ["ServeJobConfig", "ITEM_FIELDS", "OPTIONAL_FIELDS"]
+__all__ = ["ServeJobConfig", "ENDPOINT_KINDS"]
 
-# Request fields each scorer kind reads: required, then optional. A kind's scorer gets a
-# DataFrame with one column per field, named by the spec's `<field>_column` (quality:
-# `text_column`), as score_batch feeds it. A scorer kind added to scorers.py is served by adding
-# a line here (and its endpoint to api.ENDPOINT_KINDS).
-ITEM_FIELDS: dict[str, tuple[str, ...]] = {
-    "quality": ("text",),
-    "reward": ("prompt", "response"),
-    "pair": ("chosen", "rejected"),
-    "generative": ("prompt",),
+# Which kinds each scoring endpoint accepts; a kind without an endpoint cannot be served. A scorer
+# kind added to scorers.py (with its KIND_FIELDS) is served by naming it here.
+ENDPOINT_KINDS: dict[str, tuple[str, ...]] = {
+    "/v1/score": ("quality", "reward", "generative"),
+    "/v1/score_pairs": ("pair",),
 }
-OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"pair": ("prompt",)}
+SERVED_KINDS = tuple(kind for kinds in ENDPOINT_KINDS.values() for kind in kinds)
 
 
 @dataclass
@@ -77,8 +75,8 @@ class ServeJobConfig:
 
     def check(self) -> list[str]:
         problems = []
-        if self.scorer.kind not in ITEM_FIELDS:
-            problems.append(f"scorer: kind {self.scorer.kind!r} cannot be served yet (known: {sorted(ITEM_FIELDS)})")
+        if self.scorer.kind not in SERVED_KINDS:
+            problems.append(f"scorer: kind {self.scorer.kind!r} cannot be served yet (known: {sorted(SERVED_KINDS)})")
         if self.scorer.kind == "reward" and self.scorer.messages_column:
             problems.append("scorer: the reward scorer is served on prompt/response items; "
                             "set scorer.messages_column: null")

@@ -47,8 +47,9 @@ from rayscore.models import (
 from rayscore.train.deepspeed import (
     DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading, setup_worker)
 from rayscore.train.scaling import (
-    ScalingSpec, attempt_callback, export_final_checkpoint, is_rank_zero, local_workdir, report_final,
-    resolve_paths, restore_checkpoint, resumed_step, threads_for_worker, torch_trainer)
+    ScalingSpec, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero,
+    local_workdir, report_final, restore_checkpoint, resumed_step, threads_for_worker, torch_trainer,
+    trainer_arguments)
 
 logger = logging.getLogger(__name__)
 
@@ -172,22 +173,12 @@ class PreparedPairs:
         }
 
 
-@dataclass
-class RewardResult:
-    model_dir: Path
-    metrics: dict
-
-    @property
-    def ok(self) -> bool:
-        return self.model_dir.exists()
-
-
-def run(cfg: RewardJobConfig) -> RewardResult:
+def run(cfg: RewardJobConfig) -> TrainResult:
     """Prepare the pairs, train on Ray Train, export the model and the run's records.
     Ray must be initialised (jobs call ensure_ray())."""
     import ray
 
-    cfg = resolve_paths(cfg)
+    cfg = absolute_paths(cfg)
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     started = time.time()
@@ -206,7 +197,7 @@ def run(cfg: RewardJobConfig) -> RewardResult:
     write_json(out / "metrics.json", metrics)
     write_curves(model_dir, out)
     logger.info("model: %s  eval accuracy: %s", model_dir, metrics.get("eval_accuracy"))
-    return RewardResult(model_dir, metrics)
+    return TrainResult(model_dir, metrics)
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -316,33 +307,16 @@ def reward_config(cfg: RewardJobConfig, workdir: str):
 
     t = cfg.train
     return RewardConfig(
-        output_dir=workdir,
-        num_train_epochs=t.epochs,
-        max_steps=t.max_steps,
-        learning_rate=t.learning_rate,
-        per_device_train_batch_size=t.batch_size_per_worker,
+        **trainer_arguments(t, workdir, cfg.scaling.use_gpu),
         per_device_eval_batch_size=t.batch_size_per_worker * 2,
-        warmup_steps=t.warmup_ratio,  # < 1: a share of the steps
-        weight_decay=t.weight_decay,
         lr_scheduler_type="linear",
-        logging_steps=t.logging_steps,
-        save_strategy="steps",
-        save_steps=t.save_steps,
         save_total_limit=2,  # local copies only; Ray storage keeps scaling.checkpoints_to_keep
         eval_strategy="steps" if t.eval_steps > 0 else "no",
         eval_steps=t.eval_steps if t.eval_steps > 0 else None,
-        report_to="none",
-        seed=t.seed,
-        bf16=t.precision == "bfloat16",
-        fp16=t.precision == "float16",
-        use_cpu=not cfg.scaling.use_gpu,
         deepspeed=deepspeed_config(cfg.deepspeed, cfg.scaling.use_gpu),
         activation_checkpointing=False,  # TRL's default is on; on CPU it only costs time
         max_length=None,  # already within model.max_seq_len (encode_pairs): TRL drops nothing
         center_rewards_coefficient=t.center_rewards_coefficient,
-        ddp_find_unused_parameters=False,
-        dataloader_num_workers=0,
-        disable_tqdm=True,
     )
 
 

@@ -1,6 +1,6 @@
 """Ray Train plumbing shared by every training job: resources, storage, failures, checkpoints.
 
-    cfg = resolve_paths(cfg)                     # on the driver: workers run elsewhere
+    cfg = absolute_paths(cfg)                    # on the driver: workers run elsewhere
     trainer = torch_trainer(train_loop_per_worker, cfg, cfg.scaling, name="train_reward")
     result = trainer.fit()
     model_dir = export_final_checkpoint(result, cfg.output_dir)
@@ -28,7 +28,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rayscore.runtime import absolute
+from rayscore.io import absolute
 
 logger = logging.getLogger(__name__)
 
@@ -63,13 +63,26 @@ class ScalingSpec:
         return problems
 
 
-def resolve_paths(cfg):
+@dataclass
+class TrainResult:
+    """What a training job returns: the exported model directory and the run's metrics; ok once
+    the model is there."""
+
+    model_dir: Path
+    metrics: dict
+
+    @property
+    def ok(self) -> bool:
+        return self.model_dir.exists()
+
+
+def absolute_paths(cfg):
     """A training job config (output_dir, data.train_path / eval_path, model.name_or_path,
     scaling.storage_path) with its local paths made absolute on the driver."""
     return replace(
         cfg, output_dir=absolute(cfg.output_dir),
         data=replace(cfg.data, train_path=absolute(cfg.data.train_path), eval_path=absolute(cfg.data.eval_path)),
-        model=replace(cfg.model, name_or_path=absolute(cfg.model.name_or_path)),
+        model=replace(cfg.model, name_or_path=absolute(cfg.model.name_or_path, names=True)),
         scaling=replace(cfg.scaling, storage_path=absolute(cfg.scaling.storage_path)))
 
 
@@ -78,7 +91,7 @@ def torch_trainer(train_loop, cfg, scaling: ScalingSpec, name: str, **extra):
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchConfig, TorchTrainer
 
-    storage = scaling.storage_path or str(Path(cfg.output_dir, "ray_results").resolve())
+    storage = scaling.storage_path or absolute(str(Path(cfg.output_dir, "ray_results")))
     return TorchTrainer(
         train_loop,
         train_loop_config={"cfg": cfg, **extra},
@@ -94,6 +107,34 @@ def torch_trainer(train_loop, cfg, scaling: ScalingSpec, name: str, **extra):
             failure_config=FailureConfig(max_failures=scaling.max_failures),
             checkpoint_config=CheckpointConfig(num_to_keep=scaling.checkpoints_to_keep),
         ),
+    )
+
+
+def trainer_arguments(train, workdir: str, use_gpu: bool) -> dict:
+    """The HF TrainingArguments every training job sets alike, from its train spec (epochs,
+    max_steps, learning_rate, batch_size_per_worker, warmup_ratio, weight_decay, logging_steps,
+    save_steps, precision, seed): the schedule, checkpoints every save_steps (what Ray persists),
+    and how a Ray Train worker runs (no reports, no tqdm, no dataloader processes). A job adds its
+    own (RewardConfig / SFTConfig) keys."""
+    return dict(
+        output_dir=workdir,
+        num_train_epochs=train.epochs,
+        max_steps=train.max_steps,
+        learning_rate=train.learning_rate,
+        per_device_train_batch_size=train.batch_size_per_worker,
+        warmup_steps=train.warmup_ratio,  # a float < 1 is a share of the steps (transformers 5)
+        weight_decay=train.weight_decay,
+        logging_steps=train.logging_steps,
+        save_strategy="steps",
+        save_steps=train.save_steps,
+        report_to="none",
+        seed=train.seed,
+        bf16=train.precision == "bfloat16",  # TRL's default is bf16=True: CPU runs want it off
+        fp16=train.precision == "float16",
+        use_cpu=not use_gpu,
+        ddp_find_unused_parameters=False,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
     )
 
 

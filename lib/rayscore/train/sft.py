@@ -1,4 +1,5 @@
-"""Train a generative score model by SFT (MISSION §1): TRL SFTTrainer + PEFT LoRA on Ray Train.
+"""Train a generative score model by SFT: TRL SFTTrainer + PEFT LoRA on Ray Train (the Hupu rating
+design of docs/train.md: a prompt in, its score as text out).
 
 Run as:
   python -m jobs.train_sft --config configs/train_sft/hupu.yaml data.train_path=data/hupu.csv
@@ -46,8 +47,9 @@ from rayscore.data.hupu import SftData, SftDataSpec, load_sft_data, sample_promp
 from rayscore.io import write_json, write_jsonl
 from rayscore.models import CAUSAL_CHAT_TEMPLATE, LoraSpec, ModelSpec, add_lora, load_causal_model, load_tokenizer
 from rayscore.train.scaling import (
-    ScalingSpec, attempt_callback, export_final_checkpoint, is_rank_zero, local_workdir, report_final,
-    resolve_paths, restore_checkpoint, resumed_step, threads_for_worker, torch_trainer)
+    ScalingSpec, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero,
+    local_workdir, report_final, restore_checkpoint, resumed_step, threads_for_worker, torch_trainer,
+    trainer_arguments)
 from rayscore.train.sft_eval import SftEvalSpec, evaluate_sft
 
 logger = logging.getLogger(__name__)
@@ -143,22 +145,12 @@ class SftJobConfig:
         return []
 
 
-@dataclass
-class SftResult:
-    model_dir: Path
-    metrics: dict
-
-    @property
-    def ok(self) -> bool:
-        return self.model_dir.exists()
-
-
-def run(cfg: SftJobConfig) -> SftResult:
+def run(cfg: SftJobConfig) -> TrainResult:
     """Prepare the data, train on Ray Train, export the model, write the report.
     Ray must be initialised (jobs do ray.init())."""
     import ray
 
-    cfg = resolve_paths(cfg)
+    cfg = absolute_paths(cfg)
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     started = time.time()
@@ -177,7 +169,7 @@ def run(cfg: SftJobConfig) -> SftResult:
     side = report["eval"].get("side_by_side", {})
     logger.info("model: %s  eval MAE, expected score: %s  greedy: %s", model_dir,
                 side.get("expected", {}).get("mae"), side.get("greedy", {}).get("mae"))
-    return SftResult(model_dir, metrics)
+    return TrainResult(model_dir, metrics)
 
 
 def train_loop_per_worker(config: dict) -> None:
@@ -289,32 +281,15 @@ def sft_config(cfg: SftJobConfig, workdir: str):
 
     t = cfg.train
     return SFTConfig(
-        output_dir=workdir,
-        num_train_epochs=t.epochs,
-        max_steps=t.max_steps,
-        learning_rate=t.learning_rate,
-        per_device_train_batch_size=t.batch_size_per_worker,
+        **trainer_arguments(t, workdir, cfg.scaling.use_gpu),
         gradient_accumulation_steps=t.gradient_accumulation_steps,
-        warmup_steps=t.warmup_ratio,  # a float < 1 is a share of the steps (transformers 5)
         lr_scheduler_type=t.lr_scheduler,
-        weight_decay=t.weight_decay,
-        logging_steps=t.logging_steps,
         logging_first_step=True,  # the curve starts at the untrained loss
-        save_strategy="steps",
-        save_steps=t.save_steps,
         eval_strategy="no",
-        report_to="none",
-        seed=t.seed,
-        bf16=t.precision == "bfloat16",  # TRL's default is bf16=True: CPU runs want it off
-        fp16=t.precision == "float16",
-        use_cpu=not cfg.scaling.use_gpu,
         activation_checkpointing=t.gradient_checkpointing,
         max_length=cfg.model.max_seq_len,  # nothing longer is left (prepare_sft_data)
         completion_only_loss=True,
         packing=False,
-        ddp_find_unused_parameters=False,
-        dataloader_num_workers=0,
-        disable_tqdm=True,
     )
 
 

@@ -1,4 +1,4 @@
-"""Evaluating a generative score model against real scores, next to its base model (MISSION §1).
+"""Evaluating a generative score model against real scores, next to its base model.
 
     scores = expected_scores(model, tok, prompts)             # continuous, never missing
     scores, parse_ok = greedy_scores(model, tok, prompts)     # NaN (and parse_ok False) when unreadable
@@ -109,7 +109,8 @@ def score_report(real: np.ndarray, expected: ExpectedScores, greedy: np.ndarray,
 
 
 def side_by_side(report: dict, names: list[str]) -> dict:
-    """{reading: {metric: {model: value}}}: the comparison table of MISSION §1."""
+    """{reading: {metric: {model: value}}}: each metric of the tuned model beside its base model's,
+    so one table shows what fine-tuning changed."""
     table = {}
     for reading in ("expected", "greedy"):
         keys = ["mae", "mse", "rmse", "mean_error"] + (["parse_rate", "unparseable"] if reading == "greedy" else [])
