@@ -49,7 +49,7 @@ from rayscore.logs import setup_logging
 from rayscore.models import load_calibration, model_fingerprint
 from rayscore.score.chunks import (Chunk, ChunkStore, InputError, compressed_bytes_per_row, filesystem,
                                    plan_chunks, read_chunk, read_footers)
-from rayscore.score.scorers import QualityScorer, ScorerSpec, ThresholdSpec, build_scorer
+from rayscore.score.scorers import QualityScorer, ScorerSpec, ThresholdSpec, build_scorer, default_threshold
 from rayscore.score.validate import OverLength, first_reasons, validate_column
 
 logger = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ def resolve_spec(spec: ScorerSpec) -> tuple[ScorerSpec, dict | None]:
     """The spec the actors get: a quality threshold chosen on a validation set is chosen here, once,
     on the driver (loading the model once), and handed over as a plain threshold."""
     if spec.kind == "quality" and spec.threshold is None:
-        spec = replace(spec, threshold=float(load_calibration(spec.model_dir).get("threshold", 0.5)))
+        spec = replace(spec, threshold=default_threshold(load_calibration(spec.model_dir)))
     if spec.kind != "quality" or not spec.threshold_from.path:
         return spec, None
     try:

@@ -279,7 +279,7 @@ class QualityScorer(_RewardModelScorer):
         super().__init__(spec, device)
         self.threshold_choice: dict | None = None
         if spec.threshold is None:
-            self.spec = replace(spec, threshold=float(self.calibration.get("threshold", 0.5)))
+            self.spec = replace(spec, threshold=default_threshold(self.calibration))
         if spec.threshold_from.path:
             self.threshold_choice = threshold_from_validation(self, spec.threshold_from)
             self.spec = replace(self.spec, threshold=self.threshold_choice["threshold"], threshold_from=ThresholdSpec())
@@ -299,6 +299,11 @@ class QualityScorer(_RewardModelScorer):
             "p_correct": p_correct,
             "label": np.where(p_correct >= self.spec.threshold, CORRECT, WRONG),
         }, index=frame.index), flags)
+
+
+def default_threshold(calibration: dict) -> float:
+    """The quality threshold when the config sets none: the model's calibrated one, else 0.5."""
+    return float(calibration.get("threshold", 0.5))
 
 
 # --- threshold selection ----------------------------------------------------------------------
