@@ -27,6 +27,11 @@ Job commands, found simply:
    command fails, like a line that mentions `-m jobs.`, `-m rayscore.cli` or a `rayscore`
    command word and does not parse into a job command. Nothing is skipped silently.
 
+Runnable blocks: a fence whose info string holds the word `runnable` (```bash runnable) marks a
+block that tests/integration/test_docs_run.py runs as written, on tiny configs (its docstring says
+how and where). Its job commands are load-checked here like all others, and each must name a
+`configs/<job>/tiny*.yaml` and use no placeholder: what runs in the tests is what the page shows.
+
 Also: every relative link in those files points to an existing file or folder; README.md has at
 most 150 lines; the README's first fenced block is the demo command and then exactly the test
 command .ci/run runs.
@@ -44,11 +49,10 @@ from pathlib import Path
 
 import pytest
 
+from doc_blocks import DOCS, ROOT, fenced_blocks
 from rayscore import cli
 from rayscore.config import load_config
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "benchmarks" / "README.md"]
 README_MAX_LINES = 150
 SEPARATORS = {"&&", "||", ";", "|"}
 # A line that looks like it runs a job; it must then parse into one (rule 5).
@@ -69,20 +73,16 @@ class Command:
 def fenced_lines(path: Path) -> list[tuple[int, str]]:
     """(line number, text) of every line inside a fenced block, continuation lines joined."""
     out: list[tuple[int, str]] = []
-    inside, pending, start = False, "", 0
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.lstrip().startswith("```"):
-            inside, pending = not inside, ""
-            continue
-        if not inside:
-            continue
-        if not pending:
-            start = number
-        if line.rstrip().endswith("\\"):
-            pending += line.rstrip()[:-1] + " "
-            continue
-        out.append((start, pending + line))
-        pending = ""
+    for block in fenced_blocks(path):
+        pending, start = "", 0
+        for number, line in enumerate(block.lines, block.line):
+            if not pending:
+                start = number
+            if line.rstrip().endswith("\\"):
+                pending += line.rstrip()[:-1] + " "
+                continue
+            out.append((start, pending + line))
+            pending = ""
     return out
 
 
@@ -231,6 +231,24 @@ def test_a_documented_command_loads(cmd, monkeypatch, capsys):
         except Exception as e:
             pytest.fail(f"{cmd.where}: `{cmd.text.strip()}` does not load with {cls.__name__}"
                         f"{f' (step {step})' if step else ''}: {e}")
+
+
+def runnable_commands() -> list[Command]:
+    lines = {f"{b.path.relative_to(ROOT)}:{n}" for path in DOCS if path.exists()
+             for b in fenced_blocks(path) if b.runnable for n in range(b.line, b.line + len(b.lines))}
+    return [c for c in COMMANDS if c.where in lines]
+
+
+def test_the_docs_have_runnable_blocks():
+    assert {c.job for c in runnable_commands()} >= {"generate_records", "train_reward", "score_batch"}
+
+
+@pytest.mark.parametrize("cmd", runnable_commands(), ids=lambda c: c.where)
+def test_a_runnable_command_is_tiny_and_literal(cmd):
+    assert cmd.job and not [w for w in cmd.words if "<" in w or "$" in w], f"{cmd.where}: {cmd.text.strip()}"
+    paths, _ = split_args(cmd.args)
+    assert paths and all(re.fullmatch(r"configs/\w+/tiny\w*\.yaml", p) for p in paths), (
+        f"{cmd.where}: a runnable command runs a configs/<job>/tiny*.yaml, got {paths}")
 
 
 LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
