@@ -16,7 +16,6 @@ import secrets
 import signal
 import socket
 import threading
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
