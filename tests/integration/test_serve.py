@@ -2,8 +2,9 @@
 
 Four apps share one Serve instance: the quality scorer open at / and with bearer auth at
 /secure, and the reward and pair scorers (on the same trained reward model) at /reward and /pair.
-Two tests add their own: a generative scorer (a tiny causal LM taught known answers) at
-/generative, and a pairwise judge on a fake endpoint on loopback at /judge.
+Three tests add their own: a generative scorer (a tiny causal LM taught known answers) at
+/generative, a pairwise judge on a fake endpoint on loopback at /judge, and at /fault a scorer
+whose replica is killed (kill -9) under load.
 """
 
 import asyncio
@@ -12,7 +13,11 @@ import json
 import math
 import os
 import secrets
+import signal
 import socket
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -149,6 +154,13 @@ def test_scores_equal_score_batch(served, tiny_records, tmp_path):
     (b'{"items": [{"prompt": "q", "response": "a"}]}', 422, "items[0].prompt: not read by this app's 'quality' scorer"),
     (('{"items": [%s]}' % ", ".join(['{"text": "a"}'] * 9)).encode(), 422, "items: 9 items, more than max_items_per_request=8"),
     (('{"items": [{"text": "%s"}]}' % ("好" * 201)).encode(), 422, "items[0].text: 201 characters, more than max_text_chars=200"),
+    # Text with no UTF-8 form: a lone UTF-16 half, escaped or as raw (CESU-8) bytes, in any string field.
+    (rb'{"items": [{"text": "ab\ud800cd"}]}', 422, "items[0].text: not valid UTF-8 text: lone surrogate U+D800 at character 3"),
+    (rb'{"items": [{"text": "a"}, {"text": "\udfff"}]}', 422, "items[1].text: not valid UTF-8 text: lone surrogate U+DFFF"),
+    (rb'{"items": [{"id": "x\ud83d", "text": "a"}]}', 422, "items[0].id: not valid UTF-8 text: lone surrogate U+D83D"),
+    (b'{"items": [{"text": "ab\xed\xa0\x80cd"}]}', 422, "items[0].text: not valid UTF-8 text: lone surrogate U+D800"),
+    (rb'{"items": [{"te\ud800xt": "a"}]}', 422, "items[0]: Input should be a valid string"),
+    (b'{"items": [{"text": "ab\xffcd"}]}', 400, "body: not valid UTF-8 (invalid start byte at byte 23)"),
 ])
 def test_bad_requests_name_the_field(client, body, status, message):
     r = client.post("/v1/score", content=body, headers={"content-type": "application/json"})
@@ -243,11 +255,15 @@ def test_build_app_reads_the_config_and_overrides():
     # Typed values as a serve config YAML gives them, strings as `serve run ... key=value` does.
     app = build_app({"config": TINY, "scorer.model_dir": "/models/m", "max_replicas": 3, "min_replicas": "1",
                      "scorer": {"threshold": 0.7}})
-    deployment = app._bound_deployment
-    assert deployment.name == "Scorer"
+    api = app._bound_deployment
+    assert api.name == "Api" and api.ray_actor_options["num_cpus"] == 0
+    # The Api queues what every scorer replica can take (3 x max_ongoing_requests=32).
+    assert api._deployment_config.max_ongoing_requests == 96
+    cfg, scorer_app = api.init_args[:2]
+    deployment = scorer_app._bound_deployment
+    assert deployment.name == "Scorer" and deployment.init_args[0] == cfg
     assert deployment._deployment_config.autoscaling_config.max_replicas == 3
     assert deployment.ray_actor_options["num_cpus"] == 0.5
-    cfg = deployment.init_args[0]
     assert cfg.scorer.model_dir == "/models/m" and cfg.scorer.threshold == 0.7 and cfg.max_batch_size == 16
     assert deployment._deployment_config.autoscaling_config.min_replicas == 1
     with pytest.raises(ConfigError, match="max_replicas"):
@@ -359,3 +375,62 @@ def test_generative_scorer_served_with_null_for_unparseable_answers(served, tmp_
     r = httpx.post(served["url"] + "/generative/v1/score", json={"items": [{"prompt": "q", "response": "a"}]})
     assert r.status_code == 422 and r.json()["error"].startswith(
         "items[0].response: not read by this app's 'generative' scorer"), r.text
+
+
+def replica_pid(app_name: str) -> int:
+    """The pid of the app's one Scorer replica, found by its actor name in Serve's namespace."""
+    import ray
+
+    names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
+             if a["name"].startswith(f"SERVE_REPLICA::{app_name}#Scorer#")]
+    assert len(names) == 1, names
+    return ray.get(ray.get_actor(names[0], namespace="serve").__ray_call__.remote(lambda _: os.getpid()))
+
+
+def test_killed_replica_fails_in_flight_requests_with_json_503(served):
+    """kill -9 of the scorer replica under load: its in-flight requests get a JSON 503 with
+    Retry-After, every other request succeeds (those that arrive meanwhile wait for the new replica)."""
+    from ray import serve
+
+    from jobs.serve_scorer import main
+
+    port = int(served["url"].rsplit(":", 1)[1])
+    assert main(["--config", TINY, f"scorer.model_dir={served['model_dir']}", f"port={port}", "block=false",
+                 "app_name=fault", "route_prefix=/fault", "auth_token_env=", "retry_after_s=3"]) == 0
+    url = served["url"] + "/fault/v1/score"
+    victim = replica_pid("fault")
+    lock, answered, killed = threading.Lock(), [0], threading.Event()
+
+    def post(i: int) -> tuple[int, bool, str | None, str]:
+        with httpx.Client(timeout=120) as c:  # one connection per request, as independent clients
+            r = c.post(url, json={"items": [{"id": i, "text": f"{RECORD[:20]}{i}号"}]})
+        try:
+            r.json()
+            is_json = True
+        except ValueError:
+            is_json = False
+        with lock:
+            answered[0] += 1
+            if answered[0] == 40:  # mid-stream, with the other 7 clients' requests in flight
+                os.kill(victim, signal.SIGKILL)
+                killed.set()
+        return r.status_code, is_json, r.headers.get("retry-after"), r.text
+
+    with ThreadPoolExecutor(8) as pool:  # 8 requests in flight at any time, 300 in all
+        results = list(pool.map(post, range(300)))
+    assert killed.is_set()
+    outcomes = Counter((status, is_json) for status, is_json, _, _ in results)
+    assert sum(n for (_, is_json), n in outcomes.items() if not is_json) == 0, outcomes
+    failures = [(status, retry, text) for status, _, retry, text in results if status != 200]
+    assert failures, f"no request was in flight on the killed replica: {outcomes}"
+    for status, retry, text in failures:
+        assert status == 503 and retry == "3", (status, retry, text)
+        assert json.loads(text)["error"].startswith("scorer: the scorer replica answering this request stopped")
+    # Only requests in flight when it died (or sent before Serve saw it die) fail, not the stream after.
+    assert outcomes[(200, True)] == 300 - len(failures) and len(failures) <= 16, outcomes
+    # Replaced: a new process answers, and so does every request after.
+    assert replica_pid("fault") != victim
+    for _ in range(3):
+        r = httpx.post(url, timeout=60, json={"items": [{"text": RECORD}]})
+        assert r.status_code == 200 and len(r.json()["scores"]) == 1, r.text
+    serve.delete("fault")

@@ -5,9 +5,14 @@ Run as:
 
 Autoscaler YAMLs go through Ray's own JSON schema and the config preparation `ray up` does before
 it touches a cloud; the runtime env through Ray's RuntimeEnv and the packager `ray job submit`
-uploads with; KubeRay manifests get the fields the operator needs (no KubeRay CRD schema ships on
-PyPI) and their job entrypoints are parsed into the jobs' own typed configs. Each check is also
-run on a broken copy, so a check that cannot fail would show.
+uploads with; KubeRay manifests get the fields the operator needs and their job entrypoints are
+parsed into the jobs' own typed configs. Each check is also run on a broken copy, so a check that
+cannot fail would show.
+
+KubeRay's CRDs (ray.io_rayclusters.yaml, ray.io_rayjobs.yaml, ray.io_rayservices.yaml) ship on no
+package registry; given a folder of them (a KubeRay release's ray-operator/config/crd/bases), every
+manifest is also validated against its CRD's schema, strictly, as the API server prunes:
+  KUBERAY_CRDS=~/kuberay/ray-operator/config/crd/bases pytest tests/unit/test_cluster_files.py
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import copy
 import dataclasses
 import importlib
 import json
+import os
 import re
 import shlex
 import zipfile
@@ -41,6 +47,9 @@ RAYJOBS = [name for name, kind in MANIFESTS.items() if kind == "RayJob"]
 # What must never be uploaded or synced: each is large, local or secret.
 NEVER_SHIPPED = [".venv", ".git", "out", "benchmarks/results"]
 RAY_IMAGE = f"rayproject/ray:{ray.__version__}-py311"
+CRD_DIR = Path(os.environ.get("KUBERAY_CRDS", CLUSTER / "kuberay" / "crds")).expanduser()
+CRD_FILES = {"RayCluster": "ray.io_rayclusters.yaml", "RayJob": "ray.io_rayjobs.yaml",
+             "RayService": "ray.io_rayservices.yaml"}
 GPU_RESOURCE = "nvidia.com/gpu"
 
 
@@ -271,7 +280,7 @@ def test_broken_autoscaler_yaml_fails_our_checks(name):
 # --------------------------------------------------------------------------- KubeRay manifests
 
 def cluster_spec_problems(spec: dict, where: str) -> list[str]:
-    """The fields KubeRay requires or reads, and the shapes it expects (its CRDs are not on PyPI)."""
+    """The fields KubeRay requires or reads, and the shapes it expects (checked with or without its CRDs)."""
     problems = []
 
     def check_group(group: dict, name: str, container_name: str) -> None:
@@ -372,6 +381,140 @@ def test_broken_cluster_spec_is_caught(breakage):
     else:
         del spec["headGroupSpec"]["template"]["spec"]["containers"][0]["image"]
     assert cluster_spec_problems(spec, "broken") != []
+
+
+# --------------------------------------------------------------------------- KubeRay CRD schemas
+
+def strict_schema(node: dict) -> dict:
+    """A CRD's structural schema (OpenAPI v3 with Kubernetes extensions) as a JSON Schema that fails
+    where the API server would drop or refuse a field. Kubernetes prunes fields a structural schema
+    does not name, so an object with properties and no additionalProperties takes no other key
+    (a typo fails here instead of vanishing); x-kubernetes-preserve-unknown-fields keeps an object
+    open; x-kubernetes-int-or-string takes an integer or a string, nothing else; nullable takes
+    null; a list-type set has unique items. CEL rules (x-kubernetes-validations) are not run."""
+    out = {k: v for k, v in node.items() if not k.startswith("x-kubernetes-") and k != "nullable"}
+    if "properties" in node:
+        out["properties"] = {name: strict_schema(sub) for name, sub in node["properties"].items()}
+    if isinstance(node.get("additionalProperties"), dict):
+        out["additionalProperties"] = strict_schema(node["additionalProperties"])
+    if "items" in node:
+        out["items"] = strict_schema(node["items"])
+    for key in ("allOf", "anyOf", "oneOf"):
+        if key in node:
+            out[key] = [strict_schema(sub) for sub in node[key]]
+    if node.get("x-kubernetes-int-or-string"):
+        out.setdefault("anyOf", [{"type": "integer"}, {"type": "string"}])
+    if node.get("nullable") and "type" in out:
+        out["type"] = [out["type"], "null"]
+    if node.get("x-kubernetes-embedded-resource"):
+        out["properties"] = {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                             "metadata": {"type": "object"}, **out.get("properties", {})}
+    if (node.get("type") == "object" and "additionalProperties" not in node
+            and not node.get("x-kubernetes-preserve-unknown-fields")):
+        out["additionalProperties"] = False
+    if node.get("x-kubernetes-list-type") == "set":
+        out["uniqueItems"] = True
+    return out
+
+
+def schema_problems(doc: dict, validator: jsonschema.Validator) -> list[str]:
+    return [f"{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+            for e in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))]
+
+
+@pytest.fixture(scope="module")
+def crd_validators() -> dict[str, jsonschema.Validator]:
+    """kind -> validator of a whole manifest (the version its apiVersion names) against its CRD."""
+    missing = [name for name in CRD_FILES.values() if not (CRD_DIR / name).is_file()]
+    if missing:
+        pytest.skip(f"no KubeRay CRDs at {CRD_DIR} ({', '.join(missing)}): set KUBERAY_CRDS to a KubeRay "
+                    f"release's ray-operator/config/crd/bases")
+    validators = {}
+    for kind, name in CRD_FILES.items():
+        crd = yaml.load((CRD_DIR / name).read_text(), Loader=yaml.CSafeLoader)  # 1 MB each: libyaml's speed
+        assert crd["kind"] == "CustomResourceDefinition" and crd["spec"]["names"]["kind"] == kind, name
+        (version,) = [v for v in crd["spec"]["versions"] if f"{crd['spec']['group']}/{v['name']}" == "ray.io/v1"]
+        assert version["served"], f"{name}: ray.io/v1 is not served"
+        schema = strict_schema(version["schema"]["openAPIV3Schema"])
+        # The API server checks the top-level ObjectMeta itself; the CRD only says "object".
+        schema["properties"]["metadata"] = {"type": "object"}
+        validators[kind] = jsonschema.Draft4Validator(schema)
+    return validators
+
+
+def test_strict_schema_follows_kubernetes_pruning():
+    """On a small structural schema of the same shape as KubeRay's: what passes and what fails."""
+    validator = jsonschema.Draft4Validator(strict_schema({
+        "type": "object",
+        "properties": {
+            "spec": {"type": "object", "required": ["groups"], "properties": {
+                "groups": {"type": "array", "items": {"type": "object", "properties": {
+                    "replicas": {"type": "integer", "format": "int32"},
+                    "params": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "cpu": {"anyOf": [{"type": "integer"}, {"type": "string"}], "x-kubernetes-int-or-string": True,
+                            "pattern": "^[0-9]+m?$"},
+                    "port": {"x-kubernetes-int-or-string": True},
+                    "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                    "note": {"type": "string", "nullable": True},
+                    "tags": {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "set"},
+                }}}}}}}))
+    good = {"spec": {"groups": [{"replicas": 1, "params": {"num-cpus": "0"}, "cpu": "500m", "port": "http",
+                                 "extra": {"anything": {"at": ["all"]}}, "note": None, "tags": ["a", "b"]},
+                                {"cpu": 2, "port": 8000}]}}
+    assert schema_problems(good, validator) == []
+    broken = copy.deepcopy(good)
+    group = broken["spec"]["groups"][0]
+    group["replica"] = group.pop("replicas")                      # a typo'd key: pruned by Kubernetes
+    group["params"]["num-gpus"] = 1                               # map[string]string
+    group["cpu"], broken["spec"]["groups"][1]["port"] = "half", True  # pattern; int-or-string
+    group["tags"] = ["a", "a"]                                    # a set
+    broken["spce"] = broken.pop("spec")                           # a typo at the top
+    problems = schema_problems(broken, validator)
+    assert problems == ["(root): Additional properties are not allowed ('spce' was unexpected)"]
+    nested = copy.deepcopy(broken)
+    nested["spec"] = nested.pop("spce")
+    problems = schema_problems(nested, validator)
+    assert sorted(p.split(":")[0] for p in problems) == [
+        "spec.groups.0", "spec.groups.0.cpu", "spec.groups.0.params.num-gpus", "spec.groups.0.tags",
+        "spec.groups.1.port"], problems
+    assert "'replica' was unexpected" in problems[0]
+
+
+@pytest.mark.parametrize("relpath", sorted(MANIFESTS))
+def test_manifest_passes_its_kuberay_crd(relpath, crd_validators):
+    doc = load_manifest(relpath)
+    assert schema_problems(doc, crd_validators[doc["kind"]]) == []
+
+
+# Each manifest broken where its CRD schema must notice: a misspelled key deep in a pod template,
+# a misspelled key of KubeRay's own, and a value of the wrong type.
+CRD_BREAKAGES = {
+    "container key": (lambda c: c["headGroupSpec"]["template"]["spec"]["containers"][0],
+                      "resources", "resource", "'resource' was unexpected"),
+    "kuberay key": (lambda c: c["workerGroupSpecs"][0], "rayStartParams", "rayStartParam",
+                    "'rayStartParam' was unexpected"),
+    "int as string": (lambda c: c["workerGroupSpecs"][0], "maxReplicas", None, "is not of type 'integer'"),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(CRD_BREAKAGES))
+@pytest.mark.parametrize("relpath", sorted(MANIFESTS))
+def test_broken_manifest_fails_its_kuberay_crd(relpath, breakage, crd_validators):
+    doc = load_manifest(relpath)
+    where, key, new_key, message = CRD_BREAKAGES[breakage]
+    part = where(cluster_spec_of(doc))
+    if new_key is None:
+        part[key] = str(part[key])
+    else:
+        part[new_key] = part.pop(key)
+    problems = schema_problems(doc, crd_validators[doc["kind"]])
+    assert any(message in p for p in problems), problems
+    if doc["kind"] != "RayCluster":  # and a misspelled key of the RayJob's or RayService's own
+        doc = load_manifest(relpath)
+        key, typo = {"RayJob": ("entrypoint", "entryPoint"), "RayService": ("serveConfigV2", "serveConfigv2")}[doc["kind"]]
+        doc["spec"][typo] = doc["spec"].pop(key)
+        assert schema_problems(doc, crd_validators[doc["kind"]]) == [
+            f"spec: Additional properties are not allowed ('{typo}' was unexpected)"]
 
 
 def job_config_class(module_name: str) -> type:

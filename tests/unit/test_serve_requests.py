@@ -1,9 +1,12 @@
 """Serve's request validation without Serve: which request fields each scorer kind reads
 (declared once, in rayscore.score.scorers), and the errors that name the offending field."""
 
+import json
+
+import pydantic
 import pytest
 
-from rayscore.serve.api import ENDPOINT_KINDS, PairItem, RequestError, ScoreItem, item_rows
+from rayscore.serve.api import ENDPOINT_KINDS, JudgeRequest, PairItem, RequestError, ScoreItem, ScoreRequest, item_rows
 from rayscore.serve.config import ServeJobConfig
 
 
@@ -80,3 +83,24 @@ def test_one_declaration_gives_batch_columns_and_request_fields():
     assert ScorerSpec(kind="pair").optional_columns() == ["prompt"]
     conversations = ScorerSpec(kind="reward", messages_column="conv")
     assert conversations.input_columns() == ["conv"] and conversations.optional_columns() == []
+
+
+def validation_errors(model: type[pydantic.BaseModel], body: bytes) -> list[tuple[tuple, str]]:
+    """As FastAPI reads a body: Python's json module (which keeps a lone surrogate), then the model."""
+    try:
+        model.model_validate(json.loads(body))
+    except pydantic.ValidationError as e:
+        return [(err["loc"], err["msg"]) for err in e.errors()]
+    return []
+
+
+def test_text_without_a_utf8_form_is_refused_naming_the_field():
+    assert validation_errors(ScoreRequest, rb'{"items": [{"text": "ab\ud800cd"}]}') == [
+        (("items", 0, "text"), "not valid UTF-8 text: lone surrogate U+D800 at character 3")]
+    assert validation_errors(ScoreRequest, rb'{"items": [{"text": "a"}, {"id": "\udc00x", "prompt": "q"}]}') == [
+        (("items", 1, "id"), "not valid UTF-8 text: lone surrogate U+DC00 at character 1")]
+    assert validation_errors(JudgeRequest, rb'{"items": [{"question": "q", "answer_2": "x\udbff"}]}') == [
+        (("items", 0, "answer_2"), "not valid UTF-8 text: lone surrogate U+DBFF at character 2")]
+    # A surrogate pair is one character (U+1F600), numbers are not text, and both are fine.
+    assert validation_errors(ScoreRequest, rb'{"items": [{"id": 7, "text": "\ud83d\ude00"}]}') == []
+    assert ScoreRequest.model_validate(json.loads(rb'{"items": [{"text": "\ud83d\ude00"}]}')).items[0].text == "\U0001F600"

@@ -6,9 +6,13 @@ token, body size), and error replies that name the offending field.
 Routes: POST /v1/score, POST /v1/score_pairs, POST /v1/judge, GET /healthz, and FastAPI's
 /docs and /openapi.json. Every error is JSON `{"error": "<field>: <what is wrong>"}` (422
 validation errors also list each problem under "errors"):
-  400 malformed JSON · 401 missing or wrong bearer token · 413 body over max_body_bytes ·
-  422 missing field, wrong type, unknown field, too many items, text too long or empty ·
-  501 an endpoint whose scorer kind this app does not serve, or /v1/judge on an app without a judge.
+  400 malformed JSON or a body that is not UTF-8 · 401 missing or wrong bearer token ·
+  413 body over max_body_bytes · 422 missing field, wrong type, unknown field, too many items,
+  text too long or empty, text with a lone surrogate (no UTF-8 form) ·
+  500 an unexpected failure (logged here, not described) ·
+  501 an endpoint whose scorer kind this app does not serve, or /v1/judge on an app without a judge ·
+  503 with Retry-After: the scorer replica answering died mid-request, or the scorer deployment is
+      unavailable (it failed to deploy); retry. Requests that arrive while a replica is replaced wait.
 The token is compared in constant time and never logged, echoed or put in an error.
 """
 
@@ -16,13 +20,15 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import TYPE_CHECKING, Any, Protocol
+import re
+from typing import Any, Protocol
 
 import pyarrow as pa
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,26 +36,38 @@ from rayscore.score.scorers import KIND_FIELDS
 from rayscore.score.validate import validate_texts
 from rayscore.serve.config import ENDPOINT_KINDS, ServeJobConfig
 
-if TYPE_CHECKING:
-    from rayscore.judge.online import OnlineJudge
-
 logger = logging.getLogger(__name__)
 
 _TEXT_PROBLEMS = {
     "null_text": "required",
     "empty_text": "empty or only whitespace",
-    "invalid_utf8": "not valid UTF-8 text (lone surrogate)",
     "non_string_text": "must be a string",
 }
+# JSON can spell a UTF-16 half on its own ("\ud800"); Python keeps it, but no UTF-8 encoder,
+# tokenizer or JSON reply takes it. A pair ("\ud83d\ude00") decodes to one character and is fine.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # --- schemas ----------------------------------------------------------------------------------
 
-class ScoreItem(BaseModel):
+class Item(BaseModel):
+    """A request item: unknown fields and text without a UTF-8 form are 422s naming the field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _encodable(cls, value):
+        if isinstance(value, str) and (found := _LONE_SURROGATE.search(value)):
+            raise PydanticCustomError("lone_surrogate", "not valid UTF-8 text: lone surrogate U+{code} at "
+                                      "character {at}", {"code": f"{ord(found.group()):04X}", "at": found.start() + 1})
+        return value
+
+
+class ScoreItem(Item):
     """One thing to score: a record (`text`, quality scorer), a prompt and response (reward scorer)
     or a prompt alone (generative scorer)."""
 
-    model_config = ConfigDict(extra="forbid")
     id: str | int | None = Field(None, description="Echoed back with the item's scores.")
     text: str | None = Field(None, description="The record (quality scorer).", examples=[
         "张三,北京市朝阳区望京街道123号院5号楼,邮编:100102,联系电话:13812345678"])
@@ -62,10 +80,9 @@ class ScoreRequest(BaseModel):
     items: list[ScoreItem] = Field(min_length=1, description="At most max_items_per_request items.")
 
 
-class PairItem(BaseModel):
+class PairItem(Item):
     """Two responses (to an optional shared prompt); the pair scorer returns both rewards and the margin."""
 
-    model_config = ConfigDict(extra="forbid")
     id: str | int | None = Field(None, description="Echoed back with the item's scores.")
     prompt: str | None = Field(None, description="The shared user turn, if any.")
     chosen: str = Field(description="First response.")
@@ -77,11 +94,10 @@ class PairRequest(BaseModel):
     items: list[PairItem] = Field(min_length=1)
 
 
-class JudgeItem(BaseModel):
+class JudgeItem(Item):
     """What the configured judge reads: a question and an answer (pointwise) or two answers
     (pairwise, judged in both orders), and a reference when the judge is reference-based."""
 
-    model_config = ConfigDict(extra="forbid")
     id: str | int | None = Field(None, description="Echoed back with the item's judgement.")
     question: str | None = Field(None, description="The instruction or question that was answered.")
     answer: str | None = Field(None, description="The answer to score (pointwise judge).")
@@ -120,17 +136,21 @@ class Health(BaseModel):
     kind: str
     model_fingerprint: str
     auth: bool
-    stats: dict[str, int] = Field(description="This replica's requests, items, scorer calls (batches), "
+    stats: dict[str, int] = Field(description="One scorer replica's requests, items, scorer calls (batches), "
                                   "largest batch and milliseconds spent in the scorer so far.")
 
 
 class Service(Protocol):
-    """What the routes need from the Serve deployment."""
+    """What the routes need from the scorer (the Api deployment, calling the Scorer deployment);
+    each call may raise RequestError(503) when the scorer replica answering it dies."""
 
     kind: str
-    fingerprint: str
-    stats: dict[str, int]
-    judge: OnlineJudge | None
+
+    async def describe(self) -> dict:
+        """{"model_fingerprint": ..., "judge": {"mode", "template", "required", "optional"} or None}"""
+
+    async def health(self) -> dict:
+        """{"kind": ..., "model_fingerprint": ..., "stats": {...}} of one scorer replica."""
 
     async def score_rows(self, rows: list[dict]) -> list[dict]: ...
 
@@ -140,11 +160,12 @@ class Service(Protocol):
 # --- errors -----------------------------------------------------------------------------------
 
 class RequestError(Exception):
-    """A bad request: the status and a message that starts with the field it is about."""
+    """A request not answered: the status and a message that starts with the field (or the part of
+    the service) it is about, and any headers the reply needs (Retry-After)."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.headers = status, message, headers
 
 
 def field_path(loc: tuple | list) -> str:
@@ -169,11 +190,20 @@ async def on_validation_error(_request, exc: RequestValidationError) -> JSONResp
 
 
 async def on_request_error(_request, exc: RequestError) -> JSONResponse:
-    return _error(exc.status, exc.message)
+    return _error(exc.status, exc.message, headers=exc.headers)
 
 
 async def on_http_error(_request, exc: HTTPException) -> JSONResponse:
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):  # FastAPI's generic 400 for a body that is not UTF-8
+        return _error(400, f"body: not valid UTF-8 ({cause.reason} at byte {cause.start})")
     return _error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+
+async def on_unexpected_error(request, exc: Exception) -> JSONResponse:
+    # Still JSON, so clients parse every reply one way; the details stay in the replica's log.
+    logger.error("%s %s failed: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+    return _error(500, "server: unexpected error (logged on the server)")
 
 
 def _error(status: int, message: str, headers: dict | None = None, **extra) -> JSONResponse:
@@ -320,18 +350,19 @@ def build_api(service: Service, cfg: ServeJobConfig, token: str | None) -> FastA
     api.add_exception_handler(RequestValidationError, on_validation_error)
     api.add_exception_handler(RequestError, on_request_error)
     api.add_exception_handler(HTTPException, on_http_error)
+    api.add_exception_handler(Exception, on_unexpected_error)
     api.add_middleware(RequestGuard, max_body_bytes=cfg.max_body_bytes, token=token)
 
     async def answer(endpoint: str, items: list[BaseModel]) -> dict:
         rows = item_rows(items, endpoint, service.kind, cfg.max_items_per_request, cfg.max_text_chars)
         scores = await service.score_rows(rows)
-        return {"model_fingerprint": service.fingerprint, "kind": service.kind,
+        return {"model_fingerprint": (await service.describe())["model_fingerprint"], "kind": service.kind,
                 "scores": [{"id": item.id, **s} for item, s in zip(items, scores)]}
 
-    @api.get("/healthz", response_model=Health, summary="Liveness, the model served and replica counters")
+    @api.get("/healthz", response_model=Health,
+             summary="Readiness: the model served and one scorer replica's counters")
     async def healthz() -> dict:
-        return {"status": "ok", "kind": service.kind, "model_fingerprint": service.fingerprint,
-                "auth": token is not None, "stats": dict(service.stats)}
+        return {"status": "ok", "auth": token is not None, **(await service.health())}
 
     @api.post("/v1/score", response_model=ScoreResponse,
               summary="Score records ({text}), prompt/response items or prompts (generative), batched across requests")
@@ -346,14 +377,14 @@ def build_api(service: Service, cfg: ServeJobConfig, token: str | None) -> FastA
     @api.post("/v1/judge", response_model=JudgeResponse,
               summary="LLM judge: a score per answer, or a verdict per pair in both orders (501 without judge_config)")
     async def judge(request: JudgeRequest) -> dict:
-        judge = service.judge
+        judge = (await service.describe())["judge"]
         if judge is None:
             raise RequestError(501, "/v1/judge: no judge is configured on this app (set judge_config to a "
                                     "judge job's YAML)")
-        rows = checked_rows(request.items, judge.required, judge.optional, f"{judge.cfg.mode} judge",
-                            cfg.max_items_per_request, cfg.max_text_chars)
+        rows = checked_rows(request.items, tuple(judge["required"]), tuple(judge["optional"]),
+                            f"{judge['mode']} judge", cfg.max_items_per_request, cfg.max_text_chars)
         judged = await service.judge_rows(rows)
-        return {"mode": judge.cfg.mode, "template": judge.cfg.template,
+        return {"mode": judge["mode"], "template": judge["template"],
                 "judgements": [{"id": item.id, **j} for item, j in zip(request.items, judged)]}
 
     return api

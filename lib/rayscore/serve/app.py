@@ -11,6 +11,11 @@ Run as:
 cluster/kuberay/rayservice-serve-scorer.yaml); overrides are config keys, dotted or nested, e.g.
 `{"scorer.model_dir": "/mnt/shared/model"}`. Routes and errors are described in api.py.
 
+Two deployments: Api (the HTTP routes, one replica, no model) calls Scorer (the model; replicas
+and autoscaling from the config) through a DeploymentHandle. A scorer replica that dies mid-request
+(kill -9, out of memory) fails only its in-flight requests, each with a JSON 503 and Retry-After;
+Serve starts a replacement, and requests that arrive meanwhile wait for it (or go to another replica).
+
 Batching: each item of each request is queued on its own; `@serve.batch` hands the scorer up to
 max_batch_size items from whatever requests are waiting (at most batch_wait_timeout_s after the
 first), in one `scorer.score` call that runs in a thread so the replica keeps accepting requests.
@@ -34,13 +39,16 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from ray import serve
+from ray.exceptions import RayActorError
+from ray.serve.exceptions import DeploymentUnavailableError
+from ray.serve.handle import DeploymentHandle
 
 from rayscore.config import load_config
 from rayscore.io import absolute, json_value
 from rayscore.judge.job import JudgeJobConfig
 from rayscore.judge.online import OnlineJudge, load_judge_config
 from rayscore.score.scorers import KIND_FIELDS, build_scorer
-from rayscore.serve.api import build_api
+from rayscore.serve.api import RequestError, build_api
 # ServeJobConfig is imported here for jobs.serve_scorer and the tests, which name it from the app.
 from rayscore.serve.config import ServeJobConfig
 
@@ -55,15 +63,13 @@ class Secret(str):
 
 
 @serve.deployment(name="Scorer")
-@serve.ingress()  # late-bound: each replica builds its FastAPI app from its own config
 class ScorerDeployment:
-    """One replica: loads the scorer once and answers HTTP through api.build_api."""
+    """One scorer replica: loads the model (and the judge) once; the Api deployment calls it."""
 
-    def __init__(self, cfg: ServeJobConfig, token: Secret | None = None, judge: JudgeJobConfig | None = None):
+    def __init__(self, cfg: ServeJobConfig, judge: JudgeJobConfig | None = None):
         import torch
 
         torch.set_num_threads(cfg.scorer.torch_threads or max(1, int(cfg.cpus_per_replica)))
-        self.cfg, self._token = cfg, token
         self.scorer = build_scorer(cfg.scorer)
         self.judge = OnlineJudge(judge) if judge is not None else None
         self.kind, self.fingerprint = cfg.scorer.kind, self.scorer.fingerprint
@@ -73,11 +79,16 @@ class ScorerDeployment:
         self.stats: Counter = Counter(requests=0, items=0, batches=0, largest_batch=0, scorer_ms=0)
         self.score_batched.set_max_batch_size(cfg.max_batch_size)
         self.score_batched.set_batch_wait_timeout_s(cfg.batch_wait_timeout_s)
-        logger.info("serving a %s scorer, model %s; batches of <= %d items; bearer auth %s",
-                    self.kind, self.fingerprint, cfg.max_batch_size, "on" if token else "off")
+        logger.info("serving a %s scorer, model %s; batches of <= %d items", self.kind, self.fingerprint,
+                    cfg.max_batch_size)
 
-    def __serve_build_asgi_app__(self):
-        return build_api(self, self.cfg, self._token)
+    def describe(self) -> dict:
+        judge = self.judge and {"mode": self.judge.cfg.mode, "template": self.judge.cfg.template,
+                                "required": self.judge.required, "optional": self.judge.optional}
+        return {"model_fingerprint": self.fingerprint, "judge": judge}
+
+    def health(self) -> dict:
+        return {"kind": self.kind, "model_fingerprint": self.fingerprint, "stats": dict(self.stats)}
 
     async def score_rows(self, rows: list[dict]) -> list[dict]:
         """Scores of one request's items; each item joins whatever batch is forming."""
@@ -102,6 +113,52 @@ class ScorerDeployment:
         self.stats["scorer_ms"] += round((time.perf_counter() - started) * 1000)
         # NaN (an unparseable greedy answer) goes out as null.
         return json_value(scored.to_dict(orient="records"))
+
+
+# The HTTP side lives in its own small deployment so that a scorer replica's death reaches code of
+# ours: the handle call raises, and the client gets a JSON 503 with Retry-After. Were the routes
+# in the Scorer replica, the process that dies would be the one answering, and Serve's proxy
+# turns the lost actor into a plain-text 500. No CPU is reserved for it (it parses, checks and
+# forwards; the Scorer holds the model), and its queue is as deep as all scorer replicas' together.
+@serve.deployment(name="Api", num_replicas=1, ray_actor_options={"num_cpus": 0})
+@serve.ingress()  # late-bound: each replica builds its FastAPI app from its own config
+class ApiDeployment:
+    """The routes of api.py; every scorer call goes through the Scorer deployment's handle."""
+
+    def __init__(self, cfg: ServeJobConfig, scorer: DeploymentHandle, token: Secret | None = None):
+        self.cfg, self._scorer, self._token = cfg, scorer, token
+        self.kind = cfg.scorer.kind
+        self._described: dict | None = None
+        logger.info("routes for a %s scorer; bearer auth %s", self.kind, "on" if token else "off")
+
+    def __serve_build_asgi_app__(self):
+        return build_api(self, self.cfg, self._token)
+
+    async def describe(self) -> dict:
+        if self._described is None:  # the same for every replica of the app: asked once
+            self._described = await self._call("describe")
+        return self._described
+
+    async def health(self) -> dict:
+        return await self._call("health")
+
+    async def score_rows(self, rows: list[dict]) -> list[dict]:
+        return await self._call("score_rows", rows)
+
+    async def judge_rows(self, rows: list[dict]) -> list[dict]:
+        return await self._call("judge_rows", rows)
+
+    async def _call(self, method: str, *args):
+        try:
+            return await getattr(self._scorer, method).remote(*args)
+        except RayActorError as e:  # ActorDiedError (kill -9, OOM, node lost) or ActorUnavailableError
+            why = "the scorer replica answering this request stopped"
+            logger.warning("%s: %s", why, type(e).__name__)
+        except DeploymentUnavailableError:
+            why = "the scorer deployment is unavailable"
+            logger.warning(why)
+        raise RequestError(503, f"scorer: {why}; retry in {self.cfg.retry_after_s} s",
+                           headers={"Retry-After": str(self.cfg.retry_after_s)})
 
 
 def deployment_options(cfg: ServeJobConfig) -> dict:
@@ -134,7 +191,10 @@ def app_from_config(cfg: ServeJobConfig) -> serve.Application:
     """The bound Serve application for a typed config."""
     cfg = absolute_paths(cfg)
     judge = load_judge_config(cfg.judge_config) if cfg.judge_config else None  # read here, not in replicas
-    return ScorerDeployment.options(**deployment_options(cfg)).bind(cfg, read_token(cfg), judge)
+    scorer = ScorerDeployment.options(**deployment_options(cfg)).bind(cfg, judge)
+    # The Api queues what every scorer replica can take, so it never is the narrower queue.
+    queue = cfg.max_ongoing_requests * cfg.max_replicas
+    return ApiDeployment.options(max_ongoing_requests=queue).bind(cfg, scorer, read_token(cfg))
 
 
 def build_app(args: dict) -> serve.Application:

@@ -65,6 +65,8 @@ class ServeJobConfig:
     """Characters per text field above this get 422."""
     max_body_bytes: int = 1_000_000
     """Request bodies above this get 413 (by Content-Length or by the bytes received)."""
+    retry_after_s: int = 2
+    """Retry-After of the 503 a request gets when the scorer replica answering it dies, or none runs."""
     auth_token_env: str = "RAYSCORE_SERVE_TOKEN"
     """Environment variable holding the bearer token; auth is on when it is set and non-empty."""
     judge_config: str | None = None
@@ -99,6 +101,8 @@ class ServeJobConfig:
             problems.append(f"max_ongoing_requests: must be >= 1, got {self.max_ongoing_requests}")
         if self.cpus_per_replica < 0 or self.gpus_per_replica < 0:
             problems.append("cpus_per_replica: cpus_per_replica and gpus_per_replica must be >= 0")
+        if self.retry_after_s < 0:
+            problems.append(f"retry_after_s: must be >= 0, got {self.retry_after_s}")
         for name in ("max_items_per_request", "max_text_chars", "max_body_bytes"):
             if getattr(self, name) < 1:
                 problems.append(f"{name}: must be >= 1, got {getattr(self, name)}")
