@@ -139,7 +139,8 @@ def add_missing_chars(tok, chars: Sequence[str] | None = None) -> list[str]:
                and tok.convert_tokens_to_ids(tok.tokenize(c) or [tok.unk_token]) == [unk]]
     if missing:
         tok.add_tokens(missing)
-        logger.info("added %d characters to the tokenizer", len(missing))
+        # Debug: the driver and every worker build the same tokenizer; add_lora's line counts the rows.
+        logger.debug("added %d characters to the tokenizer", len(missing))
     return missing
 
 
