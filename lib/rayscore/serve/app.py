@@ -39,6 +39,7 @@ from rayscore.config import load_config
 from rayscore.io import absolute, json_value
 from rayscore.judge.job import JudgeJobConfig
 from rayscore.judge.online import OnlineJudge, load_judge_config
+from rayscore.logs import quiet_libraries
 from rayscore.score.scorers import KIND_FIELDS, build_scorer
 from rayscore.serve.api import build_api
 # ServeJobConfig is imported here for jobs.serve_scorer and the tests, which name it from the app.
@@ -61,6 +62,8 @@ class ScorerDeployment:
 
     def __init__(self, cfg: ServeJobConfig, token: Secret | None = None, judge: JudgeJobConfig | None = None):
         import torch
+
+        quiet_libraries()
 
         torch.set_num_threads(cfg.scorer.torch_threads or max(1, int(cfg.cpus_per_replica)))
         self.cfg, self._token = cfg, token
