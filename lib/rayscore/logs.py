@@ -54,6 +54,8 @@ NOISE_LOG_LINES = (
     ("ray._private.authentication.authentication_token_setup", "Token authentication is enabled"),
     ("ray._private.worker", "Started a local Ray instance"),
     ("ray._private.worker", "Connected to Ray cluster"),
+    # ensure_ray turns Ray Data's progress report off (jobs log their own); Ray Data says so once.
+    ("ray.data._internal.progress", "Progress bars disabled"),
     # DeepSpeed (imported by transformers and accelerate) on a machine without GPUs.
     ("DeepSpeed", "Setting accelerator to CPU"),
 )
