@@ -38,6 +38,8 @@ def console_problems(text: str) -> list[str]:
         for kind, pattern in NOISE.items():
             if pattern.search(line):
                 problems.append(f"{kind}: {line[:200]}")
-    bare = Counter(_CLOCK.sub("", _PREFIX.sub("", line)) for line in lines if re.search(r"\w", line))
+    # Repeats among log lines; a traceback's frames (indented) and a CLI's rules may repeat.
+    bare = Counter(text for text in (_CLOCK.sub("", _PREFIX.sub("", line)) for line in lines)
+                   if re.match(r"\w", text))
     problems += [f"printed {n} times: {line[:200]}" for line, n in bare.items() if n > 1]
     return problems

@@ -34,6 +34,10 @@ NOISE_ENV = {
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     # Tokenizer threads fork badly under Ray workers and fight Ray for cores.
     "TOKENIZERS_PARALLELISM": "false",
+    # Ray's driver folds lines of different workers that differ only in their numbers into one,
+    # with a note on how to stop it: only the first training worker logs information, so the
+    # lines it would fold are distinct (chunk 1 and chunk 2 committed), not repeats.
+    "RAY_DEDUP_LOGS": "0",
 }
 """Environment set by setup_logging / quiet_libraries when not set already: read by this process
 and inherited by what it starts (a local Ray's workers; Ray Train passes its RAY_TRAIN_* ones on to
@@ -58,8 +62,12 @@ NOISE_LOG_LINES = (
     ("ray.data._internal.progress", "Progress bars disabled"),
     # DeepSpeed (imported by transformers and accelerate) on a machine without GPUs.
     ("DeepSpeed", "Setting accelerator to CPU"),
+    # Every ray.train.report() in every worker, metrics dict and all. This module's logger is named
+    # by its file path, so Ray Train's own log level (LoggingConfig) does not reach it.
+    ("file:ray.train.v2._internal.execution.context", "Reporting training result"),
 )
-"""(logger, message start) of library log lines that say nothing to a user."""
+"""(logger, message start) of library log lines that say nothing to a user; "file:<module>" is
+the logger a module names by its file path (logging.getLogger(__file__))."""
 
 
 def setup_logging(level: str | None = None) -> None:
@@ -79,8 +87,8 @@ def quiet_libraries() -> None:
         os.environ.setdefault(name, value)
     for category, message, module in NOISE_WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=category, module=module)
-    for name, start in NOISE_LOG_LINES:
-        target = logging.getLogger(name)
+    for name in dict.fromkeys(name for name, _ in NOISE_LOG_LINES):
+        target = logging.getLogger(_logger_name(name))
         if not any(isinstance(f, _DropLines) for f in target.filters):
             target.addFilter(_DropLines(name))
     # transformers reads HF_HUB_DISABLE_PROGRESS_BARS when first imported; in a process that
@@ -91,6 +99,20 @@ def quiet_libraries() -> None:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
+
+
+def _logger_name(name: str) -> str:
+    """A logger's name; for "file:a.b.c", the path of module a.b.c, found without importing
+    anything but the top-level package's location."""
+    if not name.startswith("file:"):
+        return name
+    import importlib.util
+
+    top, *rest = name[len("file:"):].split(".")
+    spec = importlib.util.find_spec(top)
+    if spec is None or not spec.origin:
+        return name
+    return os.path.join(os.path.dirname(spec.origin), *rest[:-1], rest[-1] + ".py")
 
 
 class _DropLines(logging.Filter):

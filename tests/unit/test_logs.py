@@ -6,12 +6,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 
 import pytest
 from console import PROGRESS_LINE, console_problems
 
-from rayscore.logs import NOISE_LOG_LINES, Progress, format_duration, format_progress, quiet_libraries
+from rayscore.logs import NOISE_LOG_LINES, Progress, _logger_name, format_duration, format_progress, quiet_libraries
 
 
 class Clock:
@@ -78,6 +79,8 @@ def test_known_library_noise_is_dropped_and_other_lines_kept(caplog):
         noisy.warning(start + ". If you have GPU or other accelerator, we were unable to detect it.")
         noisy.warning("ZeRO stage 3 needs more memory")
     assert [r.getMessage() for r in caplog.records] == ["ZeRO stage 3 needs more memory"]
+    # A module whose logger is named by its file path: the path is found without importing Ray.
+    assert os.path.isfile(_logger_name("file:ray.train.v2._internal.execution.context"))
 
 
 def test_only_the_named_deprecation_is_silenced():
