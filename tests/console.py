@@ -38,8 +38,8 @@ def console_problems(text: str) -> list[str]:
         for kind, pattern in NOISE.items():
             if pattern.search(line):
                 problems.append(f"{kind}: {line[:200]}")
-    # Repeats among log lines; a traceback's frames (indented) and a CLI's rules may repeat.
+    # Repeats among log lines; a traceback's header and frames (indented) and a CLI's rules may repeat.
     bare = Counter(text for text in (_CLOCK.sub("", _PREFIX.sub("", line)) for line in lines)
-                   if re.match(r"\w", text))
+                   if re.match(r"\w", text) and not text.startswith("Traceback"))
     problems += [f"printed {n} times: {line[:200]}" for line, n in bare.items() if n > 1]
     return problems

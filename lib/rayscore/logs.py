@@ -136,12 +136,17 @@ def format_duration(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
+def format_rate(rate: float) -> str:
+    """0.13, 4.10, 56.7, 5,954: three figures or so, whatever the speed."""
+    return f"{rate:,.0f}" if rate >= 100 else f"{rate:.1f}" if rate >= 10 else f"{rate:.2f}"
+
+
 def format_progress(done: int, total: int | None, rate: float, unit: str = "rows") -> str:
     """"1,234/4,000 rows, 56.7 rows/s, ETA 49 s" (without a total: "1,234 rows, 56.7 rows/s")."""
     if total is None or total < 0:
-        return f"{done:,} {unit}, {rate:,.1f} {unit}/s"
+        return f"{done:,} {unit}, {format_rate(rate)} {unit}/s"
     eta = format_duration(max(0, total - done) / rate) if rate > 0 else "unknown"
-    return f"{done:,}/{total:,} {unit}, {rate:,.1f} {unit}/s, ETA {eta}"
+    return f"{done:,}/{total:,} {unit}, {format_rate(rate)} {unit}/s, ETA {eta}"
 
 
 class Progress:
@@ -192,7 +197,7 @@ class Progress:
     def finish(self, *notes: str, **values) -> str:
         """Log and return the phase's total: "<what> 4,000 rows in 1 min 10 s (57.1 rows/s)"."""
         text = f"{self.done - self.start:,} {self.unit} in {format_duration(self.elapsed_s)} " \
-               f"({self.rate:,.1f} {self.unit}/s)"
+               f"({format_rate(self.rate)} {self.unit}/s)"
         text = self._say(text, notes, values)
         self.log.info("%s", text)
         return text

@@ -33,10 +33,10 @@ def test_the_progress_line_has_counts_rate_and_eta():
     line = format_progress(1234, 4000, 56.7, "rows")
     assert line == "1,234/4,000 rows, 56.7 rows/s, ETA 49 s"
     assert PROGRESS_LINE.fullmatch(line)
-    assert format_progress(0, 4000, 0.0) == "0/4,000 rows, 0.0 rows/s, ETA unknown"
-    assert format_progress(5, None, 2.5) == "5 rows, 2.5 rows/s"  # no total, no ETA
+    assert format_progress(0, 4000, 0.0) == "0/4,000 rows, 0.00 rows/s, ETA unknown"
+    assert format_progress(5, None, 2.5) == "5 rows, 2.50 rows/s"  # no total, no ETA
     assert PROGRESS_LINE.fullmatch(format_progress(5000, 100_000, 5953.94, "records"))
-    assert format_progress(5000, 100_000, 5953.94, "records") == "5,000/100,000 records, 5,953.9 records/s, ETA 16 s"
+    assert format_progress(5000, 100_000, 5953.94, "records") == "5,000/100,000 records, 5,954 records/s, ETA 16 s"
 
 
 def test_progress_logs_at_most_every_every_s_with_the_rate_so_far(caplog):
@@ -66,7 +66,7 @@ def test_a_resumed_count_rates_only_this_processs_work(caplog):
     clock.now += 50
     progress.update(150)
     assert progress.rate == 1.0
-    assert progress.line() == "150/200 steps, 1.0 steps/s, ETA 50 s"
+    assert progress.line() == "150/200 steps, 1.00 steps/s, ETA 50 s"
 
 
 def test_known_library_noise_is_dropped_and_other_lines_kept(caplog):

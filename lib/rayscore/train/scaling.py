@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rayscore.io import absolute
-from rayscore.logs import Progress, quiet_libraries
+from rayscore.logs import Progress, format_rate, quiet_libraries
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +217,7 @@ def log_progress(trainer, every_s: float, unit: str) -> None:
 
         def on_step_end(self, args, state, control, **kwargs):
             if state.is_world_process_zero and self.progress is not None:
+                self.progress.done = state.global_step  # the pairs/s note reads this step's rate
                 self.progress.update(state.global_step, self.rate_note(), **self.latest)
 
         def on_train_end(self, args, state, control, **kwargs):
@@ -224,7 +225,7 @@ def log_progress(trainer, every_s: float, unit: str) -> None:
                 self.progress.finish(self.rate_note(), **self.latest)
 
         def rate_note(self) -> str:
-            return f"{self.progress.rate * self.per_step:.1f} {unit}/s"
+            return f"{format_rate(self.progress.rate * self.per_step)} {unit}/s"
 
     trainer.remove_callback(PrinterCallback)
     trainer.add_callback(ProgressCallback())
