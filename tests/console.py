@@ -19,6 +19,7 @@ NOISE = {
     "token auth note": re.compile(r"Token authentication is enabled"),
     "DeepSpeed accelerator note": re.compile(r"Setting accelerator to CPU"),
     "Ray log dedup": re.compile(r"repeated \d+x across cluster"),
+    "Ray Data report": re.compile(r"Execution plan of Dataset|Running Dataset|execution finished in|Total Progress:"),
 }
 """Library noise seen on job consoles before it was silenced at its source (rayscore.logs)."""
 

@@ -60,6 +60,9 @@ NOISE_LOG_LINES = (
     ("ray._private.worker", "Connected to Ray cluster"),
     # ensure_ray turns Ray Data's progress report off (jobs log their own); Ray Data says so once.
     ("ray.data._internal.progress", "Progress bars disabled"),
+    # "✔️ Dataset dataset_0357... execution finished in 71.57 seconds": the job's closing line says
+    # the same with rows and rate (a failed execution's line stays).
+    ("ray.data._internal.execution.streaming_executor", "\u2714\ufe0f "),
     # DeepSpeed (imported by transformers and accelerate) on a machine without GPUs.
     ("DeepSpeed", "Setting accelerator to CPU"),
     # Every ray.train.report() in every worker, metrics dict and all. This module's logger is named
