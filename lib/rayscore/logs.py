@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -96,8 +97,6 @@ def quiet_libraries() -> None:
             target.addFilter(_DropLines(name))
     # transformers reads HF_HUB_DISABLE_PROGRESS_BARS when first imported; in a process that
     # imported it already (a reused Ray worker), turn its bars off directly.
-    import sys
-
     if "transformers" in sys.modules:
         from transformers.utils import logging as hf_logging
 
