@@ -11,10 +11,10 @@ from pathlib import Path
 def start_local_ray(root: Path) -> None:
     import ray
 
+    from rayscore.logs import NOISE_ENV
+
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-             _temp_dir=str(root / "ray"), runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1",
-                                                                 "TOKENIZERS_PARALLELISM": "false",
-                                                                 "RAY_TRAIN_ENABLE_PRINT_PATCH": "0"}})
+             _temp_dir=str(root / "ray"), runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1", **NOISE_ENV}})
 
 
 def machine(load_before: tuple[float, ...]) -> dict:

@@ -1,6 +1,9 @@
 """Shared fixtures: one real local Ray for the whole session, and small generated data."""
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +11,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # What puts a test in the slow lane by itself: it needs the session's Ray or its trained model.
 RAY_FIXTURES = frozenset({"ray_local", "quality_model_dir"})
@@ -29,9 +34,10 @@ def ray_local():
     import ray
 
     if not ray.is_initialized():
+        from rayscore.logs import NOISE_ENV
+
         ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-                                           "RAY_TRAIN_ENABLE_PRINT_PATCH": "0"}})
+                 runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1", **NOISE_ENV}})
     yield ray
     ray.shutdown()
 
@@ -50,10 +56,14 @@ def tiny_records(tmp_path_factory):
 def quality_model_dir(ray_local, tiny_records, tmp_path_factory):
     """A quality reward model trained for a few steps on Ray Train (2 workers): shared by the
     scoring, serving and evaluation tests, which need a fixed trained checkpoint, not a good one."""
-    from jobs.train_reward import main
-
     out = tmp_path_factory.mktemp("train_reward")
-    code = main(["--config", "configs/train_reward/tiny.yaml", f"output_dir={out}",
-                 f"data.train_path={tiny_records / 'train'}"])
-    assert code == 0
+    # The job in a process of its own, connected to the session's Ray as under `ray job submit`:
+    # its console, driver and workers, is kept in console.log for tests/integration/test_console.py.
+    env = {**os.environ, "RAY_ADDRESS": ray_local.get_runtime_context().gcs_address}
+    run = subprocess.run([sys.executable, "-m", "jobs.train_reward", "--config", "configs/train_reward/tiny.yaml",
+                          f"output_dir={out}", f"data.train_path={tiny_records / 'train'}",
+                          "train.progress_every_s=0"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    (out / "console.log").write_text(run.stdout + run.stderr, encoding="utf-8")
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     return out / "model"

@@ -139,7 +139,8 @@ def add_missing_chars(tok, chars: Sequence[str] | None = None) -> list[str]:
                and tok.convert_tokens_to_ids(tok.tokenize(c) or [tok.unk_token]) == [unk]]
     if missing:
         tok.add_tokens(missing)
-        logger.info("added %d characters to the tokenizer", len(missing))
+        # Debug: the driver and every worker build the same tokenizer; add_lora's line counts the rows.
+        logger.debug("added %d characters to the tokenizer", len(missing))
     return missing
 
 
@@ -364,4 +365,6 @@ def encode_conversation(tok, messages: list[dict], max_len: int) -> list[int]:
 
 
 def _encode(tok, messages: list[dict]) -> list[int]:
-    return tok(tok.apply_chat_template(messages, tokenize=False), add_special_tokens=False)["input_ids"]
+    # verbose=False: the whole conversation is encoded before it is cut to max_len on purpose (and
+    # counted as truncated); transformers would warn that it exceeds model_max_length.
+    return tok(tok.apply_chat_template(messages, tokenize=False), add_special_tokens=False, verbose=False)["input_ids"]

@@ -34,6 +34,8 @@ import yaml
 from ray.autoscaler._private.util import prepare_config, validate_config
 from ray.runtime_env import RuntimeEnv
 
+from rayscore.logs import NOISE_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = ROOT / "cluster"
 AUTOSCALER_YAMLS = ["aws.yaml", "gcp.yaml"]
@@ -80,6 +82,9 @@ def runtime_env_problems(data: dict) -> list[str]:
     for key in ("HF_HUB_OFFLINE", "TOKENIZERS_PARALLELISM"):
         if key not in env_vars:
             problems.append(f"env_vars.{key} missing")
+    for key, value in NOISE_ENV.items():  # what keeps library noise off the job's console
+        if env_vars.get(key) != value:
+            problems.append(f"env_vars.{key} must be {value!r} (rayscore.logs.NOISE_ENV), got {env_vars.get(key)!r}")
     return problems
 
 

@@ -44,6 +44,8 @@ class GenerateJobConfig:
     """Relative frequency of each error kind in the train split (unnamed kinds weigh 1; null: equal). The score split keeps every kind equally often."""
     handwritten: bool = False
     """Also write the shipped hand-written real-style records to <output_dir>/handwritten/."""
+    progress_every_s: float = 30.0
+    """Seconds between progress log lines (records written of each split, records/s, ETA)."""
 
     def check(self) -> list[str]:
         problems = []
@@ -70,7 +72,8 @@ def run(cfg: GenerateJobConfig) -> dict[str, list[str]]:
               ("valid", cfg.valid_rows, cfg.seed + 2, None))
     for split, rows, seed, weights in splits:
         if rows:
-            written[split] = write_records(str(out / split), rows, seed, cfg.error_rate, cfg.rows_per_file, weights)
+            written[split] = write_records(str(out / split), rows, seed, cfg.error_rate, cfg.rows_per_file, weights,
+                                           cfg.progress_every_s)
             logger.info("%s: %d records in %d files under %s", split, rows, len(written[split]), out / split)
     if cfg.handwritten:
         written["handwritten"] = [write_handwritten(str(out / "handwritten"))]

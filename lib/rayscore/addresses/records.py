@@ -59,6 +59,7 @@ from rayscore.addresses.names import GIVEN_NAME_CHARS, HONORIFICS, MINORITY_NAME
 from rayscore.addresses.record_parts import Record, render_phone
 from rayscore.addresses.targets import Tables, Target, load_tables
 from rayscore.data.pairs import CORRECT, WRONG
+from rayscore.logs import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -500,8 +501,9 @@ SCHEMA = pa.schema([(name, pa.string()) for name in COLUMNS])
 
 
 def write_records(path: str, n: int, seed: int, error_rate: float, rows_per_file: int,
-                  kind_weights: dict[str, float] | None = None) -> list[str]:
-    """Write rows [0, n) as part-00000.parquet, ... under `path`, rows_per_file rows per file.
+                  kind_weights: dict[str, float] | None = None, progress_every_s: float = 30.0) -> list[str]:
+    """Write rows [0, n) as part-00000.parquet, ... under `path`, rows_per_file rows per file,
+    logging progress (records/s, ETA) every progress_every_s seconds.
 
     Only one file's rows are in memory at a time. Returns the file paths in row order.
     """
@@ -518,9 +520,11 @@ def write_records(path: str, n: int, seed: int, error_rate: float, rows_per_file
     if stale:
         raise ValueError(f"{out}: holds {len(stale)} part files this run would not overwrite "
                          f"(first: {stale[0].name}); write to an empty directory")
+    progress = Progress(n, unit="records", every_s=progress_every_s, what=f"{out.name}:", log=logger)
     for k, file in enumerate(paths):
         start = k * rows_per_file
         frame = generate_records(min(rows_per_file, n - start), seed, error_rate, start, kind_weights)
         pq.write_table(pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False), file)
-        logger.info("wrote %s (%d rows)", file, len(frame))
+        logger.debug("wrote %s (%d rows)", file, len(frame))
+        progress.advance(len(frame))
     return [str(p) for p in paths]

@@ -45,7 +45,7 @@ from rayscore.data.pairs import CORRECT, WRONG
 from rayscore.eval.calibration import calibration_bins, calibration_report, merge_bins
 from rayscore.eval.metrics import classification_from_counts
 from rayscore.io import JobSummary, absolute
-from rayscore.logs import setup_logging
+from rayscore.logs import Progress, quiet_libraries, setup_logging
 from rayscore.models import load_calibration, model_fingerprint
 from rayscore.score.chunks import (Chunk, ChunkStore, InputError, compressed_bytes_per_row, filesystem,
                                    plan_chunks, read_chunk, read_footers)
@@ -165,7 +165,7 @@ def run(cfg: ScoreJobConfig) -> JobSummary:
                 len(pending), fingerprint)
     store.write_file("config.yaml", yaml.safe_dump(to_dict(given), allow_unicode=True, sort_keys=False))
 
-    done_rows = score_pending(cfg, fingerprint, pending, started) if pending else 0
+    done_rows = score_pending(cfg, fingerprint, pending) if pending else 0
 
     summary = summarize(store.records(), chunks, cfg)
     wall = time.time() - started
@@ -188,7 +188,7 @@ def run(cfg: ScoreJobConfig) -> JobSummary:
     return JobSummary(path, summary)
 
 
-def score_pending(cfg: ScoreJobConfig, fingerprint: str, pending: list[Chunk], started: float) -> int:
+def score_pending(cfg: ScoreJobConfig, fingerprint: str, pending: list[Chunk]) -> int:
     """Stream the pending chunks through the actor pool; returns the rows they held."""
     import ray
 
@@ -215,14 +215,11 @@ def score_pending(cfg: ScoreJobConfig, fingerprint: str, pending: list[Chunk], s
             max_restarts=-1,
             max_task_retries=cfg.max_chunk_retries,
         )
-    done_rows, last_log = 0, time.time()
+    progress = Progress(sum(c.rows for c in pending), every_s=cfg.progress_every_s, what="scored", log=logger)
     for row in ds.iter_rows():
-        done_rows += json.loads(row["record"])["rows_in"]
-        if time.time() - last_log >= cfg.progress_every_s:
-            elapsed = time.time() - started
-            logger.info("scored %d rows in %.0f s (%.1f rows/s)", done_rows, elapsed, done_rows / elapsed)
-            last_log = time.time()
-    return done_rows
+        progress.advance(json.loads(row["record"])["rows_in"])
+    progress.finish()
+    return progress.done
 
 
 def absolute_paths(cfg: ScoreJobConfig) -> ScoreJobConfig:
@@ -271,6 +268,7 @@ class ChunkWorker:
         # Ray forwards the actor's stderr to the driver's log.
         if not logging.getLogger().handlers:
             setup_logging()
+        quiet_libraries()
         threads = cfg.scorer.torch_threads or max(1, int(cfg.cpus_per_actor))
         torch.set_num_threads(threads)
         self.cfg, self.fingerprint = cfg, fingerprint

@@ -47,6 +47,7 @@ from rayscore.config import load_config
 from rayscore.io import absolute, json_value
 from rayscore.judge.job import JudgeJobConfig
 from rayscore.judge.online import OnlineJudge, load_judge_config
+from rayscore.logs import quiet_libraries
 from rayscore.score.scorers import KIND_FIELDS, build_scorer
 from rayscore.serve.api import RequestError, build_api
 # ServeJobConfig is imported here for jobs.serve_scorer and the tests, which name it from the app.
@@ -68,6 +69,8 @@ class ScorerDeployment:
 
     def __init__(self, cfg: ServeJobConfig, judge: JudgeJobConfig | None = None):
         import torch
+
+        quiet_libraries()
 
         torch.set_num_threads(cfg.scorer.torch_threads or max(1, int(cfg.cpus_per_replica)))
         self.scorer = build_scorer(cfg.scorer)

@@ -47,9 +47,9 @@ from rayscore.models import (
 from rayscore.train.deepspeed import (
     DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading, setup_worker)
 from rayscore.train.scaling import (
-    ScalingSpec, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero,
-    local_workdir, report_final, restore_checkpoint, resumed_step, threads_for_worker, torch_trainer,
-    trainer_arguments)
+    ScalingSpec, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero, log_progress,
+    local_workdir, report_final, restore_checkpoint, resumed_step, setup_worker_logging, threads_for_worker,
+    torch_trainer, trainer_arguments)
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,9 @@ class RewardTrainSpec:
     precision: Literal["float32", "bfloat16", "float16"] = "float32"
     """Mixed precision: bfloat16 on GPUs (and recent CPUs), float32 for exact CPU runs (and DeepSpeed on CPU)."""
     logging_steps: int = 10
-    """Log loss every N steps."""
+    """Record the loss every N steps (log_history.json, the training curves)."""
+    progress_every_s: float = 30.0
+    """Seconds between progress log lines (steps done/total, steps/s, pairs/s, ETA, loss)."""
     eval_steps: int = 0
     """Evaluate on the held-out pairs every N steps (eval curves); 0 = only once, after training."""
     save_steps: int = 50
@@ -276,6 +278,7 @@ def train_loop_per_worker(config: dict) -> None:
     import ray
     from ray.train.huggingface.transformers import RayTrainReportCallback, prepare_trainer
 
+    setup_worker_logging()
     cfg: RewardJobConfig = config["cfg"]
     data: PreparedPairs = ray.get(config["data"])
     threads_for_worker(cfg.scaling.cpus_per_worker)
@@ -286,6 +289,7 @@ def train_loop_per_worker(config: dict) -> None:
     attempt = attempt_callback()
     trainer = build_trainer(cfg, args, build_model(cfg, tok), tok, data, [RayTrainReportCallback(), attempt])
     trainer = prepare_trainer(trainer)
+    log_progress(trainer, cfg.train.progress_every_s, unit="pairs")
     resume = restore_checkpoint(workdir)
     started = time.time()
     train_output = trainer.train(resume_from_checkpoint=resume)

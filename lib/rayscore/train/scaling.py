@@ -8,6 +8,7 @@
     # in the worker: resume where the last attempt left off, and record that it did
     resume = restore_checkpoint(workdir)
     attempt = attempt_callback()                 # add to the HF trainer's callbacks
+    log_progress(trainer, cfg.train.progress_every_s, unit="pairs")   # instead of HF's printed dicts
     trainer.train(resume_from_checkpoint=resume)
     metrics = {"resumed_from_step": resumed_step(resume), "first_step_this_attempt": attempt.first_step}
 
@@ -29,6 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rayscore.io import absolute
+from rayscore.logs import Progress, format_rate, quiet_libraries
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +90,7 @@ def absolute_paths(cfg):
 
 def torch_trainer(train_loop, cfg, scaling: ScalingSpec, name: str, **extra):
     """A TorchTrainer for `train_loop(config)` with `config = {"cfg": cfg, **extra}`."""
-    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+    from ray.train import CheckpointConfig, FailureConfig, LoggingConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchConfig, TorchTrainer
 
     storage = scaling.storage_path or absolute(str(Path(cfg.output_dir, "ray_results")))
@@ -106,6 +108,9 @@ def torch_trainer(train_loop, cfg, scaling: ScalingSpec, name: str, **extra):
             storage_path=storage,
             failure_config=FailureConfig(max_failures=scaling.max_failures),
             checkpoint_config=CheckpointConfig(num_to_keep=scaling.checkpoints_to_keep),
+            # Ray Train's own INFO lines (resources requested, worker group started, process
+            # group set up) stay in its log files under the session dir, off the console.
+            logging_config=LoggingConfig(log_level="WARNING"),
         ),
     )
 
@@ -184,6 +189,48 @@ def attempt_callback():
     return AttemptCallback()
 
 
+def log_progress(trainer, every_s: float, unit: str) -> None:
+    """The first worker logs "train 20/208 steps, 0.5 steps/s, ETA 6 min 24 s; 16.0 pairs/s, loss
+    0.53" every every_s seconds, each evaluation, and the run's total at the end; HF's
+    PrinterCallback (a print() of every log dict, on with disable_tqdm) goes."""
+    from transformers import PrinterCallback, TrainerCallback
+
+    class ProgressCallback(TrainerCallback):
+        def __init__(self):
+            self.progress: Progress | None = None
+            self.latest: dict = {}
+            self.per_step = 0
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size
+            self.progress = Progress(state.max_steps, unit="steps", every_s=every_s, what="train",
+                                     log=logger, start=state.global_step)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            logs = logs or {}
+            if state.is_world_process_zero and any(k.startswith("eval_") for k in logs):
+                shown = {k[len("eval_"):]: v for k, v in logs.items()
+                         if k.startswith("eval_") and not k.endswith(("runtime", "per_second"))}
+                logger.info("eval at step %d: %s", state.global_step,
+                            ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()))
+            self.latest.update({k: logs[k] for k in ("loss", "accuracy") if k in logs})
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.is_world_process_zero and self.progress is not None:
+                self.progress.done = state.global_step  # the pairs/s note reads this step's rate
+                self.progress.update(state.global_step, self.rate_note(), **self.latest)
+
+        def on_train_end(self, args, state, control, **kwargs):
+            if state.is_world_process_zero and self.progress is not None:
+                self.progress.finish(self.rate_note(), **self.latest)
+
+        def rate_note(self) -> str:
+            return f"{format_rate(self.progress.rate * self.per_step)} {unit}/s"
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(ProgressCallback())
+
+
 def report_final(metrics: dict, model_dir: str | None) -> None:
     """Every worker reports once more; rank 0 attaches the finished model as the last checkpoint."""
     import ray.train
@@ -210,6 +257,16 @@ def is_rank_zero() -> bool:
     import ray.train
 
     return ray.train.get_context().get_world_rank() == 0
+
+
+def setup_worker_logging() -> None:
+    """First thing in a training worker: library noise off, and only the first worker logs
+    information (the others would repeat each line; their warnings still show)."""
+    import ray.train
+
+    quiet_libraries()
+    if ray.train.get_context().get_world_rank() != 0:
+        logging.getLogger("rayscore").setLevel(logging.WARNING)
 
 
 def threads_for_worker(cpus: float) -> None:

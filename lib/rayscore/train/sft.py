@@ -47,9 +47,9 @@ from rayscore.data.hupu import SftData, SftDataSpec, load_sft_data, sample_promp
 from rayscore.io import write_json, write_jsonl
 from rayscore.models import CAUSAL_CHAT_TEMPLATE, LoraSpec, ModelSpec, add_lora, load_causal_model, load_tokenizer
 from rayscore.train.scaling import (
-    ScalingSpec, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero,
-    local_workdir, report_final, restore_checkpoint, resumed_step, threads_for_worker, torch_trainer,
-    trainer_arguments)
+    ScalingSpec, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero, log_progress,
+    local_workdir, report_final, restore_checkpoint, resumed_step, setup_worker_logging, threads_for_worker,
+    torch_trainer, trainer_arguments)
 from rayscore.train.sft_eval import SftEvalSpec, evaluate_sft
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,9 @@ class SftTrainSpec:
     gradient_checkpointing: bool = False
     """Recompute activations in the backward pass (less memory for large models, ~30 % slower)."""
     logging_steps: int = 10
-    """Log the loss every N steps (the training curve's resolution)."""
+    """Record the loss every N steps (the training curve's resolution)."""
+    progress_every_s: float = 30.0
+    """Seconds between progress log lines (steps done/total, steps/s, samples/s, ETA, loss)."""
     save_steps: int = 200
     """Checkpoint to Ray storage every N steps (what a restarted worker group resumes from)."""
     seed: int = 0
@@ -177,6 +179,7 @@ def train_loop_per_worker(config: dict) -> None:
     import ray
     from ray.train.huggingface.transformers import RayTrainReportCallback, prepare_trainer
 
+    setup_worker_logging()
     cfg: SftJobConfig = config["cfg"]
     data: SftData = ray.get(config["data"])
     threads_for_worker(cfg.scaling.cpus_per_worker)
@@ -188,6 +191,7 @@ def train_loop_per_worker(config: dict) -> None:
     attempt = attempt_callback()
     trainer = build_sft_trainer(cfg, model, tok, data.train, workdir, callbacks=[RayTrainReportCallback(), attempt])
     trainer = prepare_trainer(trainer)
+    log_progress(trainer, cfg.train.progress_every_s, unit="samples")
     resume = restore_checkpoint(workdir)
     started = time.time()
     train_output = trainer.train(resume_from_checkpoint=resume)
