@@ -4,14 +4,18 @@
         server.fail_first("p3", status=429, times=2, retry_after="0")
         server.delay("slow", seconds=1.0)
         server.answers["p1"] = "总分:36分"
+        server.truncated.add("p1")                   # answered with finish_reason "length"
         server.responder = lambda prompt: "1" if "GOOD" in prompt else "2"   # for the other prompts
+        server.go_down(status=503)                   # every request fails until server.come_back()
+        server.latency_s = 0.05                      # a fixed wait before every answer
         client = HttpJudgeClient(HttpJudgeSpec(base_url=server.base_url, model="fake"))
         ...
         server.requests_for("p3"), server.max_in_flight
 
 It answers POST /v1/chat/completions with `answers[prompt]`, else `responder(prompt)` when a
 responder is set, else `echo: <prompt>`, where the prompt is the last user message. Failures and
-delays are keyed by the exact prompt.
+delays are keyed by the exact prompt. Every request is counted per prompt (requests_for,
+counts), failed ones included, so a test can tell how often the endpoint was paid for a prompt.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ class FakeJudgeServer:
         self.headers_seen: list[dict[str, str]] = []
         self.bodies: list[dict] = []
         self.max_in_flight = 0
+        self.truncated: set[str] = set()
+        self.latency_s = 0.0
+        self._down_status: int | None = None
         self._failures: dict[str, list[tuple[int, str | None]]] = defaultdict(list)
         self._delays: dict[str, float] = {}
         self._counts: Counter = Counter()
@@ -57,8 +64,20 @@ class FakeJudgeServer:
         """Wait `seconds` before answering `prompt` (every time)."""
         self._delays[prompt] = seconds
 
+    def go_down(self, status: int = 503) -> None:
+        """Answer every request with `status` until come_back() (an endpoint that is down)."""
+        self._down_status = status
+
+    def come_back(self) -> None:
+        self._down_status = None
+
     def requests_for(self, prompt: str) -> int:
         return self._counts[prompt]
+
+    def counts(self) -> Counter:
+        """Requests received per prompt (a copy)."""
+        with self._lock:
+            return Counter(self._counts)
 
     @property
     def total_requests(self) -> int:
@@ -90,7 +109,11 @@ class FakeJudgeServer:
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
             failure = self._failures[prompt].pop(0) if self._failures.get(prompt) else None
+            if self._down_status is not None:
+                failure = (self._down_status, None)
         try:
+            if self.latency_s:
+                self._stopping.wait(self.latency_s)
             if prompt in self._delays:
                 self._stopping.wait(self._delays[prompt])
             if failure is not None:
@@ -99,7 +122,7 @@ class FakeJudgeServer:
                 return status, extra, json.dumps({"error": {"message": f"fake {status}"}}).encode()
             text = self._answer(prompt)
             reply = {"id": "fake", "object": "chat.completion", "model": body.get("model"),
-                     "choices": [{"index": 0, "finish_reason": "stop",
+                     "choices": [{"index": 0, "finish_reason": "length" if prompt in self.truncated else "stop",
                                   "message": {"role": "assistant", "content": text}}]}
             return 200, {}, json.dumps(reply, ensure_ascii=False).encode()
         finally:

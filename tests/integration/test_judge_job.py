@@ -318,4 +318,8 @@ def test_local_backend_on_actor_pool(tmp_path, ray_local, tiny_causal_lm):
             ids = tok(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
             with torch.inference_mode():
                 generated = model.generate(ids, max_new_tokens=8, do_sample=False, pad_token_id=tok.pad_token_id)
-            assert df[column][i] == tok.decode(generated[0, ids.shape[1]:], skip_special_tokens=True)
+            new_tokens = generated[0, ids.shape[1]:].tolist()
+            assert df[column][i] == tok.decode(new_tokens, skip_special_tokens=True)
+            # An answer that used all 8 tokens without its end-of-turn was cut off: truncated, never read.
+            cut = len(new_tokens) == 8 and tok.eos_token_id not in new_tokens
+            assert (df[column.replace("raw", "parse_problem")][i] == "truncated") == cut

@@ -30,6 +30,7 @@ summary.json, config.yaml.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -37,34 +38,23 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
 
 from rayscore.config import save_config
-from rayscore.eval.judge_text import parse_pairwise, parse_score
 from rayscore.eval.metrics import distribution
-from rayscore.eval.verdicts import Policy, combine
-from rayscore.io import JobSummary, absolute, is_missing, json_value, read_table, write_json
-from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
-from rayscore.judge.local import LocalJudge, LocalJudgeSpec
+from rayscore.eval.verdicts import Policy
+from rayscore.io import JobSummary, absolute, json_value, read_table, write_json
+from rayscore.judge.core import Backend, JudgeSpec, Mode, judge_identity, judge_items, open_backend
+from rayscore.judge.http_client import HttpJudgeSpec
+from rayscore.judge.local import LocalJudgeSpec
 from rayscore.judge.pairwise import filter_consistent
-from rayscore.judge.prompts import TemplateError, load_template, placeholders, render, required_fields
 
 __all__ = ["JudgeJobConfig", "run", "JUDGEMENTS_FILE", "CONSISTENT_FILE"]
 
 logger = logging.getLogger(__name__)
 
 JUDGEMENTS_FILE, CONSISTENT_FILE = "judgements.parquet", "consistent.parquet"
-Mode = Literal["pointwise", "pairwise"]
-Backend = Literal["http", "local"]
-
-# Output columns an input column must not shadow (an input `score` is kept as `input_score`).
-_POINTWISE_COLUMNS = ("raw", "error", "attempts", "score", "parse_ok", "parse_problem", "matched", "prompt")
-_PAIRWISE_COLUMNS = ("raw_ab", "raw_ba", "error_ab", "error_ba", "error", "attempts_ab", "attempts_ba",
-                     "parse_ok_ab", "parse_ok_ba", "parse_problem_ab", "parse_problem_ba", "verdict_ab",
-                     "verdict_ba", "verdict_ba_corrected", "consistent", "final", "reason",
-                     "explanation_ab", "explanation_ba", "prompt_ab", "prompt_ba", "verdict")
 
 
 @dataclass
@@ -124,14 +114,6 @@ class JudgeJobConfig:
             problems.append("input: required (a parquet, JSONL, JSON or CSV table)")
         if not self.output_dir:
             problems.append("output_dir: required (a directory)")
-        if self.backend == "http" and not self.http.model:
-            problems.append("http.model: required for backend=http (the model name the endpoint serves)")
-        if self.backend == "local" and not self.local.model_path:
-            problems.append("local.model_path: required for backend=local (a causal LM directory)")
-        if self.score_range is not None and (len(self.score_range) != 2 or self.score_range[0] > self.score_range[1]):
-            problems.append(f"score_range: must be [low, high] with low <= high, got {self.score_range}")
-        if self.tie_margin < 0:
-            problems.append(f"tie_margin: must be >= 0, got {self.tie_margin}")
         if self.filter_consistent and self.mode != "pairwise":
             problems.append("filter_consistent: needs mode=pairwise")
         if not 0 <= self.max_error_share <= 1:
@@ -140,34 +122,21 @@ class JudgeJobConfig:
             problems.append(f"max_rows: must be >= 0, got {self.max_rows}")
         if self.http_prompts_per_batch < 1:
             problems.append(f"http_prompts_per_batch: must be >= 1, got {self.http_prompts_per_batch}")
-        problems += self._template_problems()
-        return problems
+        # The judge's own rules (backend, score range, template) are JudgeSpec's, named as here.
+        return problems + self.judge_spec().check()
 
-    def _template_problems(self) -> list[str]:
-        try:
-            template = load_template(self.template)
-        except TemplateError as e:
-            return [f"template: {e}"]
-        used = placeholders(template)
-        needed = {"answer"} if self.mode == "pointwise" else {"answer_1", "answer_2"}
-        problems = [f"template: {self.template!r} has no {{{name}}} placeholder, needed for mode={self.mode}"
-                    for name in sorted(needed - used)]
-        if self.reference_column and "reference" not in used:
-            problems.append(f"reference_column: set, but template {self.template!r} has no {{reference}}")
-        if self.rubric and "rubric" not in used:
-            problems.append(f"rubric: set, but template {self.template!r} has no {{rubric}}")
-        return problems
+    def judge_spec(self) -> JudgeSpec:
+        """The judge this job runs (rayscore.judge.core)."""
+        return JudgeSpec(mode=self.mode, template=self.template, rubric=self.rubric, score_range=self.score_range,
+                         tie_margin=self.tie_margin, policy=self.policy, reference=bool(self.reference_column),
+                         backend=self.backend, http=self.http, local=self.local)
 
     def field_columns(self) -> dict[str, str]:
-        """Template field -> input column, for the fields this mode fills from the table."""
-        columns = {"question": self.question_column}
-        if self.mode == "pointwise":
-            columns["answer"] = self.answer_column
-        else:
-            columns.update(answer_1=self.answer_1_column, answer_2=self.answer_2_column)
-        if self.reference_column:
-            columns["reference"] = self.reference_column
-        return columns
+        """Item field -> input column, for the fields the judge reads (JudgeSpec.item_fields)."""
+        columns = {"question": self.question_column, "answer": self.answer_column,
+                   "answer_1": self.answer_1_column, "answer_2": self.answer_2_column,
+                   "reference": self.reference_column}
+        return {name: columns[name] for name in self.judge_spec().item_fields()}
 
 
 def run(cfg: JudgeJobConfig) -> JobSummary:
@@ -177,17 +146,20 @@ def run(cfg: JudgeJobConfig) -> JobSummary:
                   local=replace(cfg.local, model_path=absolute(cfg.local.model_path, names=True)))
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
-    template = load_template(cfg.template)
-    frame = read_input(cfg, template)
-    logger.info("judging %d rows (%s, %s backend, template %s)", len(frame), cfg.mode, cfg.backend, cfg.template)
-
-    prompts, input_errors = build_prompts(frame, cfg, template)
-    generated = generate(prompts, cfg)
-    judged = parse_outputs(generated, input_errors, cfg)
-    result = assemble(frame, judged, prompts, cfg)
+    spec = cfg.judge_spec()
+    frame = read_input(cfg)
+    logger.info("judging %d rows (%s, %s backend, template %s, judge %s)", len(frame), cfg.mode, cfg.backend,
+                cfg.template, spec.fingerprint)
+    items = items_of(frame, cfg)
+    if cfg.backend == "http":
+        judged = judge_http(spec, items, cfg)
+    else:
+        judged = judge_local(spec, items, cfg)
+    result = assemble(frame, judged, cfg)
     result.to_parquet(out / JUDGEMENTS_FILE, index=False)
 
     summary = summarize(result, cfg)
+    summary["judge"] = {"fingerprint": spec.fingerprint, **judge_identity(spec)}
     if cfg.filter_consistent:
         summary["filter_consistent"] = write_consistent(result, out / CONSISTENT_FILE)
     summary.update(wall_time_s=round(time.time() - started, 2),
@@ -201,15 +173,12 @@ def run(cfg: JudgeJobConfig) -> JobSummary:
     return JobSummary(str(path), summary)
 
 
-# --- input and prompts -----------------------------------------------------------------------
-
-def read_input(cfg: JudgeJobConfig, template: str) -> pd.DataFrame:
+def read_input(cfg: JudgeJobConfig) -> pd.DataFrame:
     """The input table (first max_rows rows); missing columns fail here, before any request."""
     frame = read_table(cfg.input)
     if cfg.max_rows is not None:
         frame = frame.head(cfg.max_rows)
-    used = placeholders(template)
-    needed = [c for name, c in cfg.field_columns().items() if name in used]
+    needed = list(cfg.field_columns().values())
     needed += [cfg.id_column] if cfg.id_column else []
     needed += cfg.passthrough_columns or []
     missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
@@ -219,192 +188,70 @@ def read_input(cfg: JudgeJobConfig, template: str) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def build_prompts(frame: pd.DataFrame, cfg: JudgeJobConfig, template: str) -> tuple[dict[str, list], list]:
-    """{"prompt" or "prompt_ab"/"prompt_ba": [text or None]} and per row an input error or None."""
-    used, required = placeholders(template), required_fields(template)
-    columns = {name: col for name, col in cfg.field_columns().items() if name in used}
-    names = ["prompt"] if cfg.mode == "pointwise" else ["prompt_ab", "prompt_ba"]
-    cells = {name: [cell_text(v) for v in frame[col].tolist()] for name, col in columns.items()}
-    prompts: dict[str, list] = {name: [] for name in names}
-    errors: list[str | None] = []
-    for i in range(len(frame)):
-        values = {name: column[i] for name, column in cells.items()}
-        empty = [columns[name] for name, v in values.items()
-                 if v is None and (name in required or name == "reference")]
-        error = f"missing_field: {', '.join(empty)}" if empty else None
-        rendered = {}
-        if error is None:
-            try:
-                rendered = render_row(template, values, cfg)
-            except TemplateError as e:
-                error = f"template: {e}"
-        errors.append(error)
-        for name in names:
-            prompts[name].append(rendered.get(name))
-    return prompts, errors
+def items_of(frame: pd.DataFrame, cfg: JudgeJobConfig) -> list[dict]:
+    """Each row as an item keyed by the judge's field names."""
+    columns = cfg.field_columns()
+    return [dict(zip(columns, values)) for values in zip(*(frame[c].tolist() for c in columns.values()))] \
+        if len(frame) else []
 
 
-def render_row(template: str, values: dict, cfg: JudgeJobConfig) -> dict[str, str]:
-    if cfg.mode == "pointwise":
-        return {"prompt": render(template, rubric=cfg.rubric, **values)}
-    swapped = {**values, "answer_1": values.get("answer_2"), "answer_2": values.get("answer_1")}
-    return {"prompt_ab": render(template, rubric=cfg.rubric, **values),
-            "prompt_ba": render(template, rubric=cfg.rubric, **swapped)}
+def judge_http(spec: JudgeSpec, items: list[dict], cfg: JudgeJobConfig) -> pd.DataFrame:
+    backend = open_backend(spec)
+    step, parts, started = cfg.http_prompts_per_batch, [], time.time()
+    for start in range(0, len(items), step):
+        parts.append(judge_items(spec, backend, items[start:start + step], cfg.keep_prompts, cfg.field_columns()))
+        done = min(start + step, len(items))
+        logger.info("judged %d/%d rows (%.1f rows/s)", done, len(items), done / (time.time() - started))
+    return pd.concat(parts, ignore_index=True) if parts else judge_items(spec, backend, [], cfg.keep_prompts)
 
 
-def cell_text(value: object) -> str | None:
-    """A cell as prompt text; None, NaN and blank strings are missing."""
-    if is_missing(value):
-        return None
-    text = str(value)
-    return text if text.strip() else None
-
-
-# --- generation ------------------------------------------------------------------------------
-
-def generate(prompts: dict[str, list], cfg: JudgeJobConfig) -> dict[str, list]:
-    """For each prompt column `prompt<sfx>`: `raw<sfx>`, `error<sfx>`, `attempts<sfx>` lists."""
-    if cfg.backend == "http":
-        return generate_http(prompts, cfg)
-    return generate_local(prompts, cfg)
-
-
-def generate_http(prompts: dict[str, list], cfg: JudgeJobConfig) -> dict[str, list]:
-    client = HttpJudgeClient(cfg.http)
-    # Both orders of a pair go out in the same batches, so the whole run shares one concurrency limit.
-    slots = prompt_slots(prompts)
-    out = empty_outputs(prompts)
-    step, done, started = cfg.http_prompts_per_batch, 0, time.time()
-    for start in range(0, len(slots), step):
-        batch = slots[start:start + step]
-        store_results(out, batch, client.complete_many([prompts[name][i] for name, i in batch]))
-        done += len(batch)
-        logger.info("judged %d/%d prompts (%.1f prompts/s)", done, len(slots), done / (time.time() - started))
-    return out
-
-
-def generate_local(prompts: dict[str, list], cfg: JudgeJobConfig) -> dict[str, list]:
+def judge_local(spec: JudgeSpec, items: list[dict], cfg: JudgeJobConfig) -> pd.DataFrame:
     import ray
 
-    names = list(prompts)
-    rows = len(next(iter(prompts.values())))
-    out = empty_outputs(prompts)
-    if rows == 0:
-        return out
-    spec = cfg.local
-    work = pd.DataFrame({"_row": range(rows), **prompts})
+    if not items:
+        return judge_items(spec, lambda prompts: [], [], cfg.keep_prompts)
+    local = cfg.local
+    work = pd.DataFrame({"_row": range(len(items)), "item": [json.dumps(json_value(i), ensure_ascii=False)
+                                                             for i in items]})
     # One block per batch, so every actor of the pool gets work (a single block feeds one actor).
-    blocks = max(1, math.ceil(rows / spec.rows_per_batch))
-    ds = ray.data.from_pandas(work).repartition(blocks)
-    ds = ds.map_batches(
-        LocalJudge,
-        fn_constructor_kwargs={"spec": spec, "prompt_columns": names},
-        batch_size=spec.rows_per_batch,
-        batch_format="pandas",
-        compute=ray.data.ActorPoolStrategy(size=min(spec.num_actors, blocks)),
-        num_cpus=spec.cpus_per_actor,
-        num_gpus=spec.gpus_per_actor or None,
-    )
+    blocks = max(1, math.ceil(len(items) / local.rows_per_batch))
+    ds = ray.data.from_pandas(work).repartition(blocks).map_batches(
+        LocalJudge, fn_constructor_kwargs={"spec": spec, "keep_prompts": cfg.keep_prompts},
+        batch_size=local.rows_per_batch, batch_format="pandas",
+        compute=ray.data.ActorPoolStrategy(size=min(local.num_actors, blocks)),
+        num_cpus=local.cpus_per_actor, num_gpus=local.gpus_per_actor or None)
     done = ds.to_pandas().sort_values("_row")
-    if done["_row"].tolist() != list(range(rows)):
-        raise RuntimeError(f"local judge returned {len(done)} rows for {rows}")  # Ray Data lost or doubled rows
-    for name in names:
-        sfx = name[len("prompt"):]
-        for key in ("raw", "error", "attempts"):
-            out[key + sfx] = json_value(done[key + sfx].tolist())
-    return out
+    if done["_row"].tolist() != list(range(len(items))):
+        raise RuntimeError(f"local judge returned {len(done)} rows for {len(items)}")  # Ray Data lost or doubled rows
+    return done.drop(columns=["_row", "item"]).reset_index(drop=True)
 
 
-def prompt_slots(prompts: dict[str, list]) -> list[tuple[str, int]]:
-    """(prompt column, row) of every prompt to send; rows that failed upstream have None."""
-    return [(name, i) for name, texts in prompts.items() for i, p in enumerate(texts) if p is not None]
+class LocalJudge:
+    """Ray Data callable (one per actor): loads the local model once, judges each batch of items."""
 
+    def __init__(self, spec: JudgeSpec, keep_prompts: bool):
+        import torch
 
-def store_results(out: dict[str, list], slots: list[tuple[str, int]], results: list) -> dict[str, list]:
-    """Put each result (http Completion or local Generation: text, error, attempts) in its slot."""
-    for (name, i), result in zip(slots, results, strict=True):
-        sfx = name[len("prompt"):]
-        out["raw" + sfx][i], out["error" + sfx][i], out["attempts" + sfx][i] = (
-            result.text, result.error, result.attempts)
-    return out
+        torch.set_num_threads(spec.local.torch_threads or max(1, int(spec.local.cpus_per_actor)))
+        self.spec, self.keep_prompts = spec, keep_prompts
+        self.backend = open_backend(spec)
 
-
-def empty_outputs(prompts: dict[str, list]) -> dict[str, list]:
-    out = {}
-    for name, texts in prompts.items():
-        sfx = name[len("prompt"):]
-        out.update({"raw" + sfx: [None] * len(texts), "error" + sfx: [None] * len(texts),
-                    "attempts" + sfx: [0] * len(texts)})
-    return out
-
-
-# --- parsing ---------------------------------------------------------------------------------
-
-def parse_outputs(generated: dict[str, list], input_errors: list, cfg: JudgeJobConfig) -> pd.DataFrame:
-    """The judgement columns, one row per input row."""
-    valid = tuple(cfg.score_range) if cfg.score_range is not None else None
-    if cfg.mode == "pointwise":
-        return _parse_pointwise(generated, input_errors, valid)
-    return _parse_pairwise(generated, input_errors, valid, cfg)
-
-
-def _parse_pointwise(generated: dict, input_errors: list, valid) -> pd.DataFrame:
-    rows = []
-    for raw, error, attempts, input_error in zip(generated["raw"], generated["error"], generated["attempts"],
-                                                 input_errors):
-        error = input_error or error
-        if error is not None:
-            rows.append({"raw": raw, "error": error, "attempts": attempts, "score": None, "parse_ok": False,
-                         "parse_problem": None, "matched": None})
-            continue
-        parsed = parse_score(raw, valid_range=valid)
-        rows.append({"raw": raw, "error": None, "attempts": attempts, "score": parsed.score,
-                     "parse_ok": parsed.parse_ok, "parse_problem": parsed.problem, "matched": parsed.matched})
-    frame = pd.DataFrame(rows, columns=["raw", "error", "attempts", "score", "parse_ok", "parse_problem", "matched"])
-    frame["score"] = pd.array(frame["score"].tolist(), dtype="Float64")  # null, never NaN-as-a-number
-    return frame
-
-
-def _parse_pairwise(generated: dict, input_errors: list, valid, cfg: JudgeJobConfig) -> pd.DataFrame:
-    rows = []
-    for i, input_error in enumerate(input_errors):
-        row: dict = {}
-        verdicts = {}
-        for order in ("ab", "ba"):
-            raw, error = generated[f"raw_{order}"][i], input_error or generated[f"error_{order}"][i]
-            row.update({f"raw_{order}": raw, f"error_{order}": error,
-                        f"attempts_{order}": generated[f"attempts_{order}"][i]})
-            parsed = parse_pairwise(raw, valid_range=valid, tie_margin=cfg.tie_margin) if error is None else None
-            verdicts[order] = parsed.verdict if parsed else None
-            row.update({f"parse_ok_{order}": bool(parsed and parsed.parse_ok),
-                        f"parse_problem_{order}": parsed.problem if parsed else None,
-                        f"explanation_{order}": parsed.reason if parsed else None})
-        row.update(combine(verdicts["ab"], verdicts["ba"], policy=cfg.policy))
-        failed = [order for order in ("ab", "ba") if row[f"error_{order}"] is not None]
-        row["error"] = None
-        if failed:
-            # An order with no output is an error, not a parse failure: say which.
-            row["reason"] = "error_" + "_".join(failed)
-            row["error"] = input_error or "; ".join(f"{o}: {row[f'error_{o}']}" for o in failed)
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    for column in ("verdict_ab", "verdict_ba", "verdict_ba_corrected", "final"):
-        frame[column] = pd.array(frame[column].tolist(), dtype="Int64")
-    return frame
+    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        items = [json.loads(t) for t in batch["item"]]
+        judged = judge_items(self.spec, self.backend, items, self.keep_prompts)
+        judged.index = batch.index
+        return pd.concat([batch, judged], axis=1)
 
 
 # --- output ----------------------------------------------------------------------------------
 
-def assemble(frame: pd.DataFrame, judged: pd.DataFrame, prompts: dict[str, list], cfg: JudgeJobConfig) -> pd.DataFrame:
-    """Input columns (passthrough; clashing names as input_<name>) + judgements (+ prompts)."""
+def assemble(frame: pd.DataFrame, judged: pd.DataFrame, cfg: JudgeJobConfig) -> pd.DataFrame:
+    """Input columns (passthrough; names clashing with a judgement column as input_<name>) + judgements."""
     keep = list(frame.columns) if cfg.passthrough_columns is None else list(dict.fromkeys(
         ([cfg.id_column] if cfg.id_column else []) + cfg.passthrough_columns))
-    reserved = _POINTWISE_COLUMNS if cfg.mode == "pointwise" else _PAIRWISE_COLUMNS
+    reserved = set(cfg.judge_spec().output_columns(keep_prompts=True)) | {"verdict"}
     base = frame[keep].rename(columns={c: f"input_{c}" for c in keep if c in reserved})
-    parts = [base.reset_index(drop=True), judged.reset_index(drop=True)]
-    if cfg.keep_prompts:
-        parts.append(pd.DataFrame(prompts))
-    return pd.concat(parts, axis=1)
+    return pd.concat([base.reset_index(drop=True), judged.reset_index(drop=True)], axis=1)
 
 
 def write_consistent(result: pd.DataFrame, path: Path) -> dict:

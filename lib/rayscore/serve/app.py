@@ -15,8 +15,7 @@ Batching: each item of each request is queued on its own; `@serve.batch` hands t
 max_batch_size items from whatever requests are waiting (at most batch_wait_timeout_s after the
 first), in one `scorer.score` call that runs in a thread so the replica keeps accepting requests.
 `judge_config` (a judge job's YAML) adds a judge behind POST /v1/judge (judge/online.py): each
-request's items are judged together, in a thread, by the judge job's own prompt, backend and
-parsing code. Bearer auth is on when the environment variable named by auth_token_env is set and non-empty
+request's items are judged together, in a thread, by rayscore.judge.core, as in the judge job. Bearer auth is on when the environment variable named by auth_token_env is set and non-empty
 where the app is built; the token travels to replicas as a constructor argument (never in a
 runtime env, which the dashboard and state API show), and is never logged.
 """
@@ -37,8 +36,8 @@ from ray import serve
 
 from rayscore.config import load_config
 from rayscore.io import absolute, json_value
-from rayscore.judge.job import JudgeJobConfig
-from rayscore.judge.online import OnlineJudge, load_judge_config
+from rayscore.judge.core import JudgeSpec, load_judge_spec
+from rayscore.judge.online import OnlineJudge
 from rayscore.score.scorers import KIND_FIELDS, build_scorer
 from rayscore.serve.api import build_api
 # ServeJobConfig is imported here for jobs.serve_scorer and the tests, which name it from the app.
@@ -59,7 +58,7 @@ class Secret(str):
 class ScorerDeployment:
     """One replica: loads the scorer once and answers HTTP through api.build_api."""
 
-    def __init__(self, cfg: ServeJobConfig, token: Secret | None = None, judge: JudgeJobConfig | None = None):
+    def __init__(self, cfg: ServeJobConfig, token: Secret | None = None, judge: JudgeSpec | None = None):
         import torch
 
         torch.set_num_threads(cfg.scorer.torch_threads or max(1, int(cfg.cpus_per_replica)))
@@ -133,7 +132,7 @@ def read_token(cfg: ServeJobConfig) -> Secret | None:
 def app_from_config(cfg: ServeJobConfig) -> serve.Application:
     """The bound Serve application for a typed config."""
     cfg = absolute_paths(cfg)
-    judge = load_judge_config(cfg.judge_config) if cfg.judge_config else None  # read here, not in replicas
+    judge = load_judge_spec(cfg.judge_config) if cfg.judge_config else None  # read here, not in replicas
     return ScorerDeployment.options(**deployment_options(cfg)).bind(cfg, read_token(cfg), judge)
 
 
