@@ -7,6 +7,7 @@
         server.truncated.add("p1")                   # answered with finish_reason "length"
         server.responder = lambda prompt: "1" if "GOOD" in prompt else "2"   # for the other prompts
         server.go_down(status=503)                   # every request fails until server.come_back()
+        server.down_between(10, 30)                  # requests number 10..29 (from the start) fail
         server.latency_s = 0.05                      # a fixed wait before every answer
         client = HttpJudgeClient(HttpJudgeSpec(base_url=server.base_url, model="fake"))
         ...
@@ -37,6 +38,8 @@ class FakeJudgeServer:
         self.truncated: set[str] = set()
         self.latency_s = 0.0
         self._down_status: int | None = None
+        self._down_window: tuple[int, int, int] | None = None
+        self._seen = 0
         self._failures: dict[str, list[tuple[int, str | None]]] = defaultdict(list)
         self._delays: dict[str, float] = {}
         self._counts: Counter = Counter()
@@ -70,6 +73,10 @@ class FakeJudgeServer:
 
     def come_back(self) -> None:
         self._down_status = None
+
+    def down_between(self, first: int, last: int, status: int = 503) -> None:
+        """Down for a while: the requests numbered first..last-1 (0 = the first this server got) fail."""
+        self._down_window = (first, last, status)
 
     def requests_for(self, prompt: str) -> int:
         return self._counts[prompt]
@@ -111,6 +118,9 @@ class FakeJudgeServer:
             failure = self._failures[prompt].pop(0) if self._failures.get(prompt) else None
             if self._down_status is not None:
                 failure = (self._down_status, None)
+            if self._down_window and self._down_window[0] <= self._seen < self._down_window[1]:
+                failure = (self._down_window[2], None)
+            self._seen += 1
         try:
             if self.latency_s:
                 self._stopping.wait(self.latency_s)

@@ -35,6 +35,8 @@ import httpx
 __all__ = ["HttpJudgeSpec", "Completion", "HttpJudgeClient"]
 
 logger = logging.getLogger(__name__)
+# httpx logs every request at INFO: a million lines for a million rows. Its warnings still show.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 _ERROR_BODY_CHARS = 200
 

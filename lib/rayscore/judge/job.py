@@ -1,4 +1,5 @@
-"""The judge job: an LLM judge over a table of answers, pointwise (a score) or pairwise (a verdict).
+"""The judge job: an LLM judge over a table of answers, pointwise (a score) or pairwise (a verdict),
+on score_batch's chunked, exactly-once, resumable pipeline.
 
 Run as:
   python -m jobs.judge --config configs/judge/pointwise_http_zh.yaml input=data/answers.jsonl output_dir=out/judged
@@ -7,32 +8,40 @@ Run as:
 
 Input: parquet (file or directory), JSONL, JSON array or CSV with one row per item; the columns
 named in the config hold the question, the answer (pointwise) or the two answers (pairwise)
-and, for reference-based judging, the reference answer.
+and, for reference-based judging, the reference answer. A JSONL, JSON or CSV input (or a trial
+run's first max_rows rows) is written once to <output_dir>/_input/ as parquet in row groups of
+rows_per_chunk rows, named by the source's content hash; parquet is read in place (its row groups
+are the chunks' building blocks: write it with row groups of at most rows_per_chunk rows).
 
-- pointwise: the template (with the rubric) is filled per row; the judge's text is read by
-  parse_score into `score` and `parse_ok` (a text that cannot be read gives score null, never a
-  default), with `parse_problem` saying why.
-- pairwise: each pair is judged in both orders in the same run, (A, B) and (B, A); the output
-  has `verdict_ab`, `verdict_ba` (as the judge wrote it), `verdict_ba_corrected` (in A-B terms),
-  `consistent`, `final` (by `policy`: an inconsistent pair becomes a tie, or keeps the first
-  order's verdict) and `reason` (why a row is not consistent); `explanation_ab/_ba` hold the
-  judge's own reasons. `filter_consistent: true` also writes the pairs whose verdict survives
-  the swap (PandaLM's recipe for judge training data).
-- backend http: an OpenAI-compatible endpoint, called from this process with bounded
-  concurrency and retries (HttpJudgeClient). backend local: a causal LM on a Ray Data actor
-  pool (LocalJudge), each actor loading the model once.
+The judge (rayscore.judge.core: prompts, backends, parsing) runs as a scorer kind
+(judge/scorer.py) of rayscore.score.pipeline: the input is cut into chunks, actors judge them
+(each actor opens the backend once; HTTP requests in flight are http.max_concurrency over all
+actors), and each chunk is committed atomically. A rerun of the same config skips committed chunks
+and never calls the endpoint for their rows again; rows whose requests failed after their retries
+are committed apart (errors/) and only they are sent again on the next run.
 
-Every input row is in the output: a row whose input is unusable (a missing answer) or whose
-request failed after its retries gets `error` and no score, and is counted in summary.json.
-Output (output_dir): judgements.parquet, consistent.parquet (with filter_consistent),
-summary.json, config.yaml.
+- pointwise: `score`, `parse_ok`, `parse_problem` (a text that cannot be read, or was cut off by the
+  token limit ("truncated"), gives score null, never a default).
+- pairwise: each pair is judged in both orders in the same run, (A, B) and (B, A): `verdict_ab`,
+  `verdict_ba` (as the judge wrote it), `verdict_ba_corrected` (in A-B terms), `consistent`,
+  `final` (by `policy`), `reason`, `explanation_ab/_ba`. `filter_consistent: true` also writes
+  consistent.parquet, the pairs whose verdict survives the swap (PandaLM's recipe).
+- every row: `judge_fingerprint` (the judge's identity: model, template hash, sampling), `record_id`
+  and `fingerprint` (the output's: judge + column mapping).
+
+Output (output_dir): part-*.parquet (judged rows: a chunk's part, then any retry parts
+part-<n>-r<k>-*), errors/part-*.parquet (rows whose requests failed; resent on rerun),
+quarantine/part-*.parquet (rows with an unusable field, with `reason`), consistent.parquet (with
+filter_consistent), summary.json, config.yaml. read_judgements(output_dir) reads the judged rows.
+rows_in = judged + errors + quarantined, checked in summary.json.
 """
 
 from __future__ import annotations
 
-import json
+import glob
+import hashlib
 import logging
-import math
+import os
 import re
 import time
 from collections import Counter
@@ -40,21 +49,27 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from rayscore.config import save_config
 from rayscore.eval.metrics import distribution
-from rayscore.eval.verdicts import Policy
-from rayscore.io import JobSummary, absolute, json_value, read_table, write_json
-from rayscore.judge.core import Backend, JudgeSpec, Mode, judge_identity, judge_items, open_backend
+from rayscore.eval.verdicts import Policy, combine
+from rayscore.io import JobSummary, absolute, read_table, write_json
+from rayscore.judge.core import Backend, JudgeSpec, Mode, judge_identity
 from rayscore.judge.http_client import HttpJudgeSpec
 from rayscore.judge.local import LocalJudgeSpec
-from rayscore.judge.pairwise import filter_consistent
+from rayscore.judge.scorer import JudgeScorerSpec
+from rayscore.score import pipeline
+from rayscore.score.chunks import ERRORS, InputError
 
-__all__ = ["JudgeJobConfig", "run", "JUDGEMENTS_FILE", "CONSISTENT_FILE"]
+__all__ = ["JudgeJobConfig", "run", "read_judgements", "CONSISTENT_FILE"]
 
 logger = logging.getLogger(__name__)
 
-JUDGEMENTS_FILE, CONSISTENT_FILE = "judgements.parquet", "consistent.parquet"
+CONSISTENT_FILE = "consistent.parquet"
+INPUT_DIR = "_input"
+_PARQUET = (".parquet",)
 
 
 @dataclass
@@ -64,7 +79,7 @@ class JudgeJobConfig:
     input: str = ""
     """Parquet file or directory, JSONL, JSON array or CSV."""
     output_dir: str = ""
-    """Where judgements.parquet, consistent.parquet, summary.json and config.yaml go."""
+    """Where the judged parts, errors/, quarantine/, consistent.parquet, summary.json and config.yaml go."""
     mode: Mode = "pointwise"
     """pointwise: a score per answer; pairwise: which of two answers is better, in both orders."""
     template: str = "score10_zh"
@@ -80,7 +95,7 @@ class JudgeJobConfig:
     filter_consistent: bool = False
     """Pairwise: also write consistent.parquet, the pairs whose verdict survives the swap."""
     id_column: str | None = "id"
-    """Column identifying each row (must exist when set); null = none."""
+    """Column identifying each row (must exist when set; copied to record_id); null = ids derived from file and row position."""
     question_column: str = "question"
     """Column filling {question}."""
     answer_column: str = "answer"
@@ -98,13 +113,25 @@ class JudgeJobConfig:
     max_rows: int | None = None
     """Judge only the first N rows (a trial run); null = all."""
     max_error_share: float = 0.1
-    """The job fails (after writing everything) when more rows than this share have an error."""
+    """The job fails (after writing everything) when more rows than this share have no judgement (errors + quarantined)."""
+    rows_per_chunk: int = 1000
+    """Rows per chunk: the unit of commit, resume and output file (whole parquet row groups)."""
+    max_text_chars: int = 100_000
+    """A field longer than this is quarantined (too_long), never cut."""
+    progress_every_s: float = 30.0
+    """Seconds between progress lines (done/total rows, rows/s, ETA, errors, retries)."""
+    overwrite: bool = False
+    """Delete the outputs of another judge or config in output_dir instead of failing."""
     backend: Backend = "http"
-    """http: an OpenAI-compatible endpoint; local: a causal LM on a Ray Data actor pool."""
+    """http: an OpenAI-compatible endpoint; local: a causal LM (local.num_actors actors)."""
     http: HttpJudgeSpec = field(default_factory=HttpJudgeSpec)
-    """The endpoint (backend http)."""
+    """The endpoint (backend http); http.max_concurrency is the job's total, shared by its actors."""
+    num_actors: int = 2
+    """Backend http: actors sending requests (each gets http.max_concurrency / num_actors in flight)."""
+    cpus_per_actor: float = 0.25
+    """Backend http: CPUs reserved per actor (requests wait on the network, not the CPU)."""
     http_prompts_per_batch: int = 512
-    """Prompts sent per progress step (backend http); concurrency is http.max_concurrency."""
+    """Backend http: prompts sent per call within a chunk (a pairwise row is two); progress is logged between calls."""
     local: LocalJudgeSpec = field(default_factory=LocalJudgeSpec)
     """The local model and its actor pool (backend local)."""
 
@@ -120,8 +147,11 @@ class JudgeJobConfig:
             problems.append(f"max_error_share: must be in [0, 1], got {self.max_error_share}")
         if self.max_rows is not None and self.max_rows < 0:
             problems.append(f"max_rows: must be >= 0, got {self.max_rows}")
-        if self.http_prompts_per_batch < 1:
-            problems.append(f"http_prompts_per_batch: must be >= 1, got {self.http_prompts_per_batch}")
+        for name in ("http_prompts_per_batch", "rows_per_chunk", "max_text_chars", "num_actors"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name}: must be >= 1, got {getattr(self, name)}")
+        if self.cpus_per_actor <= 0:
+            problems.append(f"cpus_per_actor: must be > 0, got {self.cpus_per_actor}")
         # The judge's own rules (backend, score range, template) are JudgeSpec's, named as here.
         return problems + self.judge_spec().check()
 
@@ -140,179 +170,192 @@ class JudgeJobConfig:
 
 
 def run(cfg: JudgeJobConfig) -> JobSummary:
-    """Judge every row; backend local needs Ray initialised (jobs.judge does it)."""
+    """Judge every row not judged yet; Ray must be initialised (jobs.judge does it)."""
     started = time.time()
     cfg = replace(cfg, input=absolute(cfg.input), output_dir=absolute(cfg.output_dir),
                   local=replace(cfg.local, model_path=absolute(cfg.local.model_path, names=True)))
-    out = Path(cfg.output_dir)
-    save_config(cfg, out / "config.yaml")
     spec = cfg.judge_spec()
-    frame = read_input(cfg)
-    logger.info("judging %d rows (%s, %s backend, template %s, judge %s)", len(frame), cfg.mode, cfg.backend,
-                cfg.template, spec.fingerprint)
-    items = items_of(frame, cfg)
-    if cfg.backend == "http":
-        judged = judge_http(spec, items, cfg)
-    else:
-        judged = judge_local(spec, items, cfg)
-    result = assemble(frame, judged, cfg)
-    result.to_parquet(out / JUDGEMENTS_FILE, index=False)
+    score_cfg = pipeline_config(cfg, spec, parquet_input(cfg))
+    logger.info("judging %s (%s, %s backend, template %s, judge %s): %d actors, %s requests in flight",
+                cfg.input, cfg.mode, cfg.backend, cfg.template, spec.fingerprint, score_cfg.num_actors,
+                spec.http.max_concurrency if cfg.backend == "http" else "local")
+    scored = pipeline.run(score_cfg).data
+    out = Path(cfg.output_dir)
+    save_config(cfg, out / "config.yaml")  # the judge's config, not the pipeline's
 
-    summary = summarize(result, cfg)
+    result = read_judgements(out, errors=True, columns=summary_columns(cfg))
+    summary = summarize(result, scored, cfg)
     summary["judge"] = {"fingerprint": spec.fingerprint, **judge_identity(spec)}
+    outputs = {"judgements": str(out / "part-*.parquet"), "errors": str(out / ERRORS),
+               "quarantine": str(out / "quarantine")}
     if cfg.filter_consistent:
-        summary["filter_consistent"] = write_consistent(result, out / CONSISTENT_FILE)
-    summary.update(wall_time_s=round(time.time() - started, 2),
-                   outputs={"judgements": str(out / JUDGEMENTS_FILE)}
-                   | ({"consistent": str(out / CONSISTENT_FILE)} if cfg.filter_consistent else {}))
+        summary["filter_consistent"] = write_consistent(out, out / CONSISTENT_FILE)
+        outputs["consistent"] = str(out / CONSISTENT_FILE)
+    summary.update(wall_time_s=round(time.time() - started, 2), outputs=outputs)
     path = write_json(out / "summary.json", summary)
-    logger.info("rows in %d = out %d; %d errors; parse failure rate %s%s; %s",
-                summary["rows_in"], summary["rows_out"], summary["rows_error"], summary["parse_failure_rate"],
+    logger.info("rows in %d = judged %d + errors %d + quarantined %d; parse failure rate %s%s; %s",
+                summary["rows_in"], summary["rows_judged"], summary["rows_error"], summary["rows_quarantined"],
+                summary["parse_failure_rate"],
                 f"; consistency {summary['consistency_rate']}" if cfg.mode == "pairwise" else "",
                 "ok" if summary["ok"] else summary["problems"])
     return JobSummary(str(path), summary)
 
 
-def read_input(cfg: JudgeJobConfig) -> pd.DataFrame:
-    """The input table (first max_rows rows); missing columns fail here, before any request."""
-    frame = read_table(cfg.input)
-    if cfg.max_rows is not None:
-        frame = frame.head(cfg.max_rows)
-    needed = list(cfg.field_columns().values())
-    needed += [cfg.id_column] if cfg.id_column else []
-    needed += cfg.passthrough_columns or []
-    missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{cfg.input}: no column {', '.join(map(repr, missing))} "
-                         f"(columns: {', '.join(map(str, frame.columns))}); set the *_column keys")
-    return frame.reset_index(drop=True)
+def pipeline_config(cfg: JudgeJobConfig, spec: JudgeSpec, input_path: str) -> pipeline.ScoreJobConfig:
+    """The score_batch config that runs this judge: one chunk = rows_per_chunk rows; HTTP actors
+    share http.max_concurrency (each gets its share), local actors each load the model."""
+    if cfg.backend == "http":
+        actors = max(1, min(cfg.num_actors, spec.http.max_concurrency))
+        spec = replace(spec, http=replace(spec.http, max_concurrency=max(1, spec.http.max_concurrency // actors)))
+        cpus, gpus = cfg.cpus_per_actor, 0.0
+        rows_per_call = max(1, cfg.http_prompts_per_batch // len(spec.prompt_names()))
+    else:
+        actors, cpus, gpus = cfg.local.num_actors, cfg.local.cpus_per_actor, cfg.local.gpus_per_actor
+        rows_per_call = cfg.local.rows_per_batch
+    scorer = JudgeScorerSpec(judge=spec, columns=cfg.field_columns(), keep_prompts=cfg.keep_prompts,
+                             torch_threads=cfg.local.torch_threads)
+    return pipeline.ScoreJobConfig(
+        input=input_path, output=cfg.output_dir, scorer=scorer, id_column=cfg.id_column,
+        passthrough_columns=cfg.passthrough_columns, rows_per_file=cfg.rows_per_chunk,
+        rows_per_score_call=rows_per_call, num_actors=actors, cpus_per_actor=cpus, gpus_per_actor=gpus,
+        max_text_chars=cfg.max_text_chars, over_length="quarantine", max_quarantine_share=1.0,
+        gold_column=None, progress_every_s=cfg.progress_every_s, overwrite=cfg.overwrite)
 
 
-def items_of(frame: pd.DataFrame, cfg: JudgeJobConfig) -> list[dict]:
-    """Each row as an item keyed by the judge's field names."""
-    columns = cfg.field_columns()
-    return [dict(zip(columns, values)) for values in zip(*(frame[c].tolist() for c in columns.values()))] \
-        if len(frame) else []
+def parquet_input(cfg: JudgeJobConfig) -> str:
+    """The input as parquet: itself, or (JSONL / JSON / CSV, or a trial run's max_rows) written once
+    to <output_dir>/_input/<content hash>.parquet in row groups of rows_per_chunk rows. The name
+    follows the content, so a changed input never resumes another input's chunks."""
+    is_parquet = cfg.input.endswith(_PARQUET) or os.path.isdir(cfg.input)
+    if is_parquet and cfg.max_rows is None:
+        return cfg.input
+    if not os.path.exists(cfg.input):
+        raise FileNotFoundError(f"input: {cfg.input} not found")
+    digest = hashlib.sha256()
+    for path in sorted(glob.glob(f"{cfg.input}/**/*.parquet", recursive=True)) if os.path.isdir(cfg.input) \
+            else [cfg.input]:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    digest.update(f"max_rows={cfg.max_rows} rows_per_chunk={cfg.rows_per_chunk}".encode())
+    target = Path(cfg.output_dir) / INPUT_DIR / f"{digest.hexdigest()[:16]}.parquet"
+    if not target.exists():
+        frame = read_table(cfg.input)
+        if cfg.max_rows is not None:
+            frame = frame.head(cfg.max_rows)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        pq.write_table(pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False), tmp,
+                       row_group_size=cfg.rows_per_chunk)
+        tmp.rename(target)
+    return str(target)
 
 
-def judge_http(spec: JudgeSpec, items: list[dict], cfg: JudgeJobConfig) -> pd.DataFrame:
-    backend = open_backend(spec)
-    step, parts, started = cfg.http_prompts_per_batch, [], time.time()
-    for start in range(0, len(items), step):
-        parts.append(judge_items(spec, backend, items[start:start + step], cfg.keep_prompts, cfg.field_columns()))
-        done = min(start + step, len(items))
-        logger.info("judged %d/%d rows (%.1f rows/s)", done, len(items), done / (time.time() - started))
-    return pd.concat(parts, ignore_index=True) if parts else judge_items(spec, backend, [], cfg.keep_prompts)
+def read_judgements(output_dir: str | Path, errors: bool = False, columns: list[str] | None = None) -> pd.DataFrame:
+    """The judged rows of a judge job's output (every part, in chunk order; a chunk's retried rows
+    after its first part), and with errors=True also the rows whose requests failed."""
+    paths = sorted(glob.glob(f"{output_dir}/part-*.parquet"))
+    if errors:
+        paths += sorted(glob.glob(f"{output_dir}/{ERRORS}/part-*.parquet"))
+    frames = [pd.read_parquet(p, columns=columns) for p in paths]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def judge_local(spec: JudgeSpec, items: list[dict], cfg: JudgeJobConfig) -> pd.DataFrame:
-    import ray
-
-    if not items:
-        return judge_items(spec, lambda prompts: [], [], cfg.keep_prompts)
-    local = cfg.local
-    work = pd.DataFrame({"_row": range(len(items)), "item": [json.dumps(json_value(i), ensure_ascii=False)
-                                                             for i in items]})
-    # One block per batch, so every actor of the pool gets work (a single block feeds one actor).
-    blocks = max(1, math.ceil(len(items) / local.rows_per_batch))
-    ds = ray.data.from_pandas(work).repartition(blocks).map_batches(
-        LocalJudge, fn_constructor_kwargs={"spec": spec, "keep_prompts": cfg.keep_prompts},
-        batch_size=local.rows_per_batch, batch_format="pandas",
-        compute=ray.data.ActorPoolStrategy(size=min(local.num_actors, blocks)),
-        num_cpus=local.cpus_per_actor, num_gpus=local.gpus_per_actor or None)
-    done = ds.to_pandas().sort_values("_row")
-    if done["_row"].tolist() != list(range(len(items))):
-        raise RuntimeError(f"local judge returned {len(done)} rows for {len(items)}")  # Ray Data lost or doubled rows
-    return done.drop(columns=["_row", "item"]).reset_index(drop=True)
+def summary_columns(cfg: JudgeJobConfig) -> list[str]:
+    if cfg.mode == "pointwise":
+        return ["error", "attempts", "score", "parse_ok", "parse_problem"]
+    return ["error", "error_ab", "error_ba", "attempts_ab", "attempts_ba", "parse_ok_ab", "parse_ok_ba",
+            "verdict_ab", "verdict_ba", "verdict_ba_corrected", "consistent", "final", "reason"]
 
 
-class LocalJudge:
-    """Ray Data callable (one per actor): loads the local model once, judges each batch of items."""
-
-    def __init__(self, spec: JudgeSpec, keep_prompts: bool):
-        import torch
-
-        torch.set_num_threads(spec.local.torch_threads or max(1, int(spec.local.cpus_per_actor)))
-        self.spec, self.keep_prompts = spec, keep_prompts
-        self.backend = open_backend(spec)
-
-    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        items = [json.loads(t) for t in batch["item"]]
-        judged = judge_items(self.spec, self.backend, items, self.keep_prompts)
-        judged.index = batch.index
-        return pd.concat([batch, judged], axis=1)
-
-
-# --- output ----------------------------------------------------------------------------------
-
-def assemble(frame: pd.DataFrame, judged: pd.DataFrame, cfg: JudgeJobConfig) -> pd.DataFrame:
-    """Input columns (passthrough; names clashing with a judgement column as input_<name>) + judgements."""
-    keep = list(frame.columns) if cfg.passthrough_columns is None else list(dict.fromkeys(
-        ([cfg.id_column] if cfg.id_column else []) + cfg.passthrough_columns))
-    reserved = set(cfg.judge_spec().output_columns(keep_prompts=True)) | {"verdict"}
-    base = frame[keep].rename(columns={c: f"input_{c}" for c in keep if c in reserved})
-    return pd.concat([base.reset_index(drop=True), judged.reset_index(drop=True)], axis=1)
-
-
-def write_consistent(result: pd.DataFrame, path: Path) -> dict:
-    """PandaLM's filter: the pairs whose verdict survives the swap, with `verdict`."""
-    records = [{"row": i, "verdict_ab": _int_or_none(ab), "verdict_ba": _int_or_none(ba)}
-               for i, (ab, ba) in enumerate(zip(result["verdict_ab"], result["verdict_ba"]))]
-    kept, dropped = filter_consistent(records)
-    frame = result.iloc[[row["row"] for row in kept]].copy()
-    frame["verdict"] = pd.array([row["verdict"] for row in kept], dtype="Int64")
-    frame.to_parquet(path, index=False)
-    # The judgement's own reason: it tells a failed request (error_ba) from an unreadable output.
-    reasons = Counter(result["reason"].iloc[[row["row"] for row in dropped]])
-    logger.info("filter_consistent: kept %d of %d pairs (%s)", len(kept), len(records), dict(reasons))
-    return {"kept": len(kept), "dropped": len(dropped), "dropped_by_reason": dict(reasons),
-            "kept_verdicts": _counts(frame["verdict"])}
+def write_consistent(out: Path, path: Path) -> dict:
+    """PandaLM's filter: the pairs whose verdict survives the swap, with `verdict`, streamed part
+    by part (memory: one part)."""
+    kept = dropped = 0
+    reasons: Counter = Counter()
+    verdicts: list = []
+    writer = None
+    tmp = path.with_suffix(".tmp")
+    try:
+        for part in sorted(glob.glob(f"{out}/part-*.parquet")):
+            frame = pd.read_parquet(part)
+            if not len(frame):
+                continue
+            verdict = [combine(_int_or_none(ab), _int_or_none(ba), policy="first")
+                       for ab, ba in zip(frame["verdict_ab"], frame["verdict_ba"])]
+            keep = pd.Series([v["consistent"] for v in verdict], index=frame.index, dtype=bool)
+            chosen = frame[keep].copy()
+            chosen["verdict"] = pd.array([v["final"] for v, k in zip(verdict, keep) if k], dtype="Int64")
+            kept, dropped = kept + int(keep.sum()), dropped + int((~keep).sum())
+            # The judgement's own reason: it tells a failed request from an unreadable output.
+            reasons.update(frame.loc[~keep, "reason"].dropna())
+            verdicts += chosen["verdict"].tolist()
+            table = pa.Table.from_pandas(chosen, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        pd.DataFrame(columns=["verdict"]).to_parquet(tmp, index=False)
+    tmp.rename(path)
+    logger.info("filter_consistent: kept %d of %d pairs (%s)", kept, kept + dropped, dict(reasons))
+    return {"kept": kept, "dropped": dropped, "dropped_by_reason": dict(reasons), "kept_verdicts": _counts(verdicts)}
 
 
 def _int_or_none(value) -> int | None:
     return None if pd.isna(value) else int(value)
 
 
-def summarize(result: pd.DataFrame, cfg: JudgeJobConfig) -> dict:
-    """The account of the run: rows in = rows out, errors and parse failures counted apart."""
-    rows = len(result)
-    errors = result["error"].notna()
+def summarize(result: pd.DataFrame, scored: dict, cfg: JudgeJobConfig) -> dict:
+    """The account of the run: rows in = judged + errors + quarantined; parse failures counted
+    among the judged rows. `result` holds the judged and the error rows."""
+    errors = result["error"].notna() if len(result) else pd.Series([], dtype=bool)
+    ok_rows = result[~errors]
+    rows_in, quarantined = scored["rows_in"], scored["rows_quarantined"]
     summary: dict = {"mode": cfg.mode, "backend": cfg.backend, "template": cfg.template,
-                     "rows_in": rows, "rows_out": rows, "rows_error": int(errors.sum()),
-                     "error_kinds": dict(Counter(error_kind(e) for e in result.loc[errors, "error"]))}
+                     "rows_in": rows_in, "rows_judged": len(ok_rows), "rows_error": int(errors.sum()),
+                     "rows_quarantined": quarantined, "quarantine_reasons": scored["quarantine_reasons"],
+                     "error_kinds": dict(Counter(error_kind(e) for e in result.loc[errors, "error"])),
+                     "retries": scored["retries"], "chunks": scored["chunks"],
+                     "rows_this_run": scored["rows_this_run"], "rows_per_s": scored["rows_per_s"],
+                     "output_fingerprint": scored["fingerprint"]}
     if cfg.mode == "pointwise":
-        judged = ~errors
-        failed = judged & ~result["parse_ok"].astype(bool)
-        scores = result.loc[result["parse_ok"].astype(bool), "score"].astype(float)
+        parsed = ok_rows["parse_ok"].astype(bool)
         summary.update(
-            rows_judged=int(judged.sum()), rows_parsed=int((judged & ~failed).sum()),
-            rows_parse_failed=int(failed.sum()), parse_failure_rate=_rate(failed.sum(), judged.sum()),
-            parse_problems=dict(Counter(result.loc[failed, "parse_problem"])),
-            retries=int((result["attempts"] - 1).clip(lower=0).sum()),
-            scores=distribution(scores.tolist()))
+            rows_parsed=int(parsed.sum()), rows_parse_failed=int((~parsed).sum()),
+            parse_failure_rate=_rate((~parsed).sum(), len(ok_rows)),
+            parse_problems=dict(Counter(ok_rows.loc[~parsed, "parse_problem"])),
+            scores=distribution(ok_rows.loc[parsed, "score"].astype(float).tolist()))
     else:
-        judgements = failed = retries = 0
+        judgements = failed = 0
         for order in ("ab", "ba"):
             answered = result[f"error_{order}"].isna()
             judgements += int(answered.sum())
             failed += int((answered & ~result[f"parse_ok_{order}"].astype(bool)).sum())
-            retries += int((result[f"attempts_{order}"] - 1).clip(lower=0).sum())
         both = result["parse_ok_ab"].astype(bool) & result["parse_ok_ba"].astype(bool)
         consistent = result["consistent"].astype(bool)
         summary.update(
-            judgements_requested=2 * rows, judgements_answered=judgements, judgements_parse_failed=failed,
-            parse_failure_rate=_rate(failed, judgements), retries=retries,
+            judgements_requested=2 * (len(result)), judgements_answered=judgements,
+            judgements_parse_failed=failed, parse_failure_rate=_rate(failed, judgements),
             rows_both_parsed=int(both.sum()), rows_consistent=int(consistent.sum()),
             consistency_rate=_rate(consistent.sum(), both.sum()), policy=cfg.policy,
             reasons=dict(Counter(result["reason"].dropna())),
             verdict_counts={"ab": _counts(result["verdict_ab"]),
                             "ba_corrected": _counts(result["verdict_ba_corrected"]),
                             "final": _counts(result["final"])})
-    problems = []
-    if summary["rows_error"] > cfg.max_error_share * rows:
-        problems.append(f"error rows {summary['rows_error']} of {rows} > max_error_share {cfg.max_error_share}")
-    if rows and summary["rows_error"] == rows:
+    problems = list(scored["problems"])
+    unjudged = summary["rows_error"] + quarantined
+    if unjudged > cfg.max_error_share * rows_in:
+        problems.append(f"rows without a judgement (errors {summary['rows_error']} + quarantined {quarantined}) "
+                        f"of {rows_in} > max_error_share {cfg.max_error_share}")
+    if rows_in and unjudged == rows_in:
         problems.append("every row failed")
+    if summary["rows_error"]:
+        logger.warning("%d rows have errors (errors/): rerun the same command to send only them again",
+                       summary["rows_error"])
     return {"ok": not problems, "problems": problems, **summary}
 
 
