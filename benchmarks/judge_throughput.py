@@ -119,9 +119,9 @@ def main() -> None:
     prompts = [render(template, question=r["question"], answer=r["answer"], reference=None, rubric=None) for r in rows]
     proc, base_url = start_server(args.latency_ms / 1000)
     try:
-        bare_s = asyncio.run(bare(base_url, prompts, args.concurrency))
         with tempfile.TemporaryDirectory(prefix="judge-bench-") as tmp:
-            start_local_ray(Path(tmp))
+            start_local_ray(Path(tmp))  # first: a Ray that cannot start on a busy machine fails fast
+            bare_s = asyncio.run(bare(base_url, prompts, args.concurrency))
             ran = job(base_url, rows, args.concurrency, args.actors, args.chunk, Path(tmp))
     finally:
         proc.kill()

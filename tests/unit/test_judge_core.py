@@ -79,3 +79,22 @@ def test_a_judge_yaml_loads_as_a_spec():
     spec = load_judge_spec("configs/judge/pairwise_http_zh.yaml")
     assert spec.mode == "pairwise" and spec.http.model and spec.item_fields()[:1] == ("question",)
     assert spec.required_fields() == tuple(f for f in spec.item_fields())
+
+
+def test_a_rerun_with_more_actors_or_another_url_resumes_the_same_output(server):
+    from rayscore.judge.job import JudgeJobConfig, pipeline_config
+    from rayscore.score.pipeline import scoring_fingerprint
+
+    def fingerprint(**changes):
+        cfg = JudgeJobConfig(**{"input": "in.parquet", "output_dir": "out", "http": HttpJudgeSpec(model="fake"),
+                                **changes})
+        return scoring_fingerprint(pipeline_config(cfg, cfg.judge_spec(), cfg.input))
+
+    base = fingerprint()
+    assert fingerprint(num_actors=4) == base
+    assert fingerprint(http=HttpJudgeSpec(model="fake", base_url="http://10.0.0.1/v1", max_concurrency=32)) == base
+    assert fingerprint(template="rubric_zh") != base and fingerprint(answer_column="reply") != base
+    # The job's http.max_concurrency is the total: each actor gets its share.
+    cfg = JudgeJobConfig(input="in", output_dir="out", num_actors=3, http=HttpJudgeSpec(model="m", max_concurrency=16))
+    score_cfg = pipeline_config(cfg, cfg.judge_spec(), "in")
+    assert score_cfg.num_actors == 3 and score_cfg.scorer.judge.http.max_concurrency == 5

@@ -21,8 +21,10 @@
                 plain functions build_prompts / generate / parse_judgements (judge_items runs all
                 three); truncated completions, judge_fingerprint. The job, online.py and augment.py
                 import it, never each other.
-- job.py        the judge job (JudgeJobConfig, run): pointwise / pairwise, http / local backend
+- scorer.py     the judge as a scorer kind (JudgeScorerSpec, JudgeScorer) of rayscore.score.pipeline
+- job.py        the judge job (JudgeJobConfig, run, read_judgements): pointwise / pairwise, http /
+                local backend, on the chunked exactly-once pipeline
 - online.py     the same judging on in-memory items, one request at a time (Serve's /v1/judge)
 - augment.py    the augment job (AugmentJobConfig, run): generate, validate, rubric-judge, keep
-Only job.py touches Ray (imported when used).
+judge sits above score (it runs on score's pipeline); score never imports judge.
 """

@@ -216,7 +216,10 @@ def score_pending(cfg: ScoreJobConfig, fingerprint: str, pending: list[Chunk], s
             max_restarts=-1,
             max_task_retries=cfg.max_chunk_retries,
         )
-    progress = Progress(sum(c.rows for c in pending), cfg.progress_every_s, started)
+    store = ChunkStore(cfg.output, fingerprint)
+    # Rows to send: a new chunk's, or a committed chunk's failed rows only.
+    todo = sum(c.rows if (r := store.committed(c)) is None else r["rows_error"] for c in pending)
+    progress = Progress(todo, cfg.progress_every_s, started)
     for row in ds.iter_rows():
         record = json.loads(row["record"])
         progress.add(record.pop("_work"), record.get("rows_error", 0), record.get("retries", 0))
