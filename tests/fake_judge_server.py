@@ -28,6 +28,10 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # socketserver's default backlog of 5 resets connections past 5 at once
+
+
 class FakeJudgeServer:
     def __init__(self) -> None:
         self.answers: dict[str, str] = {}
@@ -46,7 +50,7 @@ class FakeJudgeServer:
         self._in_flight = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _Server(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         # A short poll interval: shutdown() waits for one poll, 0.5 s by default, in every test.
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
