@@ -98,3 +98,15 @@ def test_a_rerun_with_more_actors_or_another_url_resumes_the_same_output(server)
     cfg = JudgeJobConfig(input="in", output_dir="out", num_actors=3, http=HttpJudgeSpec(model="m", max_concurrency=16))
     score_cfg = pipeline_config(cfg, cfg.judge_spec(), "in")
     assert score_cfg.num_actors == 3 and score_cfg.scorer.judge.http.max_concurrency == 5
+
+
+def test_only_rows_whose_requests_failed_are_sent_again():
+    from rayscore.judge.scorer import JudgeScorer
+
+    pointwise = pd.DataFrame({"error": [None, "gave up after 4 attempts: http 500", "prompt_too_long: 9000 tokens"],
+                              "attempts": [1, 4, 0]})
+    assert JudgeScorer.failed_rows(pointwise).tolist() == [False, True, False]
+    pairwise = pd.DataFrame({"error": [None, "ba: timeout", "ab: prompt_too_long"],
+                             "error_ab": [None, None, "prompt_too_long"], "attempts_ab": [1, 1, 0],
+                             "error_ba": [None, "timeout", None], "attempts_ba": [1, 4, 1]})
+    assert JudgeScorer.failed_rows(pairwise).tolist() == [False, True, False]

@@ -7,7 +7,7 @@
 A JudgeScorerSpec is a ScorerSpec (kind "judge"), so rayscore.score.pipeline treats it as any
 other scorer: it reads the input in chunks, quarantines rows with an unusable field, hands the
 rest to `score` a slice at a time and commits each chunk atomically. A row whose request failed
-after its retries has `error` set: `error_column` tells the pipeline to write it to the chunk's
+after its retries has `error` set: `failed_rows` tells the pipeline to write it to the chunk's
 errors part instead of its output part, so a rerun sends only those rows again. The output
 fingerprint is the judge's identity (judge_identity) and the column mapping, not the endpoint's
 address or the concurrency: a rerun with more actors or another URL for the same model resumes.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from rayscore.judge.core import JudgeSpec, judge_identity, judge_items, open_backend
@@ -63,8 +64,6 @@ class JudgeScorerSpec(ScorerSpec):
 class JudgeScorer:
     """One per actor: the backend opened once; score(frame) judges a slice of a chunk."""
 
-    error_column = "error"
-    """Rows with this set failed after their retries: the pipeline keeps them apart, to be re-sent."""
 
     def __init__(self, spec: JudgeScorerSpec):
         self.spec = spec
@@ -85,6 +84,17 @@ class JudgeScorer:
                 judged[column] = judged[column].astype("string")
         judged.index = frame.index
         return judged
+
+    @staticmethod
+    def failed_rows(judged: pd.DataFrame) -> np.ndarray:
+        """Rows to send again: an error on an order that was sent (a request that failed after its
+        retries, a generation that raised). An error on a prompt never sent (prompt_too_long, a
+        template that cannot be filled) would recur: such a row is kept, with its error, as judged."""
+        failed = judged["error"].notna().to_numpy(dtype=bool, copy=True)
+        for sfx in ("",) if "attempts" in judged else ("_ab", "_ba"):
+            never_sent = judged[f"error{sfx}"].notna() & (judged[f"attempts{sfx}"] == 0)
+            failed &= ~never_sent.to_numpy(dtype=bool)
+        return failed
 
     @staticmethod
     def retries(judged: pd.DataFrame) -> int:

@@ -379,12 +379,13 @@ class ChunkWorker:
 
     def split_errors(self, base: pa.Table, scores: pd.DataFrame) -> tuple[pa.Table, pa.Table | None, pd.DataFrame]:
         """(scored rows, rows whose scoring failed or None, the scores of the scored rows). Only a
-        scorer with an `error_column` (the judge: a request that failed after its retries) fails rows."""
+        scorer with `failed_rows` (the judge: requests that failed after their retries, worth
+        sending again) fails rows."""
         table = self.with_scores(base, scores)
-        column = getattr(self.scorer, "error_column", None)
-        if column is None:
+        failed_rows = getattr(self.scorer, "failed_rows", None)
+        if failed_rows is None:
             return table, None, scores
-        failed = scores[column].notna().to_numpy(dtype=bool)
+        failed = np.asarray(failed_rows(scores), dtype=bool)
         mask = pa.array(failed)
         return table.filter(pc.invert(mask)), table.filter(mask), scores[~failed]
 
