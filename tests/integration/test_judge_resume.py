@@ -147,6 +147,8 @@ def test_endpoint_down_for_a_while_gives_errors_that_a_rerun_resends_alone(tmp_p
     summary = json.loads((out / "summary.json").read_text())
     assert summary["ok"] and summary["rows_error"] == 0 and summary["rows_judged"] == ROWS
     assert summary["rows_this_run"] == len(failed)
+    print(f"endpoint down: {len(failed)} of {ROWS} rows became errors; the rerun sent {sum(sent.values())} "
+          f"requests, one per error row, 0 for the {ROWS - len(failed)} judged rows")
     assert not list((out / "errors").glob("*.parquet"))  # the recommit removed the errors parts
     final = read_judgements(out)
     assert final["id"].is_unique and len(final) == ROWS
