@@ -33,6 +33,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields
 from functools import cached_property
+from pathlib import Path
 from typing import Literal, Protocol
 
 import pandas as pd
@@ -163,7 +164,9 @@ def judge_identity(spec: JudgeSpec) -> dict:
         from rayscore.models import model_fingerprint
 
         loc = spec.local
-        identity.update(model=model_fingerprint(loc.model_path), model_path=loc.model_path, sampling="greedy",
+        # A hub name (no local directory) is its own identity: its weights are not here to hash.
+        model = model_fingerprint(loc.model_path) if Path(loc.model_path).is_dir() else loc.model_path
+        identity.update(model=model, model_path=loc.model_path, sampling="greedy",
                         max_new_tokens=loc.max_new_tokens, max_prompt_tokens=loc.max_prompt_tokens,
                         dtype=loc.dtype, system_prompt=loc.system_prompt, chat_template=loc.chat_template)
     return identity
