@@ -16,8 +16,7 @@ from rayscore.runtime import ensure_ray
 def main(argv: list[str] | None = None) -> int:
     setup_logging()
     cfg = load_config(JudgeJobConfig, argv)
-    if cfg.backend == "local":  # the HTTP backend runs in this process; only a local model needs actors
-        ensure_ray()
+    ensure_ray()  # both backends run on an actor pool (the scoring pipeline)
     return 0 if run(cfg).ok else 1
 
 

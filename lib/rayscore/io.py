@@ -12,6 +12,7 @@ every job makes its config's local paths absolute with `absolute` before Ray wor
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
@@ -41,8 +42,14 @@ def absolute(path: str | None, names: bool = False) -> str | None:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a whole (small) table; the format comes from the suffix. Errors name the file."""
+    """Read a whole (small) table; the format comes from the suffix. Errors name the file. A glob
+    (`out/judge/part-*.parquet`: a chunked job's parts) reads every match, in name order."""
     path = str(path)
+    if any(c in path for c in "*?[") and not is_uri(path):
+        matches = sorted(glob.glob(path))
+        if not matches:
+            raise FileNotFoundError(f"{path}: no file matches")
+        return pd.concat([read_table(m) for m in matches], ignore_index=True)
     try:
         if path.endswith(".jsonl"):
             return pd.read_json(path, lines=True, dtype=False)

@@ -1,5 +1,6 @@
-"""The judge job end to end: the HTTP backend against a fake endpoint on loopback (retries, error
-rows, the swap, the consistency filter), and the local backend on a tiny causal LM on Ray actors."""
+"""The judge job end to end on the scoring pipeline (real local Ray): the HTTP backend against a fake
+endpoint on loopback (retries, error rows, truncated completions, the swap, the consistency filter),
+and the local backend on a tiny causal LM."""
 
 import json
 
@@ -8,20 +9,26 @@ import pytest
 from fake_judge_server import FakeJudgeServer
 
 from jobs.judge import main
+from rayscore.judge.job import read_judgements
 from rayscore.judge.prompts import load_template, render
 
 TINY = "configs/judge/tiny.yaml"
 
 
 @pytest.fixture
-def server():
+def server(ray_local):
     with FakeJudgeServer() as fake:
         yield fake
 
 
 def read_outputs(out):
+    """Every row of a run, in id order: judged, errors (requests that failed) and quarantined."""
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    return pd.read_parquet(out / "judgements.parquet"), summary
+    frames = [read_judgements(out, errors=True)]
+    if (out / "quarantine").is_dir():
+        frames.append(pd.read_parquet(out / "quarantine"))
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True).sort_values("id", ignore_index=True), summary
 
 
 # --- pointwise --------------------------------------------------------------------------------
@@ -34,6 +41,7 @@ POINTWISE_ROWS = [
     {"id": "q4", "question": "解释光合作用", "answer": None},
     {"id": "q5", "question": "推荐一本书", "answer": "《红楼梦》"},
     {"id": "q6", "question": "写一句口号", "answer": "绿水青山就是金山银山"},
+    {"id": "q7", "question": "写一首诗", "answer": "床前明月光"},
 ]
 # What the fake judge says about each row's prompt (q3 gets 500s, q4 is never sent).
 POINTWISE_ANSWERS = {
@@ -42,6 +50,7 @@ POINTWISE_ANSWERS = {
     "q2": "内容基本正确。\n评分：８",           # full-width digit
     "q5": "我无法对这个回答打分。",              # a refusal: no score, not 0
     "q6": "总分:36分",                           # out of the 1-10 range: no score
+    "q7": "评分：8分，因为",                      # cut off by max_tokens (finish_reason length)
 }
 
 
@@ -60,6 +69,7 @@ def test_pointwise_http_scores_retries_and_error_rows(tmp_path, server):
     server.fail_first(prompts["q1"], status=429, times=2, retry_after="0")   # recovers on the 3rd try
     server.fail_first(prompts["q2"], status=503, times=1)                      # recovers on the 2nd
     server.fail_first(prompts["q3"], status=500, times=100)                    # never recovers
+    server.truncated.add(prompts["q7"])
     out = tmp_path / "out"
 
     code = main(["--config", TINY, f"input={path}", f"output_dir={out}", f"http.base_url={server.base_url}"])
@@ -77,17 +87,25 @@ def test_pointwise_http_scores_retries_and_error_rows(tmp_path, server):
         assert not by_id.loc[key, "parse_ok"] and pd.isna(by_id.loc[key, "score"])
         assert by_id.loc[key, "raw"] == POINTWISE_ANSWERS[key] and pd.isna(by_id.loc[key, "error"])
     assert by_id.loc["q6", "parse_problem"].startswith("out of range: 36")
-    # Exhausted retries and a missing answer: error rows, not missing rows.
+    # Cut off by the token limit: not read, even though "评分：8分" is in the text.
+    assert pd.isna(by_id.loc["q7", "score"]) and by_id.loc["q7", "parse_problem"] == "truncated"
+    # Exhausted retries: an error row (errors/, sent again by a rerun); a missing answer: quarantined.
     assert by_id.loc["q3", "error"].startswith("gave up after 4 attempts: http 500")
     assert by_id.loc["q3", "attempts"] == 4 and server.requests_for(prompts["q3"]) == 4
-    assert by_id.loc["q4", "error"] == "missing_field: answer" and by_id.loc["q4", "attempts"] == 0
-    assert pd.isna(by_id.loc["q3", "score"]) and pd.isna(by_id.loc["q4", "raw"])
+    assert by_id.loc["q4", "reason"] == "null_text:answer" and pd.isna(by_id.loc["q4", "raw"])
+    assert pd.isna(by_id.loc["q3", "score"])
     assert by_id.loc["q0", "input_score"] == 1  # an input column named like an output column is kept apart
+    # Every judgement names its judge.
+    judged = by_id[by_id["reason"].isna()]
+    assert (judged["judge_fingerprint"] == summary["judge"]["fingerprint"]).all()
+    assert summary["judge"]["model"] == "fake-judge" and summary["judge"]["template_sha256"]
 
-    assert summary["ok"] and summary["rows_in"] == summary["rows_out"] == 7
-    assert summary["rows_error"] == 2 and summary["error_kinds"] == {"http 500": 1, "missing_field": 1}
-    assert summary["rows_judged"] == 5 and summary["rows_parsed"] == 3 and summary["rows_parse_failed"] == 2
-    assert summary["parse_failure_rate"] == pytest.approx(2 / 5)
+    assert summary["ok"] and summary["rows_in"] == 8
+    assert summary["rows_error"] == 1 and summary["error_kinds"] == {"http 500": 1}
+    assert summary["rows_quarantined"] == 1 and summary["quarantine_reasons"] == {"null_text:answer": 1}
+    assert summary["rows_judged"] == 6 and summary["rows_parsed"] == 3 and summary["rows_parse_failed"] == 3
+    assert summary["parse_failure_rate"] == pytest.approx(3 / 6)
+    assert summary["parse_problems"]["truncated"] == 1
     assert summary["retries"] == 2 + 1 + 3
     assert summary["scores"]["n"] == 3 and summary["scores"]["mean"] == pytest.approx((6 + 9 + 8) / 3)
     assert (out / "config.yaml").exists()
@@ -109,7 +127,7 @@ def test_job_fails_when_every_request_fails(tmp_path, server):
 def test_missing_input_column_fails_before_any_request(tmp_path, server):
     path = tmp_path / "answers.jsonl"
     pd.DataFrame([{"id": 1, "prompt": "x", "answer": "y"}]).to_json(path, orient="records", lines=True)
-    with pytest.raises(ValueError, match="no column 'question'"):
+    with pytest.raises(ValueError, match="missing required column.*question"):
         main(["--config", TINY, f"input={path}", f"output_dir={tmp_path / 'out'}",
               f"http.base_url={server.base_url}"])
     assert server.total_requests == 0
@@ -195,7 +213,7 @@ def test_pairwise_http_both_orders_swap_logic_and_consistency_filter(tmp_path, s
     assert rows.loc["p1", "explanation_ab"] == "it is complete."
     assert rows.loc["p6", "attempts_ab"] == 3
 
-    assert summary["rows_in"] == summary["rows_out"] == 7 and summary["rows_error"] == 1
+    assert summary["rows_in"] == 7 and summary["rows_judged"] == 6 and summary["rows_error"] == 1
     assert summary["judgements_requested"] == 14 and summary["judgements_answered"] == 13
     assert summary["judgements_parse_failed"] == 2
     assert summary["parse_failure_rate"] == pytest.approx(2 / 13)
@@ -208,9 +226,8 @@ def test_pairwise_http_both_orders_swap_logic_and_consistency_filter(tmp_path, s
     kept = pd.read_parquet(out / "consistent.parquet")
     assert kept["id"].tolist() == ["p0", "p1", "p2", "p6"]
     assert kept["verdict"].tolist() == [1, 2, 0, 2]
-    assert summary["filter_consistent"]["kept"] == 4
-    assert summary["filter_consistent"]["dropped_by_reason"] == {"inconsistent": 1, "parse_failed_ab_ba": 1,
-                                                                 "error_ba": 1}
+    assert summary["filter_consistent"]["kept"] == 4  # of the 6 judged pairs (p5 waits in errors/)
+    assert summary["filter_consistent"]["dropped_by_reason"] == {"inconsistent": 1, "parse_failed_ab_ba": 1}
 
     # The judgements feed the evaluate job as they are: agreement with three annotators' labels.
     from jobs.evaluate import main as evaluate
@@ -220,7 +237,8 @@ def test_pairwise_http_both_orders_swap_logic_and_consistency_filter(tmp_path, s
     human = pd.DataFrame([{"id": k, "category": "c", **{f"label_{j}": v for j, v in enumerate(labels)}}
                           for k, labels in votes.items()])
     human.to_json(tmp_path / "human.jsonl", orient="records", lines=True, force_ascii=False)
-    assert evaluate(["--config", "configs/evaluate/judge_vs_human.yaml", f"predictions={out / 'judgements.parquet'}",
+    read_judgements(out, errors=True).to_parquet(tmp_path / "judgements.parquet")
+    assert evaluate(["--config", "configs/evaluate/judge_vs_human.yaml", f"predictions={tmp_path / 'judgements.parquet'}",
                      f"gold={tmp_path / 'human.jsonl'}", f"output_dir={tmp_path / 'eval'}"]) == 0
     report = json.loads((tmp_path / "eval" / "metrics.json").read_text(encoding="utf-8"))
     ab = report["metrics"]["pairwise"]["ab"]
@@ -246,8 +264,8 @@ def test_reference_based_pairwise_sends_the_reference(tmp_path, server):
     df, summary = read_outputs(out)
     assert code == 0
     assert df["verdict_ab"].tolist()[0] == 2 and df["verdict_ba"].tolist()[0] == 2
-    # A reference-based row without its reference is an input error, not a reference-free judgement.
-    assert df["error"].tolist()[1] == "missing_field: gold_answer" and server.total_requests == 2
+    # A reference-based row without its reference is set aside, not judged reference-free.
+    assert df["reason"].tolist()[1] == "empty_text:gold_answer" and server.total_requests == 2
 
 
 # --- local backend ----------------------------------------------------------------------------
@@ -318,4 +336,8 @@ def test_local_backend_on_actor_pool(tmp_path, ray_local, tiny_causal_lm):
             ids = tok(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
             with torch.inference_mode():
                 generated = model.generate(ids, max_new_tokens=8, do_sample=False, pad_token_id=tok.pad_token_id)
-            assert df[column][i] == tok.decode(generated[0, ids.shape[1]:], skip_special_tokens=True)
+            new_tokens = generated[0, ids.shape[1]:].tolist()
+            assert df[column][i] == tok.decode(new_tokens, skip_special_tokens=True)
+            # An answer that used all 8 tokens without its end-of-turn was cut off: truncated, never read.
+            cut = len(new_tokens) == 8 and tok.eos_token_id not in new_tokens
+            assert (df[column.replace("raw", "parse_problem")][i] == "truncated") == cut

@@ -316,8 +316,9 @@ def test_judge_endpoint_runs_the_judge_jobs_config(served, tmp_path):
         pd.DataFrame(items).to_parquet(table)
         assert judge_job(["--config", str(judge_yaml), f"input={table}", f"output_dir={tmp_path / 'job'}",
                           "question_column=question", "answer_1_column=answer_1", "answer_2_column=answer_2"]) == 0
-        job = read_table(tmp_path / "job" / "judgements.parquet").set_index("id")
-        for key in ("verdict_ab", "verdict_ba", "verdict_ba_corrected", "final", "consistent", "reason"):
+        job = read_table(tmp_path / "job" / "part-*.parquet").set_index("id").loc[[i["id"] for i in items]]
+        for key in ("verdict_ab", "verdict_ba", "verdict_ba_corrected", "final", "consistent", "reason",
+                    "judge_fingerprint"):
             assert [None if pd.isna(v) else v for v in job[key]] == [got[i["id"]][key] for i in items], key
 
         # Items are checked against what the configured judge reads.

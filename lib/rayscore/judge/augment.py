@@ -31,10 +31,9 @@ from pathlib import Path
 import pandas as pd
 
 from rayscore.config import save_config
-from rayscore.eval.judge_text import parse_score
-from rayscore.io import JobSummary, absolute, read_table, write_json
+from rayscore.io import JobSummary, absolute, is_missing, read_table, write_json
+from rayscore.judge.core import TRUNCATED, JudgeSpec, cell_text, judge_items, open_backend
 from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
-from rayscore.judge.job import cell_text
 from rayscore.judge.parsing import parse_reading_item
 from rayscore.judge.prompts import TemplateError, load_template, placeholders, render
 
@@ -165,6 +164,8 @@ def generate_samples(items: list[str | None], rows: list[dict], cfg: AugmentJobC
         row.update(generated=result.text, generate_error=result.error, generate_attempts=result.attempts)
         if result.error is not None:
             _settle(row, "failed", "generate", result.error)
+        elif result.finish_reason == "length":  # cut off at max_tokens: the last question is incomplete
+            _settle(row, "malformed", "generate", TRUNCATED)
 
 
 def validate_samples(rows: list[dict]) -> None:
@@ -176,23 +177,25 @@ def validate_samples(rows: list[dict]) -> None:
 
 
 def judge_samples(items: list[str | None], rows: list[dict], cfg: AugmentJobConfig) -> None:
-    template = load_template(cfg.rubric_template)
+    """The rubric judge (rayscore.judge.core, pointwise): a truncated or unreadable verdict rejects."""
+    spec = JudgeSpec(mode="pointwise", template=cfg.rubric_template, rubric=cfg.rubric,
+                     score_range=list(cfg.score_range), backend="http", http=cfg.judge)
     todo = [i for i, row in enumerate(rows) if row["outcome"] is None]
-    prompts = [render(template, question=items[i], answer=rows[i]["generated"], rubric=cfg.rubric) for i in todo]
-    results = HttpJudgeClient(cfg.judge).complete_many(prompts)
-    low, high = cfg.score_range
-    for i, result in zip(todo, results):
-        row = rows[i]
-        row.update(judge_raw=result.text, judge_error=result.error)
-        if result.error is not None:
-            _settle(row, "failed", "judge", result.error)
+    judged = judge_items(spec, open_backend(spec), [{"question": items[i], "answer": rows[i]["generated"]}
+                                                    for i in todo]) if todo else None
+    for k, i in enumerate(todo):
+        row, verdict = rows[i], judged.iloc[k]
+        error = None if is_missing(verdict["error"]) else verdict["error"]
+        row.update(judge_raw=verdict["raw"], judge_error=error)
+        if error is not None:
+            _settle(row, "failed", "judge", error)
             continue
-        parsed = parse_score(result.text, valid_range=(low, high))
-        row["score"] = parsed.score
-        if parsed.score is None:
-            _settle(row, "rejected", "judge", f"score unreadable: {parsed.problem}")
-        elif parsed.score < cfg.threshold:
-            _settle(row, "rejected", "judge", f"score {parsed.score:g} < threshold {cfg.threshold:g}")
+        score = None if pd.isna(verdict["score"]) else float(verdict["score"])
+        row["score"] = score
+        if score is None:
+            _settle(row, "rejected", "judge", f"score unreadable: {verdict['parse_problem']}")
+        elif score < cfg.threshold:
+            _settle(row, "rejected", "judge", f"score {score:g} < threshold {cfg.threshold:g}")
         else:
             _settle(row, "kept", "judge", None)
 

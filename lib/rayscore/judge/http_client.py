@@ -12,7 +12,9 @@ overloaded or restarting servers, dropped connections), and a run of thousands o
 all of these, so 429, 5xx, timeouts and connection errors are retried with exponential backoff
 and full jitter, waiting what a Retry-After header asks (capped at backoff_max_s); other 4xx (a bad request, a
 wrong key) are not retried. A prompt that never succeeds gives a row with `text=None` and
-`error="..."`, never a missing row. At most max_concurrency requests are in flight at once.
+`error="..."`, never a missing row; a text the endpoint cut off at max_tokens comes back
+with `finish_reason="length"` (the judge reads it as truncated, not as a verdict). At most
+max_concurrency requests are in flight at once.
 The API key is read from the environment variable named by api_key_env and never logged.
 """
 
@@ -33,6 +35,8 @@ import httpx
 __all__ = ["HttpJudgeSpec", "Completion", "HttpJudgeClient"]
 
 logger = logging.getLogger(__name__)
+# httpx logs every request at INFO: a million lines for a million rows. Its warnings still show.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 _ERROR_BODY_CHARS = 200
 
@@ -103,6 +107,8 @@ class Completion:
     """Wall time from the first attempt to the outcome, waits between retries included."""
     status: int | None = None
     """HTTP status of the last response (None when the last attempt got no response)."""
+    finish_reason: str | None = None
+    """The endpoint's choices[0].finish_reason: "stop", or "length" when max_tokens cut the text off."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,7 @@ class _Attempt:
     retryable: bool = False
     retry_after_s: float | None = None
     status: int | None = None
+    finish_reason: str | None = None
 
 
 class HttpJudgeClient:
@@ -170,7 +177,7 @@ class HttpJudgeClient:
                 outcome = await self._attempt(client, prompt)
             elapsed = time.monotonic() - start
             if outcome.text is not None:
-                return Completion(outcome.text, None, attempts, elapsed, outcome.status)
+                return Completion(outcome.text, None, attempts, elapsed, outcome.status, outcome.finish_reason)
             if not outcome.retryable:
                 return Completion(None, outcome.error, attempts, elapsed, outcome.status)
             if attempts > self.spec.max_retries:
@@ -231,13 +238,15 @@ class HttpJudgeClient:
 def _read_content(response: httpx.Response) -> _Attempt:
     status = response.status_code
     try:
-        content = response.json()["choices"][0]["message"]["content"]
+        choice = response.json()["choices"][0]
+        content = choice["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError):
         return _Attempt(error=f"bad response: no choices[0].message.content in {_snippet(response)}",
                         status=status)
     if not isinstance(content, str):
         return _Attempt(error=f"bad response: content is {type(content).__name__}", status=status)
-    return _Attempt(text=content, status=status)
+    reason = choice.get("finish_reason") if isinstance(choice, dict) else None
+    return _Attempt(text=content, status=status, finish_reason=reason if isinstance(reason, str) else None)
 
 
 def _retry_after_s(response: httpx.Response) -> float | None:

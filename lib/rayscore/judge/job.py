@@ -1,4 +1,5 @@
-"""The judge job: an LLM judge over a table of answers, pointwise (a score) or pairwise (a verdict).
+"""The judge job: an LLM judge over a table of answers, pointwise (a score) or pairwise (a verdict),
+on score_batch's chunked, exactly-once, resumable pipeline.
 
 Run as:
   python -m jobs.judge --config configs/judge/pointwise_http_zh.yaml input=data/answers.jsonl output_dir=out/judged
@@ -7,64 +8,68 @@ Run as:
 
 Input: parquet (file or directory), JSONL, JSON array or CSV with one row per item; the columns
 named in the config hold the question, the answer (pointwise) or the two answers (pairwise)
-and, for reference-based judging, the reference answer.
+and, for reference-based judging, the reference answer. A JSONL, JSON or CSV input (or a trial
+run's first max_rows rows) is written once to <output_dir>/_input/ as parquet in row groups of
+rows_per_chunk rows, named by the source's content hash; parquet is read in place (its row groups
+are the chunks' building blocks: write it with row groups of at most rows_per_chunk rows).
 
-- pointwise: the template (with the rubric) is filled per row; the judge's text is read by
-  parse_score into `score` and `parse_ok` (a text that cannot be read gives score null, never a
-  default), with `parse_problem` saying why.
-- pairwise: each pair is judged in both orders in the same run, (A, B) and (B, A); the output
-  has `verdict_ab`, `verdict_ba` (as the judge wrote it), `verdict_ba_corrected` (in A-B terms),
-  `consistent`, `final` (by `policy`: an inconsistent pair becomes a tie, or keeps the first
-  order's verdict) and `reason` (why a row is not consistent); `explanation_ab/_ba` hold the
-  judge's own reasons. `filter_consistent: true` also writes the pairs whose verdict survives
-  the swap (PandaLM's recipe for judge training data).
-- backend http: an OpenAI-compatible endpoint, called from this process with bounded
-  concurrency and retries (HttpJudgeClient). backend local: a causal LM on a Ray Data actor
-  pool (LocalJudge), each actor loading the model once.
+The judge (rayscore.judge.core: prompts, backends, parsing) runs as a scorer kind
+(judge/scorer.py) of rayscore.score.pipeline: the input is cut into chunks, actors judge them
+(each actor opens the backend once; HTTP requests in flight are http.max_concurrency over all
+actors), and each chunk is committed atomically. A rerun of the same config skips committed chunks
+and never calls the endpoint for their rows again; rows whose requests failed after their retries
+are committed apart (errors/) and only they are sent again on the next run.
 
-Every input row is in the output: a row whose input is unusable (a missing answer) or whose
-request failed after its retries gets `error` and no score, and is counted in summary.json.
-Output (output_dir): judgements.parquet, consistent.parquet (with filter_consistent),
-summary.json, config.yaml.
+- pointwise: `score`, `parse_ok`, `parse_problem` (a text that cannot be read, or was cut off by the
+  token limit ("truncated"), gives score null, never a default).
+- pairwise: each pair is judged in both orders in the same run, (A, B) and (B, A): `verdict_ab`,
+  `verdict_ba` (as the judge wrote it), `verdict_ba_corrected` (in A-B terms), `consistent`,
+  `final` (by `policy`), `reason`, `explanation_ab/_ba`. `filter_consistent: true` also writes
+  consistent.parquet, the pairs whose verdict survives the swap (PandaLM's recipe).
+- every row: `judge_fingerprint` (the judge's identity: model, template hash, sampling), `record_id`
+  and `fingerprint` (the output's: judge + column mapping).
+
+Output (output_dir): part-*.parquet (judged rows: a chunk's part, then any retry parts
+part-<n>-r<k>-*), errors/part-*.parquet (rows whose requests failed; resent on rerun),
+quarantine/part-*.parquet (rows with an unusable field, with `reason`), consistent.parquet (with
+filter_consistent), summary.json, config.yaml. read_judgements(output_dir) reads the judged rows.
+rows_in = judged + errors + quarantined, checked in summary.json.
 """
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import logging
-import math
+import os
 import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from rayscore.config import save_config
-from rayscore.eval.judge_text import parse_pairwise, parse_score
 from rayscore.eval.metrics import distribution
 from rayscore.eval.verdicts import Policy, combine
-from rayscore.io import JobSummary, absolute, is_missing, json_value, read_table, write_json
-from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
-from rayscore.judge.local import LocalJudge, LocalJudgeSpec
-from rayscore.judge.pairwise import filter_consistent
-from rayscore.judge.prompts import TemplateError, load_template, placeholders, render, required_fields
+from rayscore.io import JobSummary, absolute, read_table, write_json
+from rayscore.judge.core import Backend, JudgeSpec, Mode, judge_identity
+from rayscore.judge.http_client import HttpJudgeSpec
+from rayscore.judge.local import LocalJudgeSpec
+from rayscore.judge.scorer import JudgeScorerSpec
+from rayscore.score import pipeline
+from rayscore.score.chunks import ERRORS, InputError
 
-__all__ = ["JudgeJobConfig", "run", "JUDGEMENTS_FILE", "CONSISTENT_FILE"]
+__all__ = ["JudgeJobConfig", "run", "read_judgements", "CONSISTENT_FILE"]
 
 logger = logging.getLogger(__name__)
 
-JUDGEMENTS_FILE, CONSISTENT_FILE = "judgements.parquet", "consistent.parquet"
-Mode = Literal["pointwise", "pairwise"]
-Backend = Literal["http", "local"]
-
-# Output columns an input column must not shadow (an input `score` is kept as `input_score`).
-_POINTWISE_COLUMNS = ("raw", "error", "attempts", "score", "parse_ok", "parse_problem", "matched", "prompt")
-_PAIRWISE_COLUMNS = ("raw_ab", "raw_ba", "error_ab", "error_ba", "error", "attempts_ab", "attempts_ba",
-                     "parse_ok_ab", "parse_ok_ba", "parse_problem_ab", "parse_problem_ba", "verdict_ab",
-                     "verdict_ba", "verdict_ba_corrected", "consistent", "final", "reason",
-                     "explanation_ab", "explanation_ba", "prompt_ab", "prompt_ba", "verdict")
+CONSISTENT_FILE = "consistent.parquet"
+INPUT_DIR = "_input"
+_PARQUET = (".parquet",)
 
 
 @dataclass
@@ -74,7 +79,7 @@ class JudgeJobConfig:
     input: str = ""
     """Parquet file or directory, JSONL, JSON array or CSV."""
     output_dir: str = ""
-    """Where judgements.parquet, consistent.parquet, summary.json and config.yaml go."""
+    """Where the judged parts, errors/, quarantine/, consistent.parquet, summary.json and config.yaml go."""
     mode: Mode = "pointwise"
     """pointwise: a score per answer; pairwise: which of two answers is better, in both orders."""
     template: str = "score10_zh"
@@ -90,7 +95,7 @@ class JudgeJobConfig:
     filter_consistent: bool = False
     """Pairwise: also write consistent.parquet, the pairs whose verdict survives the swap."""
     id_column: str | None = "id"
-    """Column identifying each row (must exist when set); null = none."""
+    """Column identifying each row (must exist when set; copied to record_id); null = ids derived from file and row position."""
     question_column: str = "question"
     """Column filling {question}."""
     answer_column: str = "answer"
@@ -108,13 +113,25 @@ class JudgeJobConfig:
     max_rows: int | None = None
     """Judge only the first N rows (a trial run); null = all."""
     max_error_share: float = 0.1
-    """The job fails (after writing everything) when more rows than this share have an error."""
+    """The job fails (after writing everything) when more rows than this share have no judgement (errors + quarantined)."""
+    rows_per_chunk: int = 1000
+    """Rows per chunk: the unit of commit, resume and output file (whole parquet row groups)."""
+    max_text_chars: int = 100_000
+    """A field longer than this is quarantined (too_long), never cut."""
+    progress_every_s: float = 30.0
+    """Seconds between progress lines (done/total rows, rows/s, ETA, errors, retries)."""
+    overwrite: bool = False
+    """Delete the outputs of another judge or config in output_dir instead of failing."""
     backend: Backend = "http"
-    """http: an OpenAI-compatible endpoint; local: a causal LM on a Ray Data actor pool."""
+    """http: an OpenAI-compatible endpoint; local: a causal LM (local.num_actors actors)."""
     http: HttpJudgeSpec = field(default_factory=HttpJudgeSpec)
-    """The endpoint (backend http)."""
+    """The endpoint (backend http); http.max_concurrency is the job's total, shared by its actors."""
+    num_actors: int = 2
+    """Backend http: actors sending requests (each gets http.max_concurrency / num_actors in flight)."""
+    cpus_per_actor: float = 0.25
+    """Backend http: CPUs reserved per actor (requests wait on the network, not the CPU)."""
     http_prompts_per_batch: int = 512
-    """Prompts sent per progress step (backend http); concurrency is http.max_concurrency."""
+    """Backend http: prompts sent per call within a chunk (a pairwise row is two); progress is logged between calls."""
     local: LocalJudgeSpec = field(default_factory=LocalJudgeSpec)
     """The local model and its actor pool (backend local)."""
 
@@ -124,348 +141,221 @@ class JudgeJobConfig:
             problems.append("input: required (a parquet, JSONL, JSON or CSV table)")
         if not self.output_dir:
             problems.append("output_dir: required (a directory)")
-        if self.backend == "http" and not self.http.model:
-            problems.append("http.model: required for backend=http (the model name the endpoint serves)")
-        if self.backend == "local" and not self.local.model_path:
-            problems.append("local.model_path: required for backend=local (a causal LM directory)")
-        if self.score_range is not None and (len(self.score_range) != 2 or self.score_range[0] > self.score_range[1]):
-            problems.append(f"score_range: must be [low, high] with low <= high, got {self.score_range}")
-        if self.tie_margin < 0:
-            problems.append(f"tie_margin: must be >= 0, got {self.tie_margin}")
         if self.filter_consistent and self.mode != "pairwise":
             problems.append("filter_consistent: needs mode=pairwise")
         if not 0 <= self.max_error_share <= 1:
             problems.append(f"max_error_share: must be in [0, 1], got {self.max_error_share}")
         if self.max_rows is not None and self.max_rows < 0:
             problems.append(f"max_rows: must be >= 0, got {self.max_rows}")
-        if self.http_prompts_per_batch < 1:
-            problems.append(f"http_prompts_per_batch: must be >= 1, got {self.http_prompts_per_batch}")
-        problems += self._template_problems()
-        return problems
+        for name in ("http_prompts_per_batch", "rows_per_chunk", "max_text_chars", "num_actors"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name}: must be >= 1, got {getattr(self, name)}")
+        if self.cpus_per_actor <= 0:
+            problems.append(f"cpus_per_actor: must be > 0, got {self.cpus_per_actor}")
+        # The judge's own rules (backend, score range, template) are JudgeSpec's, named as here.
+        return problems + self.judge_spec().check()
 
-    def _template_problems(self) -> list[str]:
-        try:
-            template = load_template(self.template)
-        except TemplateError as e:
-            return [f"template: {e}"]
-        used = placeholders(template)
-        needed = {"answer"} if self.mode == "pointwise" else {"answer_1", "answer_2"}
-        problems = [f"template: {self.template!r} has no {{{name}}} placeholder, needed for mode={self.mode}"
-                    for name in sorted(needed - used)]
-        if self.reference_column and "reference" not in used:
-            problems.append(f"reference_column: set, but template {self.template!r} has no {{reference}}")
-        if self.rubric and "rubric" not in used:
-            problems.append(f"rubric: set, but template {self.template!r} has no {{rubric}}")
-        return problems
+    def judge_spec(self) -> JudgeSpec:
+        """The judge this job runs (rayscore.judge.core)."""
+        return JudgeSpec(mode=self.mode, template=self.template, rubric=self.rubric, score_range=self.score_range,
+                         tie_margin=self.tie_margin, policy=self.policy, reference=bool(self.reference_column),
+                         backend=self.backend, http=self.http, local=self.local)
 
     def field_columns(self) -> dict[str, str]:
-        """Template field -> input column, for the fields this mode fills from the table."""
-        columns = {"question": self.question_column}
-        if self.mode == "pointwise":
-            columns["answer"] = self.answer_column
-        else:
-            columns.update(answer_1=self.answer_1_column, answer_2=self.answer_2_column)
-        if self.reference_column:
-            columns["reference"] = self.reference_column
-        return columns
+        """Item field -> input column, for the fields the judge reads (JudgeSpec.item_fields)."""
+        columns = {"question": self.question_column, "answer": self.answer_column,
+                   "answer_1": self.answer_1_column, "answer_2": self.answer_2_column,
+                   "reference": self.reference_column}
+        return {name: columns[name] for name in self.judge_spec().item_fields()}
 
 
 def run(cfg: JudgeJobConfig) -> JobSummary:
-    """Judge every row; backend local needs Ray initialised (jobs.judge does it)."""
+    """Judge every row not judged yet; Ray must be initialised (jobs.judge does it)."""
     started = time.time()
     cfg = replace(cfg, input=absolute(cfg.input), output_dir=absolute(cfg.output_dir),
                   local=replace(cfg.local, model_path=absolute(cfg.local.model_path, names=True)))
+    spec = cfg.judge_spec()
+    score_cfg = pipeline_config(cfg, spec, parquet_input(cfg))
+    logger.info("judging %s (%s, %s backend, template %s, judge %s): %d actors, %s requests in flight",
+                cfg.input, cfg.mode, cfg.backend, cfg.template, spec.fingerprint, score_cfg.num_actors,
+                spec.http.max_concurrency if cfg.backend == "http" else "local")
+    scored = pipeline.run(score_cfg).data
     out = Path(cfg.output_dir)
-    save_config(cfg, out / "config.yaml")
-    template = load_template(cfg.template)
-    frame = read_input(cfg, template)
-    logger.info("judging %d rows (%s, %s backend, template %s)", len(frame), cfg.mode, cfg.backend, cfg.template)
+    save_config(cfg, out / "config.yaml")  # the judge's config, not the pipeline's
 
-    prompts, input_errors = build_prompts(frame, cfg, template)
-    generated = generate(prompts, cfg)
-    judged = parse_outputs(generated, input_errors, cfg)
-    result = assemble(frame, judged, prompts, cfg)
-    result.to_parquet(out / JUDGEMENTS_FILE, index=False)
-
-    summary = summarize(result, cfg)
+    result = read_judgements(out, errors=True, columns=summary_columns(cfg))
+    summary = summarize(result, scored, cfg)
+    summary["judge"] = {"fingerprint": spec.fingerprint, **judge_identity(spec)}
+    outputs = {"judgements": str(out / "part-*.parquet"), "errors": str(out / ERRORS),
+               "quarantine": str(out / "quarantine")}
     if cfg.filter_consistent:
-        summary["filter_consistent"] = write_consistent(result, out / CONSISTENT_FILE)
-    summary.update(wall_time_s=round(time.time() - started, 2),
-                   outputs={"judgements": str(out / JUDGEMENTS_FILE)}
-                   | ({"consistent": str(out / CONSISTENT_FILE)} if cfg.filter_consistent else {}))
+        summary["filter_consistent"] = write_consistent(out, out / CONSISTENT_FILE)
+        outputs["consistent"] = str(out / CONSISTENT_FILE)
+    summary.update(wall_time_s=round(time.time() - started, 2), outputs=outputs)
     path = write_json(out / "summary.json", summary)
-    logger.info("rows in %d = out %d; %d errors; parse failure rate %s%s; %s",
-                summary["rows_in"], summary["rows_out"], summary["rows_error"], summary["parse_failure_rate"],
+    logger.info("rows in %d = judged %d + errors %d + quarantined %d; parse failure rate %s%s; %s",
+                summary["rows_in"], summary["rows_judged"], summary["rows_error"], summary["rows_quarantined"],
+                summary["parse_failure_rate"],
                 f"; consistency {summary['consistency_rate']}" if cfg.mode == "pairwise" else "",
                 "ok" if summary["ok"] else summary["problems"])
     return JobSummary(str(path), summary)
 
 
-# --- input and prompts -----------------------------------------------------------------------
-
-def read_input(cfg: JudgeJobConfig, template: str) -> pd.DataFrame:
-    """The input table (first max_rows rows); missing columns fail here, before any request."""
-    frame = read_table(cfg.input)
-    if cfg.max_rows is not None:
-        frame = frame.head(cfg.max_rows)
-    used = placeholders(template)
-    needed = [c for name, c in cfg.field_columns().items() if name in used]
-    needed += [cfg.id_column] if cfg.id_column else []
-    needed += cfg.passthrough_columns or []
-    missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{cfg.input}: no column {', '.join(map(repr, missing))} "
-                         f"(columns: {', '.join(map(str, frame.columns))}); set the *_column keys")
-    return frame.reset_index(drop=True)
-
-
-def build_prompts(frame: pd.DataFrame, cfg: JudgeJobConfig, template: str) -> tuple[dict[str, list], list]:
-    """{"prompt" or "prompt_ab"/"prompt_ba": [text or None]} and per row an input error or None."""
-    used, required = placeholders(template), required_fields(template)
-    columns = {name: col for name, col in cfg.field_columns().items() if name in used}
-    names = ["prompt"] if cfg.mode == "pointwise" else ["prompt_ab", "prompt_ba"]
-    cells = {name: [cell_text(v) for v in frame[col].tolist()] for name, col in columns.items()}
-    prompts: dict[str, list] = {name: [] for name in names}
-    errors: list[str | None] = []
-    for i in range(len(frame)):
-        values = {name: column[i] for name, column in cells.items()}
-        empty = [columns[name] for name, v in values.items()
-                 if v is None and (name in required or name == "reference")]
-        error = f"missing_field: {', '.join(empty)}" if empty else None
-        rendered = {}
-        if error is None:
-            try:
-                rendered = render_row(template, values, cfg)
-            except TemplateError as e:
-                error = f"template: {e}"
-        errors.append(error)
-        for name in names:
-            prompts[name].append(rendered.get(name))
-    return prompts, errors
-
-
-def render_row(template: str, values: dict, cfg: JudgeJobConfig) -> dict[str, str]:
-    if cfg.mode == "pointwise":
-        return {"prompt": render(template, rubric=cfg.rubric, **values)}
-    swapped = {**values, "answer_1": values.get("answer_2"), "answer_2": values.get("answer_1")}
-    return {"prompt_ab": render(template, rubric=cfg.rubric, **values),
-            "prompt_ba": render(template, rubric=cfg.rubric, **swapped)}
-
-
-def cell_text(value: object) -> str | None:
-    """A cell as prompt text; None, NaN and blank strings are missing."""
-    if is_missing(value):
-        return None
-    text = str(value)
-    return text if text.strip() else None
-
-
-# --- generation ------------------------------------------------------------------------------
-
-def generate(prompts: dict[str, list], cfg: JudgeJobConfig) -> dict[str, list]:
-    """For each prompt column `prompt<sfx>`: `raw<sfx>`, `error<sfx>`, `attempts<sfx>` lists."""
+def pipeline_config(cfg: JudgeJobConfig, spec: JudgeSpec, input_path: str) -> pipeline.ScoreJobConfig:
+    """The score_batch config that runs this judge: one chunk = rows_per_chunk rows; HTTP actors
+    share http.max_concurrency (each gets its share), local actors each load the model."""
     if cfg.backend == "http":
-        return generate_http(prompts, cfg)
-    return generate_local(prompts, cfg)
+        actors = max(1, min(cfg.num_actors, spec.http.max_concurrency))
+        spec = replace(spec, http=replace(spec.http, max_concurrency=max(1, spec.http.max_concurrency // actors)))
+        cpus, gpus = cfg.cpus_per_actor, 0.0
+        rows_per_call = max(1, cfg.http_prompts_per_batch // len(spec.prompt_names()))
+    else:
+        actors, cpus, gpus = cfg.local.num_actors, cfg.local.cpus_per_actor, cfg.local.gpus_per_actor
+        rows_per_call = cfg.local.rows_per_batch
+    scorer = JudgeScorerSpec(judge=spec, columns=cfg.field_columns(), keep_prompts=cfg.keep_prompts,
+                             torch_threads=cfg.local.torch_threads)
+    return pipeline.ScoreJobConfig(
+        input=input_path, output=cfg.output_dir, scorer=scorer, id_column=cfg.id_column,
+        passthrough_columns=cfg.passthrough_columns, rows_per_file=cfg.rows_per_chunk,
+        rows_per_score_call=rows_per_call, num_actors=actors, cpus_per_actor=cpus, gpus_per_actor=gpus,
+        max_text_chars=cfg.max_text_chars, over_length="quarantine", max_quarantine_share=1.0,
+        gold_column=None, progress_every_s=cfg.progress_every_s, overwrite=cfg.overwrite)
 
 
-def generate_http(prompts: dict[str, list], cfg: JudgeJobConfig) -> dict[str, list]:
-    client = HttpJudgeClient(cfg.http)
-    # Both orders of a pair go out in the same batches, so the whole run shares one concurrency limit.
-    slots = prompt_slots(prompts)
-    out = empty_outputs(prompts)
-    step, done, started = cfg.http_prompts_per_batch, 0, time.time()
-    for start in range(0, len(slots), step):
-        batch = slots[start:start + step]
-        store_results(out, batch, client.complete_many([prompts[name][i] for name, i in batch]))
-        done += len(batch)
-        logger.info("judged %d/%d prompts (%.1f prompts/s)", done, len(slots), done / (time.time() - started))
-    return out
+def parquet_input(cfg: JudgeJobConfig) -> str:
+    """The input as parquet: itself, or (JSONL / JSON / CSV, or a trial run's max_rows) written once
+    to <output_dir>/_input/<content hash>.parquet in row groups of rows_per_chunk rows. The name
+    follows the content, so a changed input never resumes another input's chunks."""
+    is_parquet = cfg.input.endswith(_PARQUET) or os.path.isdir(cfg.input)
+    if is_parquet and cfg.max_rows is None:
+        return cfg.input
+    if not os.path.exists(cfg.input):
+        raise FileNotFoundError(f"input: {cfg.input} not found")
+    digest = hashlib.sha256()
+    for path in sorted(glob.glob(f"{cfg.input}/**/*.parquet", recursive=True)) if os.path.isdir(cfg.input) \
+            else [cfg.input]:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    digest.update(f"max_rows={cfg.max_rows} rows_per_chunk={cfg.rows_per_chunk}".encode())
+    target = Path(cfg.output_dir) / INPUT_DIR / f"{digest.hexdigest()[:16]}.parquet"
+    if not target.exists():
+        frame = read_table(cfg.input)
+        if cfg.max_rows is not None:
+            frame = frame.head(cfg.max_rows)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        pq.write_table(pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False), tmp,
+                       row_group_size=cfg.rows_per_chunk)
+        tmp.rename(target)
+    return str(target)
 
 
-def generate_local(prompts: dict[str, list], cfg: JudgeJobConfig) -> dict[str, list]:
-    import ray
-
-    names = list(prompts)
-    rows = len(next(iter(prompts.values())))
-    out = empty_outputs(prompts)
-    if rows == 0:
-        return out
-    spec = cfg.local
-    work = pd.DataFrame({"_row": range(rows), **prompts})
-    # One block per batch, so every actor of the pool gets work (a single block feeds one actor).
-    blocks = max(1, math.ceil(rows / spec.rows_per_batch))
-    ds = ray.data.from_pandas(work).repartition(blocks)
-    ds = ds.map_batches(
-        LocalJudge,
-        fn_constructor_kwargs={"spec": spec, "prompt_columns": names},
-        batch_size=spec.rows_per_batch,
-        batch_format="pandas",
-        compute=ray.data.ActorPoolStrategy(size=min(spec.num_actors, blocks)),
-        num_cpus=spec.cpus_per_actor,
-        num_gpus=spec.gpus_per_actor or None,
-    )
-    done = ds.to_pandas().sort_values("_row")
-    if done["_row"].tolist() != list(range(rows)):
-        raise RuntimeError(f"local judge returned {len(done)} rows for {rows}")  # Ray Data lost or doubled rows
-    for name in names:
-        sfx = name[len("prompt"):]
-        for key in ("raw", "error", "attempts"):
-            out[key + sfx] = json_value(done[key + sfx].tolist())
-    return out
+def read_judgements(output_dir: str | Path, errors: bool = False, columns: list[str] | None = None) -> pd.DataFrame:
+    """The judged rows of a judge job's output (every part, in chunk order; a chunk's retried rows
+    after its first part), and with errors=True also the rows whose requests failed."""
+    paths = sorted(glob.glob(f"{output_dir}/part-*.parquet"))
+    if errors:
+        paths += sorted(glob.glob(f"{output_dir}/{ERRORS}/part-*.parquet"))
+    frames = [pd.read_parquet(p, columns=columns) for p in paths]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def prompt_slots(prompts: dict[str, list]) -> list[tuple[str, int]]:
-    """(prompt column, row) of every prompt to send; rows that failed upstream have None."""
-    return [(name, i) for name, texts in prompts.items() for i, p in enumerate(texts) if p is not None]
-
-
-def store_results(out: dict[str, list], slots: list[tuple[str, int]], results: list) -> dict[str, list]:
-    """Put each result (http Completion or local Generation: text, error, attempts) in its slot."""
-    for (name, i), result in zip(slots, results, strict=True):
-        sfx = name[len("prompt"):]
-        out["raw" + sfx][i], out["error" + sfx][i], out["attempts" + sfx][i] = (
-            result.text, result.error, result.attempts)
-    return out
-
-
-def empty_outputs(prompts: dict[str, list]) -> dict[str, list]:
-    out = {}
-    for name, texts in prompts.items():
-        sfx = name[len("prompt"):]
-        out.update({"raw" + sfx: [None] * len(texts), "error" + sfx: [None] * len(texts),
-                    "attempts" + sfx: [0] * len(texts)})
-    return out
-
-
-# --- parsing ---------------------------------------------------------------------------------
-
-def parse_outputs(generated: dict[str, list], input_errors: list, cfg: JudgeJobConfig) -> pd.DataFrame:
-    """The judgement columns, one row per input row."""
-    valid = tuple(cfg.score_range) if cfg.score_range is not None else None
+def summary_columns(cfg: JudgeJobConfig) -> list[str]:
     if cfg.mode == "pointwise":
-        return _parse_pointwise(generated, input_errors, valid)
-    return _parse_pairwise(generated, input_errors, valid, cfg)
+        return ["error", "attempts", "score", "parse_ok", "parse_problem"]
+    return ["error", "error_ab", "error_ba", "attempts_ab", "attempts_ba", "parse_ok_ab", "parse_ok_ba",
+            "verdict_ab", "verdict_ba", "verdict_ba_corrected", "consistent", "final", "reason"]
 
 
-def _parse_pointwise(generated: dict, input_errors: list, valid) -> pd.DataFrame:
-    rows = []
-    for raw, error, attempts, input_error in zip(generated["raw"], generated["error"], generated["attempts"],
-                                                 input_errors):
-        error = input_error or error
-        if error is not None:
-            rows.append({"raw": raw, "error": error, "attempts": attempts, "score": None, "parse_ok": False,
-                         "parse_problem": None, "matched": None})
-            continue
-        parsed = parse_score(raw, valid_range=valid)
-        rows.append({"raw": raw, "error": None, "attempts": attempts, "score": parsed.score,
-                     "parse_ok": parsed.parse_ok, "parse_problem": parsed.problem, "matched": parsed.matched})
-    frame = pd.DataFrame(rows, columns=["raw", "error", "attempts", "score", "parse_ok", "parse_problem", "matched"])
-    frame["score"] = pd.array(frame["score"].tolist(), dtype="Float64")  # null, never NaN-as-a-number
-    return frame
-
-
-def _parse_pairwise(generated: dict, input_errors: list, valid, cfg: JudgeJobConfig) -> pd.DataFrame:
-    rows = []
-    for i, input_error in enumerate(input_errors):
-        row: dict = {}
-        verdicts = {}
-        for order in ("ab", "ba"):
-            raw, error = generated[f"raw_{order}"][i], input_error or generated[f"error_{order}"][i]
-            row.update({f"raw_{order}": raw, f"error_{order}": error,
-                        f"attempts_{order}": generated[f"attempts_{order}"][i]})
-            parsed = parse_pairwise(raw, valid_range=valid, tie_margin=cfg.tie_margin) if error is None else None
-            verdicts[order] = parsed.verdict if parsed else None
-            row.update({f"parse_ok_{order}": bool(parsed and parsed.parse_ok),
-                        f"parse_problem_{order}": parsed.problem if parsed else None,
-                        f"explanation_{order}": parsed.reason if parsed else None})
-        row.update(combine(verdicts["ab"], verdicts["ba"], policy=cfg.policy))
-        failed = [order for order in ("ab", "ba") if row[f"error_{order}"] is not None]
-        row["error"] = None
-        if failed:
-            # An order with no output is an error, not a parse failure: say which.
-            row["reason"] = "error_" + "_".join(failed)
-            row["error"] = input_error or "; ".join(f"{o}: {row[f'error_{o}']}" for o in failed)
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    for column in ("verdict_ab", "verdict_ba", "verdict_ba_corrected", "final"):
-        frame[column] = pd.array(frame[column].tolist(), dtype="Int64")
-    return frame
-
-
-# --- output ----------------------------------------------------------------------------------
-
-def assemble(frame: pd.DataFrame, judged: pd.DataFrame, prompts: dict[str, list], cfg: JudgeJobConfig) -> pd.DataFrame:
-    """Input columns (passthrough; clashing names as input_<name>) + judgements (+ prompts)."""
-    keep = list(frame.columns) if cfg.passthrough_columns is None else list(dict.fromkeys(
-        ([cfg.id_column] if cfg.id_column else []) + cfg.passthrough_columns))
-    reserved = _POINTWISE_COLUMNS if cfg.mode == "pointwise" else _PAIRWISE_COLUMNS
-    base = frame[keep].rename(columns={c: f"input_{c}" for c in keep if c in reserved})
-    parts = [base.reset_index(drop=True), judged.reset_index(drop=True)]
-    if cfg.keep_prompts:
-        parts.append(pd.DataFrame(prompts))
-    return pd.concat(parts, axis=1)
-
-
-def write_consistent(result: pd.DataFrame, path: Path) -> dict:
-    """PandaLM's filter: the pairs whose verdict survives the swap, with `verdict`."""
-    records = [{"row": i, "verdict_ab": _int_or_none(ab), "verdict_ba": _int_or_none(ba)}
-               for i, (ab, ba) in enumerate(zip(result["verdict_ab"], result["verdict_ba"]))]
-    kept, dropped = filter_consistent(records)
-    frame = result.iloc[[row["row"] for row in kept]].copy()
-    frame["verdict"] = pd.array([row["verdict"] for row in kept], dtype="Int64")
-    frame.to_parquet(path, index=False)
-    # The judgement's own reason: it tells a failed request (error_ba) from an unreadable output.
-    reasons = Counter(result["reason"].iloc[[row["row"] for row in dropped]])
-    logger.info("filter_consistent: kept %d of %d pairs (%s)", len(kept), len(records), dict(reasons))
-    return {"kept": len(kept), "dropped": len(dropped), "dropped_by_reason": dict(reasons),
-            "kept_verdicts": _counts(frame["verdict"])}
+def write_consistent(out: Path, path: Path) -> dict:
+    """PandaLM's filter: the pairs whose verdict survives the swap, with `verdict`, streamed part
+    by part (memory: one part)."""
+    kept = dropped = 0
+    reasons: Counter = Counter()
+    verdicts: list = []
+    writer = None
+    tmp = path.with_suffix(".tmp")
+    try:
+        for part in sorted(glob.glob(f"{out}/part-*.parquet")):
+            frame = pd.read_parquet(part)
+            if not len(frame):
+                continue
+            verdict = [combine(_int_or_none(ab), _int_or_none(ba), policy="first")
+                       for ab, ba in zip(frame["verdict_ab"], frame["verdict_ba"])]
+            keep = pd.Series([v["consistent"] for v in verdict], index=frame.index, dtype=bool)
+            chosen = frame[keep].copy()
+            chosen["verdict"] = pd.array([v["final"] for v, k in zip(verdict, keep) if k], dtype="Int64")
+            kept, dropped = kept + int(keep.sum()), dropped + int((~keep).sum())
+            # The judgement's own reason: it tells a failed request from an unreadable output.
+            reasons.update(frame.loc[~keep, "reason"].dropna())
+            verdicts += chosen["verdict"].tolist()
+            table = pa.Table.from_pandas(chosen, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        pd.DataFrame(columns=["verdict"]).to_parquet(tmp, index=False)
+    tmp.rename(path)
+    logger.info("filter_consistent: kept %d of %d pairs (%s)", kept, kept + dropped, dict(reasons))
+    return {"kept": kept, "dropped": dropped, "dropped_by_reason": dict(reasons), "kept_verdicts": _counts(verdicts)}
 
 
 def _int_or_none(value) -> int | None:
     return None if pd.isna(value) else int(value)
 
 
-def summarize(result: pd.DataFrame, cfg: JudgeJobConfig) -> dict:
-    """The account of the run: rows in = rows out, errors and parse failures counted apart."""
-    rows = len(result)
-    errors = result["error"].notna()
+def summarize(result: pd.DataFrame, scored: dict, cfg: JudgeJobConfig) -> dict:
+    """The account of the run: rows in = judged + errors + quarantined; parse failures counted
+    among the judged rows. `result` holds the judged and the error rows."""
+    errors = result["error"].notna() if len(result) else pd.Series([], dtype=bool)
+    ok_rows = result[~errors]
+    rows_in, quarantined = scored["rows_in"], scored["rows_quarantined"]
     summary: dict = {"mode": cfg.mode, "backend": cfg.backend, "template": cfg.template,
-                     "rows_in": rows, "rows_out": rows, "rows_error": int(errors.sum()),
-                     "error_kinds": dict(Counter(error_kind(e) for e in result.loc[errors, "error"]))}
+                     "rows_in": rows_in, "rows_judged": len(ok_rows), "rows_error": int(errors.sum()),
+                     "rows_quarantined": quarantined, "quarantine_reasons": scored["quarantine_reasons"],
+                     "error_kinds": dict(Counter(error_kind(e) for e in result.loc[errors, "error"])),
+                     "retries": scored["retries"], "chunks": scored["chunks"],
+                     "rows_this_run": scored["rows_this_run"], "rows_per_s": scored["rows_per_s"],
+                     "output_fingerprint": scored["fingerprint"]}
     if cfg.mode == "pointwise":
-        judged = ~errors
-        failed = judged & ~result["parse_ok"].astype(bool)
-        scores = result.loc[result["parse_ok"].astype(bool), "score"].astype(float)
+        parsed = ok_rows["parse_ok"].astype(bool)
         summary.update(
-            rows_judged=int(judged.sum()), rows_parsed=int((judged & ~failed).sum()),
-            rows_parse_failed=int(failed.sum()), parse_failure_rate=_rate(failed.sum(), judged.sum()),
-            parse_problems=dict(Counter(result.loc[failed, "parse_problem"])),
-            retries=int((result["attempts"] - 1).clip(lower=0).sum()),
-            scores=distribution(scores.tolist()))
+            rows_parsed=int(parsed.sum()), rows_parse_failed=int((~parsed).sum()),
+            parse_failure_rate=_rate((~parsed).sum(), len(ok_rows)),
+            parse_problems=dict(Counter(ok_rows.loc[~parsed, "parse_problem"])),
+            scores=distribution(ok_rows.loc[parsed, "score"].astype(float).tolist()))
     else:
-        judgements = failed = retries = 0
+        judgements = failed = 0
         for order in ("ab", "ba"):
             answered = result[f"error_{order}"].isna()
             judgements += int(answered.sum())
             failed += int((answered & ~result[f"parse_ok_{order}"].astype(bool)).sum())
-            retries += int((result[f"attempts_{order}"] - 1).clip(lower=0).sum())
         both = result["parse_ok_ab"].astype(bool) & result["parse_ok_ba"].astype(bool)
         consistent = result["consistent"].astype(bool)
         summary.update(
-            judgements_requested=2 * rows, judgements_answered=judgements, judgements_parse_failed=failed,
-            parse_failure_rate=_rate(failed, judgements), retries=retries,
+            judgements_requested=2 * (len(result)), judgements_answered=judgements,
+            judgements_parse_failed=failed, parse_failure_rate=_rate(failed, judgements),
             rows_both_parsed=int(both.sum()), rows_consistent=int(consistent.sum()),
             consistency_rate=_rate(consistent.sum(), both.sum()), policy=cfg.policy,
             reasons=dict(Counter(result["reason"].dropna())),
             verdict_counts={"ab": _counts(result["verdict_ab"]),
                             "ba_corrected": _counts(result["verdict_ba_corrected"]),
                             "final": _counts(result["final"])})
-    problems = []
-    if summary["rows_error"] > cfg.max_error_share * rows:
-        problems.append(f"error rows {summary['rows_error']} of {rows} > max_error_share {cfg.max_error_share}")
-    if rows and summary["rows_error"] == rows:
+    problems = list(scored["problems"])
+    unjudged = summary["rows_error"] + quarantined
+    if unjudged > cfg.max_error_share * rows_in:
+        problems.append(f"rows without a judgement (errors {summary['rows_error']} + quarantined {quarantined}) "
+                        f"of {rows_in} > max_error_share {cfg.max_error_share}")
+    if rows_in and unjudged == rows_in:
         problems.append("every row failed")
+    if summary["rows_error"]:
+        logger.warning("%d rows have errors (errors/): rerun the same command to send only them again",
+                       summary["rows_error"])
     return {"ok": not problems, "problems": problems, **summary}
 
 

@@ -8,7 +8,9 @@
 
 Each prompt is sent as one user turn (after an optional system turn) through the tokenizer's
 chat template with the generation prompt added, then decoded greedily (do_sample=False), so a
-rerun gives the same text. A prompt longer than max_prompt_tokens is not cut (that would drop the
+rerun gives the same text; device, precision and end-of-sequence handling are
+rayscore.inference's, as for the generative scorer. An answer that used all max_new_tokens
+without ending has finish_reason "length" (the judge reads it as truncated, never as a score). A prompt longer than max_prompt_tokens is not cut (that would drop the
 instructions or the answers) but becomes an error row, as does a batch whose generation raised.
 """
 
@@ -20,6 +22,7 @@ from typing import Literal
 
 import pandas as pd
 
+from rayscore.inference import autocast, greedy_generate, pick_device, prepare_model, resolve_precision
 from rayscore.models import load_causal_lm
 
 __all__ = ["LocalJudgeSpec", "Generation", "LocalGenerator", "LocalJudge"]
@@ -47,8 +50,8 @@ class LocalJudgeSpec:
     """CPUs per actor (its torch threads); leave some CPU for Ray Data's other tasks."""
     gpus_per_actor: float = 0.0
     """GPUs per actor (fractions share a GPU)."""
-    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
-    """torch dtype the weights are loaded in."""
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "float32"
+    """Precision (rayscore.inference.resolve_precision): the weights are loaded in it; auto = bf16 where native."""
     torch_threads: int = 0
     """Intra-op threads per actor; 0 = the CPUs given to the actor."""
     system_prompt: str = ""
@@ -77,17 +80,19 @@ class Generation:
     text: str | None
     error: str | None
     attempts: int = 1
+    finish_reason: str | None = None
+    """"stop" (the model ended its answer) or "length" (cut off at max_new_tokens); None without text."""
 
 
 class LocalGenerator:
     """Loads the model once; `generate(prompts)` returns one Generation per prompt, in order."""
 
     def __init__(self, spec: LocalJudgeSpec, device: str | None = None):
-        import torch
-
         self.spec = spec
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        model, tok = load_causal_lm(spec.model_path, spec.dtype)
+        self.device = pick_device(device)
+        self.dtype, why = resolve_precision(spec.dtype, self.device)
+        self.precision = f"{self.dtype} ({why})"
+        model, tok = load_causal_lm(spec.model_path, self.dtype)
         if spec.chat_template is not None:
             tok.chat_template = spec.chat_template
         if not tok.chat_template:
@@ -97,7 +102,7 @@ class LocalGenerator:
             tok.pad_token = tok.eos_token if tok.eos_token is not None else tok.unk_token
         # Decoder-only generation continues from the last position: padding goes on the left.
         tok.padding_side = "left"
-        self.tok, self.model = tok, model.to(self.device)
+        self.tok, self.model = tok, prepare_model(model, self.dtype, self.device)
 
     def generate(self, prompts: list[str | None]) -> list[Generation]:
         """Greedy continuations; None prompts (rows already failed upstream) give None outputs."""
@@ -118,9 +123,11 @@ class LocalGenerator:
         for start in range(0, len(order), size):
             idx = order[start:start + size]
             try:
-                texts = self._generate_ids([encoded[i] for i in idx])
-                for i, text in zip(idx, texts):
-                    out[i] = Generation(text, None)
+                with autocast(self.dtype, self.device):
+                    outs = greedy_generate(self.model, self.tok, [encoded[i] for i in idx], size,
+                                           self.spec.max_new_tokens)
+                for i, g in zip(idx, outs):
+                    out[i] = Generation(g.text, None, finish_reason=g.finish_reason)
             except Exception as e:  # one bad batch (out of memory, say) must not lose the others
                 logger.exception("generation failed for %d prompts", len(idx))
                 for i in idx:
@@ -133,20 +140,6 @@ class LocalGenerator:
             messages.insert(0, {"role": "system", "content": self.spec.system_prompt})
         text = self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return self.tok(text, add_special_tokens=False)["input_ids"]
-
-    def _generate_ids(self, batch: list[list[int]]) -> list[str]:
-        import torch
-
-        width = max(len(ids) for ids in batch)
-        pad = self.tok.pad_token_id
-        input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in batch], dtype=torch.long)
-        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in batch], dtype=torch.long)
-        with torch.inference_mode():
-            generated = self.model.generate(
-                input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device),
-                max_new_tokens=self.spec.max_new_tokens, do_sample=False, pad_token_id=pad)
-        new_tokens = generated[:, width:]
-        return self.tok.batch_decode(new_tokens, skip_special_tokens=True)
 
 
 class LocalJudge:

@@ -12,7 +12,12 @@ input listing; its key hashes the files and row groups it covers. Commit writes 
 part, then the output part, each to a temporary file under `_tmp/` and renamed into place, then
 the marker `_committed/<name>-<fingerprint>.json` (also written to `_tmp/` and renamed): a chunk
 with a marker is complete, one without is redone from scratch, overwriting any part a killed
-attempt left. `_tmp/` and `_committed/` start with "_", so parquet readers of the output
+attempt left. A scorer whose rows can fail transiently (the judge's endpoint calls) also writes
+an errors part, `errors/<name>-<fingerprint>.parquet`, before the marker; a rerun re-sends those
+rows and recommits the chunk: their successes go to a retry part `<name>-r<k>-<fingerprint>.parquet`,
+the rows still failing to `errors/<name>-r<k>-<fingerprint>.parquet`, then the marker is
+replaced (the commit of round k) and the previous errors part deleted. A rerun killed before the
+marker redoes round k and overwrites its files. `_tmp/` and `_committed/` start with "_", so parquet readers of the output
 directory skip them. Paths may be local or s3:// / gs:// (pyarrow filesystems; on object stores
 the rename is a copy, and the marker alone is the commit).
 """
@@ -34,7 +39,7 @@ from rayscore.io import absolute
 
 logger = logging.getLogger(__name__)
 
-COMMITTED, QUARANTINE, TMP = "_committed", "quarantine", "_tmp"
+COMMITTED, QUARANTINE, TMP, ERRORS = "_committed", "quarantine", "_tmp", "errors"
 
 
 class InputError(ValueError):
@@ -152,6 +157,10 @@ def _footer(fs: pafs.FileSystem, path: str, required: list[str]) -> pq.FileMetaD
     return meta
 
 
+def _round(round_: int) -> str:
+    return f"-r{round_}" if round_ else ""
+
+
 def read_chunk(fs: pafs.FileSystem, chunk: Chunk, columns: list[str] | None = None) -> pa.Table:
     """The chunk's rows, with `_file` and `_row` (row index in its file) for derived record ids.
     A file whose footer was fine but whose data is not fails naming the file."""
@@ -188,6 +197,12 @@ class ChunkStore:
     def quarantine_path(self, chunk: Chunk) -> str:
         return f"{self.root}/{QUARANTINE}/{chunk.name}-{self.fingerprint}.parquet"
 
+    def errors_path(self, chunk: Chunk, round_: int = 0) -> str:
+        return f"{self.root}/{ERRORS}/{chunk.name}{_round(round_)}-{self.fingerprint}.parquet"
+
+    def retry_part_path(self, chunk: Chunk, round_: int) -> str:
+        return f"{self.root}/{chunk.name}{_round(round_)}-{self.fingerprint}.parquet"
+
     def marker_path(self, chunk: Chunk) -> str:
         return f"{self.root}/{COMMITTED}/{chunk.name}-{self.fingerprint}.json"
 
@@ -207,7 +222,7 @@ class ChunkStore:
         """Outputs of another fingerprint (another model or scorer config): markers, parts and
         quarantine parts, committed or left by a killed run."""
         found = []
-        for folder, suffix in ((COMMITTED, ".json"), ("", ".parquet"), (QUARANTINE, ".parquet")):
+        for folder, suffix in ((COMMITTED, ".json"), ("", ".parquet"), (QUARANTINE, ".parquet"), (ERRORS, ".parquet")):
             info = self.fs.get_file_info(pafs.FileSelector(f"{self.root}/{folder}".rstrip("/"),
                                                            allow_not_found=True))
             found += [i.path for i in info if i.type == pafs.FileType.File and i.base_name.startswith("part-")
@@ -223,21 +238,62 @@ class ChunkStore:
         if self.fs.get_file_info(f"{self.root}/{TMP}").type == pafs.FileType.Directory:
             self.fs.delete_dir_contents(f"{self.root}/{TMP}")
 
-    def commit(self, chunk: Chunk, scored: pa.Table, quarantined: pa.Table, record: dict) -> dict:
-        """Write the chunk's parts and then its marker; returns the record as committed (with the
-        part's size in bytes)."""
+    def commit(self, chunk: Chunk, scored: pa.Table, quarantined: pa.Table, record: dict,
+               errors: pa.Table | None = None) -> dict:
+        """Write the chunk's parts (and errors part) and then its marker; returns the record as
+        committed (with the part's size in bytes)."""
         for folder in (COMMITTED, QUARANTINE, TMP):
             self.fs.create_dir(f"{self.root}/{folder}", recursive=True)
         if quarantined.num_rows:
             self._write_atomic(self.quarantine_path(chunk), quarantined)
+        record = {**record, **self._write_errors(chunk, 0, errors)}
         self._write_atomic(self.part_path(chunk), scored)
         record = {**record, "key": chunk.key, "chunk": chunk.name,
                   "part_bytes": self.fs.get_file_info(self.part_path(chunk)).size}
+        self._write_marker(chunk, record)
+        return record
+
+    def recommit(self, chunk: Chunk, record: dict, scored: pa.Table, errors: pa.Table, update: dict) -> dict:
+        """Commit round k = record["round"] + 1 of a chunk with errors: the rows now scored in a
+        retry part, those still failing in a new errors part, then the marker (the commit), then
+        the previous errors part is removed."""
+        round_ = record.get("round", 0) + 1
+        previous = record.get("errors_file")
+        self.fs.create_dir(f"{self.root}/{TMP}", recursive=True)
+        # A killed attempt at this round may have left either file: none may outlive this commit.
+        for path in (self.errors_path(chunk, round_), self.retry_part_path(chunk, round_)):
+            if self.fs.get_file_info(path).type == pafs.FileType.File:
+                self.fs.delete_file(path)
+        written = self._write_errors(chunk, round_, errors)
+        part_bytes = record.get("part_bytes", 0)
+        if scored.num_rows:
+            self._write_atomic(self.retry_part_path(chunk, round_), scored)
+            part_bytes += self.fs.get_file_info(self.retry_part_path(chunk, round_)).size
+        record = {**record, **update, "round": round_, "part_bytes": part_bytes,
+                  "retry_parts": record.get("retry_parts", []) + (
+                      [self.retry_part_path(chunk, round_)] if scored.num_rows else []),
+                  "errors_file": written.get("errors_file")}
+        self._write_marker(chunk, record)
+        if previous and previous != record["errors_file"]:
+            self.fs.delete_file(previous)
+        return record
+
+    def read_errors(self, record: dict) -> pa.Table:
+        """The rows of a committed chunk whose scoring failed (its current errors part)."""
+        return pq.read_table(record["errors_file"], filesystem=self.fs)
+
+    def _write_errors(self, chunk: Chunk, round_: int, errors: pa.Table | None) -> dict:
+        if errors is None or not errors.num_rows:
+            return {"errors_file": None}
+        self.fs.create_dir(f"{self.root}/{ERRORS}", recursive=True)
+        self._write_atomic(self.errors_path(chunk, round_), errors)
+        return {"errors_file": self.errors_path(chunk, round_)}
+
+    def _write_marker(self, chunk: Chunk, record: dict) -> None:
         tmp = self._tmp_path(self.marker_path(chunk))
         with self.fs.open_output_stream(tmp) as f:
             f.write(json.dumps(record, ensure_ascii=False).encode())
         self.fs.move(tmp, self.marker_path(chunk))
-        return record
 
     def records(self) -> list[dict]:
         """Every commit record of this fingerprint (this run's and earlier runs')."""

@@ -27,7 +27,7 @@ Expected score, exactly (two forward passes per batch; no parsing, so it never f
 The integer part is a full expectation, the 9-or-10 boundary included; the decimal is read after
 the most likely integer (one more pass instead of eleven) and weighted by p., so a model trained
 on integer answers (`8`) adds nothing after the point.
-Greedy: up to max_new_tokens greedy tokens, read by rayscore.judge.parsing.parse_score within
+Greedy: up to max_new_tokens greedy tokens (rayscore.inference.greedy_generate), read by parse_score within
 [0, score_max]; an answer that holds no score (`我无法评价…`) gets parse_ok False and a null
 greedy_score — never 0.
 """
@@ -40,9 +40,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rayscore.judge.parsing import parse_score
+from rayscore.eval.judge_text import parse_score
+from rayscore.inference import autocast, greedy_generate, pick_device, prepare_model, resolve_precision
 from rayscore.models import load_causal_lm, model_fingerprint
-from rayscore.score.runner import autocast, pick_device, prepare_model, resolve_precision
 
 logger = logging.getLogger(__name__)
 
@@ -172,26 +172,8 @@ def greedy_scores(model, tok, prompts: list[str], batch_size: int = 16, max_new_
 def greedy_answers(model, tok, prompts: list[str], batch_size: int = 16, max_new_tokens: int = 16,
                    max_seq_len: int | None = None) -> list[str]:
     """Greedy continuations (special tokens dropped, stripped), in input order."""
-    import torch
-
     contexts = [_cut(answer_context(tok, p).generation, max_seq_len) for p in prompts]
-    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    eos = _eos_ids(model, tok)
-    device = next(model.parameters()).device
-    out = [""] * len(prompts)
-    with torch.inference_mode():
-        for idx in _batches(contexts, batch_size):
-            batch = [contexts[i] for i in idx]
-            width = max(len(c) for c in batch)
-            # Decoder-only generation continues from the last position: padding goes on the left.
-            input_ids = torch.tensor([[pad] * (width - len(c)) + c for c in batch], dtype=torch.long)
-            mask = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in batch], dtype=torch.long)
-            generated = model.generate(input_ids=input_ids.to(device), attention_mask=mask.to(device),
-                                       max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad,
-                                       eos_token_id=eos)
-            for i, text in zip(idx, tok.batch_decode(generated[:, width:], skip_special_tokens=True)):
-                out[i] = text.strip()
-    return out
+    return [g.text.strip() for g in greedy_generate(model, tok, contexts, batch_size, max_new_tokens)]
 
 
 def parse_answers(answers: list[str], score_max: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
@@ -269,11 +251,3 @@ def _batches(contexts: list[list[int]], batch_size: int):
     order = np.argsort([len(c) for c in contexts], kind="stable")
     for start in range(0, len(order), batch_size):
         yield order[start:start + batch_size]
-
-
-def _eos_ids(model, tok) -> list[int]:
-    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
-    ids = configured if isinstance(configured, list) else [configured] if configured is not None else []
-    if tok.eos_token_id is not None and tok.eos_token_id not in ids:
-        ids.append(tok.eos_token_id)
-    return ids

@@ -29,14 +29,16 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import time
 import warnings
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from rayscore.checks import resolve_check_set
@@ -46,10 +48,10 @@ from rayscore.eval.calibration import calibration_bins, calibration_report, merg
 from rayscore.eval.metrics import classification_from_counts
 from rayscore.io import JobSummary, absolute
 from rayscore.logs import Progress, quiet_libraries, setup_logging
-from rayscore.models import load_calibration, model_fingerprint
+from rayscore.models import load_calibration
 from rayscore.score.chunks import (Chunk, ChunkStore, InputError, compressed_bytes_per_row, filesystem,
                                    plan_chunks, read_chunk, read_footers)
-from rayscore.score.scorers import QualityScorer, ScorerSpec, ThresholdSpec, build_scorer, default_threshold
+from rayscore.score.scorers import QualityScorer, ScorerSpec, ThresholdSpec, default_threshold
 from rayscore.score.validate import OverLength, first_reasons, validate_column
 
 logger = logging.getLogger(__name__)
@@ -127,9 +129,8 @@ class ScoreJobConfig:
 
 def scoring_fingerprint(cfg: ScoreJobConfig) -> str:
     """Identity of the results: the model's weights plus every setting that changes a row's output."""
-    settings = {k: v for k, v in asdict(cfg.scorer).items() if k not in ("batch_size", "torch_threads")}
-    settings.update(model=model_fingerprint(cfg.scorer.model_dir), id_column=cfg.id_column,
-                    passthrough=cfg.passthrough_columns, max_text_chars=cfg.max_text_chars,
+    settings = cfg.scorer.identity()
+    settings.update(id_column=cfg.id_column, passthrough=cfg.passthrough_columns, max_text_chars=cfg.max_text_chars,
                     over_length=cfg.over_length)
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -138,7 +139,7 @@ def run(cfg: ScoreJobConfig) -> JobSummary:
     """Score every pending chunk; Ray must be initialised (jobs call ray.init())."""
     started = time.time()
     given = cfg = absolute_paths(cfg)
-    if cfg.scorer.kind != "generative":
+    if cfg.scorer.kind not in ("generative", "judge"):
         try:  # the model's check set, verified before any work (actors resolve it again)
             resolve_check_set(cfg.scorer.model_dir, cfg.scorer.checks)
         except ValueError as e:
@@ -159,7 +160,7 @@ def run(cfg: ScoreJobConfig) -> JobSummary:
     rows_per_chunk = chunk_rows(cfg, footers)
     chunks = plan_chunks(footers, rows_per_chunk)
     del footers
-    pending = [c for c in chunks if store.committed(c) is None]
+    pending = [c for c in chunks if needs_work(store.committed(c))]
     logger.info("%d chunks of ~%d rows (%d rows); %d already committed, %d to score; fingerprint %s",
                 len(chunks), rows_per_chunk, sum(c.rows for c in chunks), len(chunks) - len(pending),
                 len(pending), fingerprint)
@@ -215,11 +216,28 @@ def score_pending(cfg: ScoreJobConfig, fingerprint: str, pending: list[Chunk]) -
             max_restarts=-1,
             max_task_retries=cfg.max_chunk_retries,
         )
-    progress = Progress(sum(c.rows for c in pending), every_s=cfg.progress_every_s, what="scored", log=logger)
+    store = ChunkStore(cfg.output, fingerprint)
+    # Rows to send: a new chunk's, or a committed chunk's failed rows only.
+    todo = sum(c.rows if (r := store.committed(c)) is None else r["rows_error"] for c in pending)
+    progress = Progress(todo, every_s=cfg.progress_every_s, what="scored", log=logger)
+    errors = retries = 0
     for row in ds.iter_rows():
-        progress.advance(json.loads(row["record"])["rows_in"])
-    progress.finish()
+        record = json.loads(row["record"])
+        errors += record.get("rows_error", 0)
+        retries += record.get("retries", 0)
+        progress.advance(record.pop("_work"), **failures(errors, retries))
+    progress.finish(**failures(errors, retries))
     return progress.done
+
+
+def failures(errors: int, retries: int) -> dict:
+    """The progress line's error and retry counts, said once there are any."""
+    return {"errors": errors, "retries": retries} if errors or retries else {}
+
+
+def needs_work(record: dict | None) -> bool:
+    """A chunk to (re)do: not committed, or committed with rows whose scoring failed (errors)."""
+    return record is None or bool(record.get("rows_error"))
 
 
 def absolute_paths(cfg: ScoreJobConfig) -> ScoreJobConfig:
@@ -262,17 +280,17 @@ class ChunkWorker:
     """One per actor: loads the scorer once, then scores and commits whole chunks."""
 
     def __init__(self, cfg: ScoreJobConfig, fingerprint: str):
-        import torch
-
         # An actor is its own process: without this its progress lines (INFO) would be dropped.
         # Ray forwards the actor's stderr to the driver's log.
         if not logging.getLogger().handlers:
             setup_logging()
         quiet_libraries()
-        threads = cfg.scorer.torch_threads or max(1, int(cfg.cpus_per_actor))
-        torch.set_num_threads(threads)
         self.cfg, self.fingerprint = cfg, fingerprint
-        self.scorer = build_scorer(cfg.scorer)
+        self.scorer = cfg.scorer.build()
+        if "torch" in sys.modules:  # a model's scorer; an HTTP judge never loads torch (seconds per actor)
+            import torch
+
+            torch.set_num_threads(cfg.scorer.torch_threads or max(1, int(cfg.cpus_per_actor)))
         self.store = ChunkStore(cfg.output, fingerprint)
         self.fs, self.input_root = filesystem(cfg.input)
 
@@ -280,8 +298,16 @@ class ChunkWorker:
         records = []
         for text in batch["chunk"]:
             chunk = Chunk.from_json(json.loads(text))
-            record = self.store.committed(chunk) or self.process(chunk)
-            records.append(json.dumps(record, ensure_ascii=False))
+            record = self.store.committed(chunk)
+            if record is None:
+                record = self.process(chunk)
+                work = record["rows_in"]
+            elif record.get("rows_error"):
+                work = record["rows_error"]
+                record = self.rejudge(chunk, record)
+            else:
+                work = 0  # a retried task whose chunk was committed meanwhile
+            records.append(json.dumps({**record, "_work": work}, ensure_ascii=False))
         return {"record": np.array(records, dtype=object)}
 
     def process(self, chunk: Chunk) -> dict:
@@ -303,23 +329,18 @@ class ChunkWorker:
         good_idx = np.flatnonzero(np.array([r is None for r in reasons], dtype=bool))
         bad_idx = np.flatnonzero(np.array([r is not None for r in reasons], dtype=bool))
         frame = pd.DataFrame({c: [values[c][i] for i in good_idx] for c in columns})
-        scores = self.score(frame, chunk)
-        scored = base.take(pa.array(good_idx, pa.int64()))
-        for name in scores.columns:
-            values = (pa.array(scores[name].tolist(), pa.list_(pa.string())) if name == "check_flags"
-                      else pa.Array.from_pandas(scores[name]))
-            scored = scored.append_column(name, values)
-        scored = scored.append_column("fingerprint", pa.array([self.fingerprint] * len(good_idx), pa.string()))
+        every = self.score(frame, chunk)
+        scored, errors, scores = self.split_errors(base.take(pa.array(good_idx, pa.int64())), every)
         quarantined = base.take(pa.array(bad_idx, pa.int64())).append_column(
             "reason", pa.array([reasons[i] for i in bad_idx], pa.string()))
 
         record = {
             "rows_in": table.num_rows,
-            "rows_scored": int(len(good_idx)),
+            "rows_scored": scored.num_rows,
             "rows_quarantined": int(len(bad_idx)),
+            **self.error_counts(errors, every),
             "reasons": dict(Counter(reasons[i] for i in bad_idx)),
-            "value_counts": {c: {str(k): int(v) for k, v in Counter(scores[c].tolist()).items()}
-                             for c in COUNTED_COLUMNS if c in scores},
+            "value_counts": value_counts(scores),
             "gold": self.gold_counts(scored, scored["label"].to_pylist() if "label" in scored.column_names else None),
             **self.check_counts(scored),
             **self.probability_bins(scored),
@@ -327,9 +348,59 @@ class ChunkWorker:
             "precision": self.scorer.precision,
             "pid": os.getpid(),
         }
-        committed = self.store.commit(chunk, scored, quarantined, record)
-        logger.info("%s committed: %d rows (%d quarantined) in %.1f s", chunk.name, table.num_rows,
-                    len(bad_idx), record["seconds"])
+        committed = self.store.commit(chunk, scored, quarantined, record, errors)
+        logger.info("%s committed: %d rows (%d quarantined%s) in %.1f s", chunk.name, table.num_rows, len(bad_idx),
+                    f", {errors.num_rows} errors" if errors is not None and errors.num_rows else "", record["seconds"])
+        return committed
+
+    def with_scores(self, base: pa.Table, scores: pd.DataFrame) -> pa.Table:
+        """The rows' kept input columns, then the score columns, then the fingerprint."""
+        for name in scores.columns:
+            values = (pa.array(scores[name].tolist(), pa.list_(pa.string())) if name == "check_flags"
+                      else pa.Array.from_pandas(scores[name]))
+            base = base.append_column(name, values)
+        return base.append_column("fingerprint", pa.array([self.fingerprint] * base.num_rows, pa.string()))
+
+    def split_errors(self, base: pa.Table, scores: pd.DataFrame) -> tuple[pa.Table, pa.Table | None, pd.DataFrame]:
+        """(scored rows, rows whose scoring failed or None, the scores of the scored rows). Only a
+        scorer with `failed_rows` (the judge: requests that failed after their retries, worth
+        sending again) fails rows."""
+        table = self.with_scores(base, scores)
+        failed_rows = getattr(self.scorer, "failed_rows", None)
+        if failed_rows is None:
+            return table, None, scores
+        failed = np.asarray(failed_rows(scores), dtype=bool)
+        mask = pa.array(failed)
+        return table.filter(pc.invert(mask)), table.filter(mask), scores[~failed]
+
+    def error_counts(self, errors: pa.Table | None, scores: pd.DataFrame) -> dict:
+        if errors is None:
+            return {}
+        retries = getattr(self.scorer, "retries", None)
+        return {"rows_error": errors.num_rows, "retries": int(retries(scores)) if retries else 0}
+
+    def rejudge(self, chunk: Chunk, record: dict) -> dict:
+        """Score again the rows of a committed chunk whose scoring failed, and recommit the chunk
+        (ChunkStore.recommit): the rows scored before are neither read nor sent again."""
+        started = time.time()
+        errors = self.store.read_errors(record)
+        outputs = set(self.scorer.output_columns) | {"fingerprint"}
+        base = errors.select([c for c in errors.column_names if c not in outputs])
+        spec = self.cfg.scorer
+        columns = spec.input_columns() + [c for c in spec.optional_columns()
+                                          if input_name(c, self.scorer.output_columns) in base.column_names]
+        frame = pd.DataFrame({c: base[input_name(c, self.scorer.output_columns)].to_pylist() for c in columns})
+        every = self.score(frame, chunk)
+        scored, still, scores = self.split_errors(base, every)
+        counts = self.error_counts(still, every)
+        merged = {c: dict(Counter(record["value_counts"].get(c, {})) + Counter(v))
+                  for c, v in {**record["value_counts"], **value_counts(scores)}.items()}
+        update = {"rows_scored": record["rows_scored"] + scored.num_rows, "rows_error": counts["rows_error"],
+                  "retries": record.get("retries", 0) + counts["retries"], "value_counts": merged,
+                  "seconds": round(record.get("seconds", 0) + time.time() - started, 3)}
+        committed = self.store.recommit(chunk, record, scored, still, update)
+        logger.info("%s recommitted: %d of %d failed rows now scored in %.1f s", chunk.name, scored.num_rows,
+                    errors.num_rows, time.time() - started)
         return committed
 
     def validate(self, table: pa.Table, columns: list[str]) -> tuple[dict[str, list], list[str | None]]:
@@ -437,6 +508,11 @@ COUNTED_COLUMNS = ("label", "preferred", "parse_ok")
 """Categorical output columns whose values are counted in summary.json (value_counts)."""
 
 
+def value_counts(scores: pd.DataFrame) -> dict:
+    return {c: {str(k): int(v) for k, v in Counter(scores[c].tolist()).items()}
+            for c in COUNTED_COLUMNS if c in scores}
+
+
 def text_length(value) -> int:
     """Characters of a text, or of all contents of a conversation."""
     if isinstance(value, str):
@@ -458,6 +534,7 @@ def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> 
     for r in records:
         precisions[r.get("precision", "unrecorded")] += 1
         total.update(rows_in=r["rows_in"], rows_scored=r["rows_scored"], rows_quarantined=r["rows_quarantined"],
+                     rows_error=r.get("rows_error", 0), retries=r.get("retries", 0),
                      part_bytes=r.get("part_bytes", 0), rows_flagged=r.get("rows_flagged", 0))
         reasons.update(r["reasons"])
         flags.update(r.get("flags", {}))
@@ -476,8 +553,8 @@ def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> 
         problems.append(f"{len(chunks) - len(records)} of {len(chunks)} chunks not committed")
     elif total["rows_in"] != expected_rows:
         problems.append(f"rows_in {total['rows_in']} != {expected_rows} rows in the input's footers")
-    if total["rows_in"] != total["rows_scored"] + total["rows_quarantined"]:
-        problems.append("rows_in != rows_scored + rows_quarantined")
+    if total["rows_in"] != total["rows_scored"] + total["rows_quarantined"] + total["rows_error"]:
+        problems.append("rows_in != rows_scored + rows_quarantined + rows_error")
     share = total["rows_quarantined"] / total["rows_in"] if total["rows_in"] else 0.0
     if share > cfg.max_quarantine_share:
         problems.append(f"quarantined share {share:.4f} > max_quarantine_share {cfg.max_quarantine_share}")
@@ -486,6 +563,7 @@ def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> 
         "rows_in": total["rows_in"], "rows_expected": expected_rows,
         "rows_scored": total["rows_scored"], "rows_quarantined": total["rows_quarantined"],
         "quarantine_reasons": dict(reasons), "quarantined_share": round(share, 6),
+        "rows_error": total["rows_error"], "retries": total["retries"],
         "label_counts": dict(values.get("label", {})),
         "value_counts": {c: dict(v) for c, v in values.items()},
         "precision": {"configured": cfg.scorer.dtype, "chunks_by_precision": dict(precisions)},

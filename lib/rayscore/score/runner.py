@@ -13,74 +13,12 @@ and agreement of each on this machine.
 
 from __future__ import annotations
 
-import contextlib
-from typing import Literal
-
 import numpy as np
 
+from rayscore.inference import PRECISIONS, Precision, autocast, pick_device, prepare_model, resolve_precision
 from rayscore.models import encode_conversation
 
-Precision = Literal["auto", "float32", "bfloat16", "float16", "int8"]
-PRECISIONS = ("auto", "float32", "bfloat16", "float16", "int8")
-# CPU flags of native bf16 arithmetic: without them bf16 autocast is emulated and slower than fp32.
-NATIVE_BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
-
-
-def resolve_precision(dtype: Precision, device) -> tuple[str, str]:
-    """(precision used, why). "auto" is bfloat16 autocast where the hardware computes it natively
-    (GPUs that support it, CPUs with AVX512-BF16 or AMX), float32 elsewhere."""
-    import torch
-
-    if dtype != "auto":
-        return dtype, "configured"
-    if device.type == "cuda":
-        native = torch.cuda.is_bf16_supported()
-        return ("bfloat16", "GPU supports bf16") if native else ("float32", "GPU lacks bf16")
-    flags = cpu_flags()
-    native = [f for f in NATIVE_BF16_CPU_FLAGS if f in flags]
-    return ("bfloat16", f"CPU has native bf16 ({native[0]})") if native else ("float32", "CPU lacks native bf16")
-
-
-def cpu_flags() -> set[str]:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
-def pick_device(device: str | None = None):
-    """The device a scorer runs on: the one asked for, else CUDA when torch sees a GPU (an actor
-    given num_gpus sees exactly its GPU), else CPU. The only hardware branch in scoring."""
-    import torch
-
-    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-
-
-def prepare_model(model, dtype: Precision, device):
-    """The model on `device`, in eval mode, quantized when dtype is int8."""
-    import torch
-
-    model = model.to(device).eval()
-    if dtype == "int8":
-        if device.type != "cpu":
-            raise ValueError(f"dtype: int8 (dynamic quantization) runs on CPU only, not {device.type}; "
-                             "use bfloat16 or float16 on GPUs")
-        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-    return model
-
-
-def autocast(dtype: Precision, device):
-    """Autocast for bfloat16/float16; nothing for float32 and int8 (int8 is in the weights)."""
-    import torch
-
-    if dtype in ("float32", "int8"):
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=getattr(torch, dtype))
-
+__all__ = ["RewardRunner", "PRECISIONS", "Precision"]
 
 class RewardRunner:
     def __init__(self, model, tok, max_seq_len: int, batch_size: int = 128,

@@ -30,7 +30,7 @@ its scorers also write `check_flags`, the checks that failed on each row.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -188,6 +188,16 @@ class ScorerSpec:
 
     def has_checks(self) -> bool:
         return self.kind != "generative" and bool(self.checks or (self.model_dir and saved_check_ref(self.model_dir)))
+
+    def identity(self) -> dict:
+        """What changes a row's output (score_batch's fingerprint): every setting but the speed
+        knobs, and the model's fingerprint. A spec of another kind (the judge's) says its own."""
+        settings = {k: v for k, v in asdict(self).items() if k not in ("batch_size", "torch_threads")}
+        return settings | {"model": model_fingerprint(self.model_dir)}
+
+    def build(self, device: str | None = None):
+        """The scorer this spec describes (build_scorer)."""
+        return build_scorer(self, device)
 
 
 # --- reward-model scorers ---------------------------------------------------------------------

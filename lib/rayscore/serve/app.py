@@ -20,8 +20,7 @@ Batching: each item of each request is queued on its own; `@serve.batch` hands t
 max_batch_size items from whatever requests are waiting (at most batch_wait_timeout_s after the
 first), in one `scorer.score` call that runs in a thread so the replica keeps accepting requests.
 `judge_config` (a judge job's YAML) adds a judge behind POST /v1/judge (judge/online.py): each
-request's items are judged together, in a thread, by the judge job's own prompt, backend and
-parsing code. Bearer auth is on when the environment variable named by auth_token_env is set and non-empty
+request's items are judged together, in a thread, by rayscore.judge.core, as in the judge job. Bearer auth is on when the environment variable named by auth_token_env is set and non-empty
 where the app is built; the token travels to replicas as a constructor argument (never in a
 runtime env, which the dashboard and state API show), and is never logged.
 """
@@ -45,8 +44,8 @@ from ray.serve.handle import DeploymentHandle
 
 from rayscore.config import load_config
 from rayscore.io import absolute, json_value
-from rayscore.judge.job import JudgeJobConfig
-from rayscore.judge.online import OnlineJudge, load_judge_config
+from rayscore.judge.core import JudgeSpec, load_judge_spec
+from rayscore.judge.online import OnlineJudge
 from rayscore.logs import quiet_libraries
 from rayscore.score.scorers import KIND_FIELDS, build_scorer
 from rayscore.serve.api import RequestError, build_api
@@ -67,7 +66,7 @@ class Secret(str):
 class ScorerDeployment:
     """One scorer replica: loads the model (and the judge) once; the Api deployment calls it."""
 
-    def __init__(self, cfg: ServeJobConfig, judge: JudgeJobConfig | None = None):
+    def __init__(self, cfg: ServeJobConfig, judge: JudgeSpec | None = None):
         import torch
 
         quiet_libraries()
@@ -193,7 +192,7 @@ def read_token(cfg: ServeJobConfig) -> Secret | None:
 def app_from_config(cfg: ServeJobConfig) -> serve.Application:
     """The bound Serve application for a typed config."""
     cfg = absolute_paths(cfg)
-    judge = load_judge_config(cfg.judge_config) if cfg.judge_config else None  # read here, not in replicas
+    judge = load_judge_spec(cfg.judge_config) if cfg.judge_config else None  # read here, not in replicas
     scorer = ScorerDeployment.options(**deployment_options(cfg)).bind(cfg, judge)
     # The Api queues what every scorer replica can take, so it never is the narrower queue.
     queue = cfg.max_ongoing_requests * cfg.max_replicas

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rayscore.config import ConfigError
-from rayscore.judge.online import load_judge_config
+from rayscore.judge.core import load_judge_spec
 from rayscore.score.scorers import ScorerSpec
 
 __all__ = ["ServeJobConfig", "ENDPOINT_KINDS"]
@@ -108,7 +108,7 @@ class ServeJobConfig:
                 problems.append(f"{name}: must be >= 1, got {getattr(self, name)}")
         if self.judge_config:
             try:
-                load_judge_config(self.judge_config)
-            except (ConfigError, OSError) as e:
+                load_judge_spec(self.judge_config)
+            except (ValueError, OSError) as e:  # ConfigError is a ValueError
                 problems.append(f"judge_config: {self.judge_config}: {e}")
         return problems
