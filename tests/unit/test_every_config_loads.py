@@ -12,6 +12,7 @@ from rayscore.judge.augment import AugmentJobConfig
 from rayscore.judge.job import JudgeJobConfig
 from rayscore.score.pipeline import ScoreJobConfig
 from rayscore.serve.app import ServeJobConfig
+from rayscore.train.classifier import ClassifierJobConfig
 from rayscore.train.reward import RewardJobConfig
 from rayscore.train.sft import SftJobConfig
 
@@ -19,6 +20,7 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 CLASSES = {
     "generate_records": GenerateJobConfig,
     "train_reward": RewardJobConfig,
+    "train_classifier": ClassifierJobConfig,
     "train_sft": SftJobConfig,
     "score_batch": ScoreJobConfig,
     "judge": JudgeJobConfig,
