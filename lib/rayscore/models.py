@@ -364,11 +364,14 @@ def compute_fingerprint(path: str | Path) -> str:
 def encode_conversation(tok, messages: list[dict], max_len: int) -> list[int]:
     """Token ids of a conversation through the chat template, the same in training and scoring.
 
-    Too long: the earlier turns (the prompt or record) are cut so the final answer always stays.
+    Too long: the earlier turns (the prompt or record) are cut so the final answer always stays;
+    a one-turn conversation (a text to classify) keeps its start and its closing token ([SEP]).
     """
     ids = _encode(tok, messages)
     if len(ids) <= max_len:
         return ids
+    if len(messages) == 1:
+        return ids[: max_len - 1] + ids[-1:]
     tail = len(ids) - len(_encode(tok, messages[:-1]))
     keep_tail = min(tail, max_len // 2)
     return ids[: max_len - keep_tail] + ids[len(ids) - keep_tail:]

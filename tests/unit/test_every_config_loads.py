@@ -7,6 +7,7 @@ import pytest
 
 from rayscore.config import load_config
 from rayscore.addresses.generate import GenerateJobConfig
+from rayscore.distill.job import DistillJobConfig
 from rayscore.eval.job import EvaluateJobConfig
 from rayscore.judge.augment import AugmentJobConfig
 from rayscore.judge.job import JudgeJobConfig
@@ -26,6 +27,7 @@ CLASSES = {
     "judge": JudgeJobConfig,
     "augment": AugmentJobConfig,
     "evaluate": EvaluateJobConfig,
+    "distill": DistillJobConfig,
     "serve_scorer": ServeJobConfig,
 }
 YAMLS = sorted(p for p in CONFIGS.glob("*/*.yaml"))
