@@ -46,9 +46,10 @@ def test_distill_accounts_for_teacher_calls_and_kept_rows(ray_local, tmp_path):
     out = tmp_path / "out"
     scored = parts(out / "scored")
     assert len(scored) == summary["rows_scored"] == 300 and scored["record_id"].is_unique
-    kept = parts(out / "kept")
-    assert summary["rows_kept"] == len(kept) == int((scored["score"] >= 3).sum())
-    assert set(kept["record_id"]) == set(scored.loc[scored["score"] >= 3, "record_id"])
+    kept, threshold = parts(out / "kept"), summary["threshold"]
+    assert threshold == cfg.threshold == 3
+    assert summary["rows_kept"] == len(kept) == int((scored["score"] >= threshold).sum())
+    assert set(kept["record_id"]) == set(scored.loc[scored["score"] >= threshold, "record_id"])
     sample = pd.read_parquet(out / "sample.parquet")
     heldout = pd.read_parquet(out / "labels" / "heldout.parquet")
     assert set(heldout["id"]) <= set(sample["id"])

@@ -44,6 +44,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
@@ -275,7 +276,7 @@ def keep_rows(scored_dir: Path, kept_dir: Path) -> int:
     kept = 0
     for path in sorted(scored_dir.glob("part-*.parquet")):
         table = pq.read_table(path)
-        chosen = table.filter(pa.compute.equal(table["label"], 1))
+        chosen = table.filter(pc.equal(table["label"], 1))
         if chosen.num_rows:
             pq.write_table(chosen, kept_dir / path.name)
         kept += chosen.num_rows
@@ -302,7 +303,7 @@ def distill_summary(cfg, corpus_rows, sample, judged, calls, labels, unusable, t
         "corpus_rows": corpus_rows, "sample_rows": len(sample),
         "teacher": {"calls": calls, "rows_labelled": len(labels), "rows_without_score": unusable,
                     "labelled_share": round(len(labels) / corpus_rows, 6) if corpus_rows else None,
-                    "score_distribution": judged.get("score_distribution"), "summary": str(
+                    "score_distribution": judged.get("scores"), "summary": str(
                         Path(cfg.output_dir, "teacher", "summary.json"))},
         "student": {"model_dir": str(trained.model_dir), "train_rows": len(train_rows),
                     "heldout_rows": len(heldout), "task": cfg.train.task, **student},
