@@ -28,8 +28,8 @@ __all__ = ["JOBS", "ALIASES", "main", "resolve", "summaries", "usage"]
 logger = logging.getLogger(__name__)
 
 # The modules in jobs/, in the order a project runs them; test_cli checks this against jobs/.
-JOBS: tuple[str, ...] = ("generate_records", "train_reward", "train_sft", "score_batch", "evaluate",
-                         "judge", "augment", "serve_scorer", "demo")
+JOBS: tuple[str, ...] = ("generate_records", "train_reward", "train_classifier", "train_sft", "score_batch",
+                         "evaluate", "judge", "augment", "distill", "serve_scorer", "demo")
 ALIASES: dict[str, str] = {"train": "train_reward", "score": "score_batch", "serve": "serve_scorer",
                            "eval": "evaluate"}
 

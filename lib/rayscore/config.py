@@ -4,7 +4,9 @@
 
 Every problem (unknown key, wrong type, bad value) is collected and raised together as one
 ConfigError that names the key and where its value came from, before any work starts.
-A config class is a dataclass; it may define `check(self) -> list[str]` for value rules.
+A config class is a dataclass; it may define `check(self) -> list[str]` for value rules. A job
+that composes other jobs' configs (distill) and fills some of their keys itself names them in a
+class attribute `SET_BY_JOB` (dotted keys): their nested checks are skipped.
 """
 
 from __future__ import annotations
@@ -235,17 +237,19 @@ def _convert(value: Any, tp: Any) -> tuple[bool, Any]:
     return isinstance(value, tp), value
 
 
-def _check(obj: Any, prefix: str, sources: dict, problems: list[str]) -> None:
+def _check(obj: Any, prefix: str, sources: dict, problems: list[str], skip: frozenset = frozenset()) -> None:
+    skip = skip | {prefix + key for key in getattr(obj, "SET_BY_JOB", ())}
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if dataclasses.is_dataclass(value):
-            _check(value, prefix + f.name + ".", sources, problems)
+            _check(value, prefix + f.name + ".", sources, problems, skip)
     check = getattr(obj, "check", None)
     if callable(check):
         for problem in check():
             key = prefix + problem.split(":", 1)[0]
             rest = problem.split(":", 1)[1] if ":" in problem else ""
-            problems.append(f"{_where(key, sources)}:{rest}")
+            if key not in skip:
+                problems.append(f"{_where(key, sources)}:{rest}")
 
 
 def _type_name(tp: Any) -> str:

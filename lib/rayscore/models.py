@@ -2,6 +2,7 @@
 
     tok = load_tokenizer(spec)                      # chat template + Chinese characters added
     model = load_reward_model(spec, tok)            # AutoModelForSequenceClassification, num_labels=1
+    model = load_sequence_classifier(spec, tok, num_labels=6)   # a classifier (train_classifier)
     model = add_lora(model, lora_spec, tok)         # PEFT SEQ_CLS adapter (+ new token rows)
     save_scorer(model, tok, out_dir)                # adapter/ + merged/ (what score and serve load)
     model, tok = load_scorer(out_dir)
@@ -169,19 +170,29 @@ def _base_vocab_size(tok) -> int:
 
 def load_reward_model(spec: ModelSpec, tok, dtype: str = "float32"):
     """A sequence classifier with one output (the reward), embeddings sized to the tokenizer."""
+    return load_sequence_classifier(spec, tok, num_labels=1, dtype=dtype)
+
+
+def load_sequence_classifier(spec: ModelSpec, tok, num_labels: int, problem_type: str | None = None,
+                             dtype: str = "float32"):
+    """AutoModelForSequenceClassification with a new `num_labels` head (1 = a reward or a
+    regression score, with problem_type "regression"; N = N classes), embeddings sized to the
+    tokenizer."""
     import torch
     from transformers import AutoModelForSequenceClassification
 
-    # The reward head is new by design and the added rows are drawn on purpose: transformers'
-    # report of "missing" head weights and its note on resizing say nothing here, on every worker.
+    # The head is new by design and the added rows are drawn on purpose: transformers' report of
+    # "missing" head weights and its note on resizing say nothing here, on every worker.
     with quiet_transformers():
         model = AutoModelForSequenceClassification.from_pretrained(
-            resolve_model_path(spec.name_or_path), num_labels=1, dtype=getattr(torch, dtype))
+            resolve_model_path(spec.name_or_path), num_labels=num_labels, problem_type=problem_type,
+            dtype=getattr(torch, dtype))
         if model.get_input_embeddings().num_embeddings < len(tok):
             # mean_resizing draws new rows from the old rows' mean and covariance: distinct vectors.
             model.resize_token_embeddings(len(tok), mean_resizing=True)
     model.config.pad_token_id = tok.pad_token_id
-    logger.debug("reward model from %s: new head, %d token rows", spec.name_or_path, len(tok))
+    logger.debug("sequence classifier from %s: new %d-output head, %d token rows", spec.name_or_path,
+                 num_labels, len(tok))
     return model
 
 
@@ -354,11 +365,14 @@ def compute_fingerprint(path: str | Path) -> str:
 def encode_conversation(tok, messages: list[dict], max_len: int) -> list[int]:
     """Token ids of a conversation through the chat template, the same in training and scoring.
 
-    Too long: the earlier turns (the prompt or record) are cut so the final answer always stays.
+    Too long: the earlier turns (the prompt or record) are cut so the final answer always stays;
+    a one-turn conversation (a text to classify) keeps its start and its closing token ([SEP]).
     """
     ids = _encode(tok, messages)
     if len(ids) <= max_len:
         return ids
+    if len(messages) == 1:
+        return ids[: max_len - 1] + ids[-1:]
     tail = len(ids) - len(_encode(tok, messages[:-1]))
     keep_tail = min(tail, max_len // 2)
     return ids[: max_len - keep_tail] + ids[len(ids) - keep_tail:]

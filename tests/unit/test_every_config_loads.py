@@ -7,11 +7,13 @@ import pytest
 
 from rayscore.config import load_config
 from rayscore.addresses.generate import GenerateJobConfig
+from rayscore.distill.job import DistillJobConfig
 from rayscore.eval.job import EvaluateJobConfig
 from rayscore.judge.augment import AugmentJobConfig
 from rayscore.judge.job import JudgeJobConfig
 from rayscore.score.pipeline import ScoreJobConfig
 from rayscore.serve.app import ServeJobConfig
+from rayscore.train.classifier import ClassifierJobConfig
 from rayscore.train.reward import RewardJobConfig
 from rayscore.train.sft import SftJobConfig
 
@@ -19,11 +21,13 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 CLASSES = {
     "generate_records": GenerateJobConfig,
     "train_reward": RewardJobConfig,
+    "train_classifier": ClassifierJobConfig,
     "train_sft": SftJobConfig,
     "score_batch": ScoreJobConfig,
     "judge": JudgeJobConfig,
     "augment": AugmentJobConfig,
     "evaluate": EvaluateJobConfig,
+    "distill": DistillJobConfig,
     "serve_scorer": ServeJobConfig,
 }
 YAMLS = sorted(p for p in CONFIGS.glob("*/*.yaml"))

@@ -51,7 +51,7 @@ def test_an_endpoint_of_another_kind_is_501():
     assert error([PairItem(chosen="a", rejected="b")], "/v1/score_pairs", "quality") == (
         501, "/v1/score_pairs: needs a 'pair' scorer; this app serves a 'quality' scorer (its endpoint is /v1/score)")
     assert error([ScoreItem(text="a")], "/v1/score", "pair") == (
-        501, "/v1/score: needs a 'quality', 'reward' or 'generative' scorer; this app serves a 'pair' scorer "
+        501, "/v1/score: needs a 'quality', 'reward', 'classifier' or 'generative' scorer; this app serves a 'pair' scorer "
              "(its endpoint is /v1/score_pairs)")
 
 
@@ -68,7 +68,7 @@ def test_the_config_refuses_what_cannot_be_served():
                            "set scorer.messages_column: null"]
     cfg.scorer.kind = "ranker"
     assert cfg.check()[0] == ("scorer: kind 'ranker' cannot be served yet "
-                              "(known: ['generative', 'pair', 'quality', 'reward'])")
+                              "(known: ['classifier', 'generative', 'pair', 'quality', 'reward'])")
 
 
 def test_one_declaration_gives_batch_columns_and_request_fields():

@@ -2,10 +2,11 @@
 
     chars = common_chinese_chars()     # GB2312's 3755 level-1 hanzi, sorted
     is_cjk("市")                        # True
+    data_cjk_chars(texts)              # the CJK characters of some texts, sorted
 
 English-centred vocabularies (MiniLM's) map most hanzi to [UNK]. A training run adds these
-common characters and then every CJK character of its own training data (train/reward.py's
-data_chars), so the tokenizer reads the data whatever its domain; the saved tokenizer keeps them.
+common characters and then every CJK character of its own training data (data_cjk_chars), so
+the tokenizer reads the data whatever its domain; the saved tokenizer keeps them.
 """
 
 from __future__ import annotations
@@ -38,3 +39,8 @@ def gb2312_level1_chars() -> list[str]:
 def common_chinese_chars() -> list[str]:
     """GB2312 level-1 hanzi, sorted: the characters of ordinary modern Chinese text."""
     return sorted(gb2312_level1_chars())
+
+
+def data_cjk_chars(texts) -> list[str]:
+    """The CJK characters of `texts`, sorted: what a tokenizer must know to read that data."""
+    return sorted({ch for text in texts for ch in (text or "") if is_cjk(ch)})

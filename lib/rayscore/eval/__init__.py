@@ -13,6 +13,8 @@
 - judge_text.py  a judge's free text -> score (parse_score) / pairwise verdict (parse_pairwise)
 - text.py     BLEU-4 and ROUGE-1/2/L with Chinese-aware tokenisation
 - calibration.py  temperature scaling, mergeable reliability bins, ECE
+- pointwise.py  a pointwise scorer against reference scores: agreement / F1 at a threshold,
+              Spearman, errors, confusion, plots (train_classifier's held-out report, distill's)
 - plots.py    error / score histograms, confusion matrix, length-control and correlation scatter,
               reliability (Agg, ASCII text)
 - job.py      the evaluate job (EvaluateJobConfig, run): tables in, metrics.json + PNGs out

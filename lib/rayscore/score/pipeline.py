@@ -251,7 +251,7 @@ def absolute_paths(cfg: ScoreJobConfig) -> ScoreJobConfig:
 def resolve_spec(spec: ScorerSpec) -> tuple[ScorerSpec, dict | None]:
     """The spec the actors get: a quality threshold chosen on a validation set is chosen here, once,
     on the driver (loading the model once), and handed over as a plain threshold."""
-    if spec.kind == "quality" and spec.threshold is None:
+    if spec.kind in ("quality", "classifier") and spec.threshold is None:
         spec = replace(spec, threshold=default_threshold(load_calibration(spec.model_dir)))
     if spec.kind != "quality" or not spec.threshold_from.path:
         return spec, None
@@ -341,7 +341,7 @@ class ChunkWorker:
             **self.error_counts(errors, every),
             "reasons": dict(Counter(reasons[i] for i in bad_idx)),
             "value_counts": value_counts(scores),
-            "gold": self.gold_counts(scored, scored["label"].to_pylist() if "label" in scored.column_names else None),
+            "gold": self.gold_counts(scored, scored["label"].to_pylist() if spec.kind == "quality" else None),
             **self.check_counts(scored),
             **self.probability_bins(scored),
             "seconds": round(time.time() - started, 3),
@@ -504,7 +504,7 @@ def write_plots(store: ChunkStore, summary: dict) -> dict:
     return {"plots": paths} if paths else {}
 
 
-COUNTED_COLUMNS = ("label", "preferred", "parse_ok")
+COUNTED_COLUMNS = ("label", "predicted_class", "preferred", "parse_ok")
 """Categorical output columns whose values are counted in summary.json (value_counts)."""
 
 
@@ -570,8 +570,9 @@ def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> 
         "chunks": len(chunks), "files": len(records), "output_mb": round(total["part_bytes"] / 2**20, 3),
         "mean_file_mb": round(total["part_bytes"] / 2**20 / len(records), 3) if records else None,
     }
-    if cfg.scorer.kind == "quality":
+    if cfg.scorer.kind in ("quality", "classifier"):
         summary["threshold"] = cfg.scorer.threshold
+    if cfg.scorer.kind == "quality":
         summary["p_correct_histogram"] = {"bins": 20, "counts": histogram.tolist()}
     if cfg.scorer.has_checks():
         summary["check_flags"] = {"rows_flagged": total["rows_flagged"], "rows_per_flag": dict(flags.most_common())}

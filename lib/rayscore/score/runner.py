@@ -36,17 +36,26 @@ class RewardRunner:
         return self.rewards_from_ids(self.encode(conversations))
 
     def rewards_from_ids(self, ids: list[list[int]]) -> np.ndarray:
+        return self.logits_from_ids(ids)[:, 0]
+
+    def logits(self, conversations: list[list[dict]]) -> np.ndarray:
+        """Every output of the head, one row per conversation: (n, num_labels)."""
+        return self.logits_from_ids(self.encode(conversations))
+
+    def logits_from_ids(self, ids: list[list[int]]) -> np.ndarray:
         import torch
 
-        out = np.empty(len(ids), dtype=np.float32)
+        out = None
         order = np.argsort([len(x) for x in ids], kind="stable")
         with torch.inference_mode(), autocast(self.dtype, self.device):
             for start in range(0, len(order), self.batch_size):
                 idx = order[start:start + self.batch_size]
                 input_ids, mask = self._pad([ids[i] for i in idx])
-                logits = self.model(input_ids=input_ids, attention_mask=mask).logits
-                out[idx] = logits[:, 0].float().cpu().numpy()
-        return out
+                logits = self.model(input_ids=input_ids, attention_mask=mask).logits.float().cpu().numpy()
+                if out is None:
+                    out = np.empty((len(ids), logits.shape[1]), dtype=np.float32)
+                out[idx] = logits
+        return out if out is not None else np.empty((0, 1), dtype=np.float32)
 
     def _pad(self, batch: list[list[int]]):
         import torch

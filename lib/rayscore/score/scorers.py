@@ -15,6 +15,10 @@ in KIND_FIELDS (score_batch's input columns, serve's request fields). Kinds and 
               p_correct = sigmoid((reward_correct - reward_wrong) / T), label (正确 if p_correct >=
               threshold); T and the threshold are the model's calibration (fitted on held-out
               pairs at training), or a threshold set here or chosen on a labelled set (`threshold_from`)
+- classifier: a text -> score (a regressor's output, or a classifier's expected class value
+              sum_i p_i * i over classes 0..N-1), and for classifiers predicted_class (argmax) and
+              probabilities (softmax, one per class); label = 1 if score >= threshold else 0, the
+              threshold being this spec's or the one train_classifier saved with the model
 - generative: a prompt -> expected_score, digit_mass from the digit-token probabilities of a
               causal LM, and with `greedy: true` also answer, greedy_score, parse_ok
               (generative.py has the exact definition)
@@ -37,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from rayscore.checks import observe, observe_conversations, resolve_check_set, saved_check_ref
+from rayscore.data.labels import as_conversation
 from rayscore.data.pairs import CORRECT, WRONG, conversation
 from rayscore.data.preferences import to_messages
 from rayscore.models import load_calibration, load_scorer, model_fingerprint
@@ -44,7 +49,7 @@ from rayscore.score.runner import PRECISIONS, Precision, RewardRunner
 
 logger = logging.getLogger(__name__)
 
-ScorerKind = Literal["quality", "reward", "pair", "generative"]
+ScorerKind = Literal["quality", "reward", "pair", "classifier", "generative"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ KIND_FIELDS: dict[str, KindFields] = {
     "quality": KindFields(("text",)),
     "reward": KindFields(("prompt", "response")),
     "pair": KindFields(("chosen", "rejected"), optional=("prompt",)),
+    "classifier": KindFields(("text",)),
     "generative": KindFields(("prompt",)),
 }
 KINDS = tuple(KIND_FIELDS)
@@ -100,11 +106,11 @@ class ScorerSpec:
     """Which scorer, which model, and how it runs."""
 
     kind: ScorerKind = "quality"
-    """quality | reward | pair | generative (module docstring)."""
+    """quality | reward | pair | classifier | generative (module docstring)."""
     model_dir: str = ""
     """A trained model directory (train_reward's <output_dir>/model; a causal LM dir for generative)."""
     text_column: str = "text"
-    """quality: the column holding the record text."""
+    """quality, classifier: the column holding the text."""
     prompt_column: str = "prompt"
     """reward, pair, generative: the user turn (pair: optional when chosen/rejected are conversations)."""
     response_column: str = "response"
@@ -116,7 +122,7 @@ class ScorerSpec:
     rejected_column: str = "rejected"
     """pair: the second response."""
     threshold: float | None = None
-    """quality: p_correct at or above this is labelled 正确; null = the model's calibrated threshold (else 0.5)."""
+    """quality: p_correct at or above this is labelled 正确; classifier: a score at or above it is labelled 1; null = the model's own threshold (else 0.5)."""
     threshold_from: ThresholdSpec = field(default_factory=ThresholdSpec)
     """quality: choose `threshold` on a labelled validation set (path, target_precision | best_f1)."""
     greedy: bool = False
@@ -140,7 +146,7 @@ class ScorerSpec:
         problems = []
         if not self.model_dir:
             problems.append("model_dir: required (a trained model directory)")
-        if self.threshold is not None and not 0 <= self.threshold <= 1:
+        if self.kind == "quality" and self.threshold is not None and not 0 <= self.threshold <= 1:
             problems.append(f"threshold: must be in [0, 1], got {self.threshold}")
         if self.batch_size < 1:
             problems.append(f"batch_size: must be >= 1, got {self.batch_size}")
@@ -182,9 +188,24 @@ class ScorerSpec:
         columns = {"quality": ("reward_correct", "reward_wrong", "p_correct", "label"),
                    "reward": ("reward",),
                    "pair": ("reward_chosen", "reward_rejected", "margin", "p_chosen", "preferred"),
+                   "classifier": ("score",) + (("predicted_class", "probabilities") if self.classes() else ()) + (
+                       "label",),
                    "generative": ("expected_score", "digit_mass") + (
                        ("answer", "greedy_score", "parse_ok") if self.greedy else ())}[self.kind]
         return columns + (("check_flags",) if self.has_checks() else ())
+
+    def classes(self) -> bool:
+        """classifier: whether the model has classes (True) or is a regressor with one output,
+        read from its saved config (True while there is no model to read)."""
+        import json
+
+        from rayscore.models import scorer_path
+
+        try:
+            config = json.loads((scorer_path(self.model_dir) / "config.json").read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return True
+        return config.get("problem_type") != "regression" and len(config.get("id2label", {0: 0, 1: 1})) > 1
 
     def has_checks(self) -> bool:
         return self.kind != "generative" and bool(self.checks or (self.model_dir and saved_check_ref(self.model_dir)))
@@ -311,6 +332,31 @@ class QualityScorer(_RewardModelScorer):
         }, index=frame.index), flags)
 
 
+class ClassifierScorer(_RewardModelScorer):
+    """A sequence classifier or regressor on one text (train_classifier's models): the text as a
+    one-turn conversation, as in training; score, classes and label as in the module docstring."""
+
+    def __init__(self, spec: ScorerSpec, device: str | None = None):
+        super().__init__(spec, device)
+        self.threshold = spec.threshold if spec.threshold is not None else default_threshold(self.calibration)
+        self.has_classes = "probabilities" in self.output_columns
+
+    def score(self, frame: pd.DataFrame) -> pd.DataFrame:
+        texts, flags = observe(self.checks, frame[self.spec.text_column].tolist())
+        logits = self.runner.logits([as_conversation(t) for t in texts]).astype(np.float64)
+        out = {}
+        if self.has_classes:
+            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+            out["score"] = probabilities @ np.arange(probabilities.shape[1], dtype=np.float64)
+            out["predicted_class"] = probabilities.argmax(axis=1).astype(np.int64)
+            out["probabilities"] = [row.tolist() for row in probabilities]
+        else:
+            out["score"] = logits[:, 0]
+        out["label"] = (out["score"] >= self.threshold).astype(np.int64)
+        return self.with_flags(pd.DataFrame(out, index=frame.index), flags)
+
+
 def default_threshold(calibration: dict) -> float:
     """The quality threshold when the config sets none: the model's calibrated one, else 0.5."""
     return float(calibration.get("threshold", 0.5))
@@ -398,6 +444,8 @@ def build_scorer(spec: ScorerSpec, device: str | None = None):
         return RewardScorer(spec, device)
     if spec.kind == "pair":
         return PairScorer(spec, device)
+    if spec.kind == "classifier":
+        return ClassifierScorer(spec, device)
     if spec.kind == "generative":
         from rayscore.score.generative import GenerativeScorer
 

@@ -23,7 +23,7 @@ __all__ = ["ServeJobConfig", "ENDPOINT_KINDS"]
 # Which kinds each scoring endpoint accepts; a kind without an endpoint cannot be served. A scorer
 # kind added to scorers.py (with its KIND_FIELDS) is served by naming it here.
 ENDPOINT_KINDS: dict[str, tuple[str, ...]] = {
-    "/v1/score": ("quality", "reward", "generative"),
+    "/v1/score": ("quality", "reward", "classifier", "generative"),
     "/v1/score_pairs": ("pair",),
 }
 SERVED_KINDS = tuple(kind for kinds in ENDPOINT_KINDS.values() for kind in kinds)

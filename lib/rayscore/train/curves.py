@@ -1,6 +1,7 @@
 """Training curves as a PNG, from the HF trainer's log history (`trainer.state.log_history`).
 
     path = plot_training_curves(log_history, out / "training_curves.png")
+    write_curves(model_dir, out, title="train_reward")   # a job's model dir's log history -> out/
 
 Left panel: training loss (and eval loss when the run evaluated during training) by step.
 Right panel: training-batch accuracy and eval accuracy by step, when the log has them (TRL's
@@ -9,10 +10,14 @@ RewardTrainer logs both). Drawn on matplotlib's Agg canvas directly: no display,
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+LOG_HISTORY_FILE, CURVES_FILE = "log_history.json", "training_curves.png"
 
 # (log key, label, colour, line style) per panel; entries without the key are skipped.
 _LOSS = [("loss", "train loss", "tab:blue", "-"), ("eval_loss", "eval loss", "tab:orange", "--")]
@@ -50,3 +55,14 @@ def plot_training_curves(log_history: list[dict], path: str | Path, title: str =
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     return path
+
+
+def write_curves(model_dir: Path, out: Path, title: str) -> Path | None:
+    """Move the log history a training worker saved in model_dir next to the job's metrics
+    (out/log_history.json) and plot it (out/training_curves.png); None when there is none."""
+    source = Path(model_dir, LOG_HISTORY_FILE)
+    if not source.exists():
+        return None
+    shutil.move(source, Path(out, LOG_HISTORY_FILE))
+    history = json.loads(Path(out, LOG_HISTORY_FILE).read_text(encoding="utf-8"))["log_history"]
+    return plot_training_curves(history, Path(out, CURVES_FILE), title=title)

@@ -57,6 +57,23 @@ class DeepSpeedSpec:
         return problems
 
 
+def training_problems(cfg) -> list[str]:
+    """Settings a training job config (its train.precision, scaling, deepspeed, lora, model) cannot
+    run with together, each naming the key and how to fix it."""
+    problems = []
+    precision, use_gpu = cfg.train.precision, cfg.scaling.use_gpu
+    if cfg.deepspeed.enabled and not use_gpu and precision != "float32":
+        problems.append(f"train.precision: DeepSpeed on CPU runs in float32, got {precision!r} "
+                        "(set train.precision=float32, or scaling.use_gpu=true)")
+    if cfg.deepspeed.stage == 3 and not use_gpu and cfg.lora.enabled and cfg.model.add_chinese_chars:
+        problems.append("model.add_chinese_chars: LoRA under ZeRO-3 on CPU cannot train added token rows "
+                        "(PEFT gathers them on CUDA only); set model.add_chinese_chars=false, "
+                        "lora.enabled=false or deepspeed.stage=2")
+    if precision == "float16" and not use_gpu:
+        problems.append("train.precision: float16 needs GPUs (use float32 or bfloat16 on CPU)")
+    return problems
+
+
 def deepspeed_config(spec: DeepSpeedSpec, use_gpu: bool) -> dict | None:
     """The DeepSpeed config dict for TrainingArguments(deepspeed=...); None when stage is 0."""
     if not spec.enabled:

@@ -26,7 +26,6 @@ Writes under <output_dir>:
 from __future__ import annotations
 
 import logging
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -44,8 +43,9 @@ from rayscore.data.preferences import (
 from rayscore.io import write_json
 from rayscore.models import (
     LoraSpec, ModelSpec, add_lora, add_missing_chars, encode_conversation, load_reward_model, load_tokenizer)
+from rayscore.train.curves import LOG_HISTORY_FILE, write_curves
 from rayscore.train.deepspeed import (
-    DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading, setup_worker)
+    DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading, setup_worker, training_problems)
 from rayscore.train.scaling import (
     ScalingSpec, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero, log_progress,
     local_workdir, report_final, restore_checkpoint, resumed_step, setup_worker_logging, threads_for_worker,
@@ -53,7 +53,7 @@ from rayscore.train.scaling import (
 
 logger = logging.getLogger(__name__)
 
-LOG_HISTORY_FILE, CURVES_FILE, SAVE_CHECK_FILE = "log_history.json", "training_curves.png", "save_check.json"
+SAVE_CHECK_FILE = "save_check.json"
 SAVE_CHECK_PAIRS = 8  # pairs scored in memory and from the saved model after training
 
 
@@ -137,17 +137,7 @@ class RewardJobConfig:
                 load_check_set(self.checks)
             except ValueError as e:
                 problems.append(str(e))
-        if self.deepspeed.enabled and not self.scaling.use_gpu and self.train.precision != "float32":
-            problems.append(f"train.precision: DeepSpeed on CPU runs in float32, got {self.train.precision!r} "
-                            "(set train.precision=float32, or scaling.use_gpu=true)")
-        if (self.deepspeed.stage == 3 and not self.scaling.use_gpu and self.lora.enabled
-                and self.model.add_chinese_chars):
-            problems.append("model.add_chinese_chars: LoRA under ZeRO-3 on CPU cannot train added token rows "
-                            "(PEFT gathers them on CUDA only); set model.add_chinese_chars=false, "
-                            "lora.enabled=false or deepspeed.stage=2")
-        if self.train.precision == "float16" and not self.scaling.use_gpu:
-            problems.append("train.precision: float16 needs GPUs (use float32 or bfloat16 on CPU)")
-        return problems
+        return problems + training_problems(self)
 
 
 @dataclass
@@ -197,7 +187,7 @@ def run(cfg: RewardJobConfig) -> TrainResult:
     metrics = {**data.account(), **{k: v for k, v in result.metrics.items() if k != "final"}}
     metrics["wall_time_s"] = round(time.time() - started, 1)
     write_json(out / "metrics.json", metrics)
-    write_curves(model_dir, out)
+    write_curves(model_dir, out, title="train_reward")
     logger.info("model: %s  eval accuracy: %s", model_dir, metrics.get("eval_accuracy"))
     return TrainResult(model_dir, metrics)
 
@@ -227,11 +217,9 @@ def prepare_pairs(cfg: RewardJobConfig, tok) -> PreparedPairs:
 
 def data_chars(pairs: pd.DataFrame) -> list[str]:
     """The CJK characters of every message, sorted: what the tokenizer must know to read the data."""
-    from rayscore.data.chinese_chars import is_cjk
+    from rayscore.data.chinese_chars import data_cjk_chars
 
-    chars = {ch for side in ("chosen", "rejected") for conv in pairs[side] for m in conv
-             for ch in (m.get("content") or "")}
-    return sorted(ch for ch in chars if is_cjk(ch))
+    return data_cjk_chars(m.get("content") for side in ("chosen", "rejected") for conv in pairs[side] for m in conv)
 
 
 def with_observations(pairs: pd.DataFrame, checks) -> pd.DataFrame:
@@ -391,20 +379,6 @@ def save_and_evaluate(trainer, cfg: RewardJobConfig, tok, data: PreparedPairs, m
 def save_check_conversations(data: PreparedPairs) -> list[list[dict]]:
     pairs = (data.eval if len(data.eval) else data.train).head(SAVE_CHECK_PAIRS)
     return [list(c) for c in pairs["chosen"]] + [list(r) for r in pairs["rejected"]]
-
-
-def write_curves(model_dir: Path, out: Path) -> Path | None:
-    """Move the log history next to the metrics and plot it (training_curves.png)."""
-    import json
-
-    from rayscore.train.curves import plot_training_curves
-
-    source = model_dir / LOG_HISTORY_FILE
-    if not source.exists():
-        return None
-    shutil.move(source, out / LOG_HISTORY_FILE)
-    history = json.loads((out / LOG_HISTORY_FILE).read_text(encoding="utf-8"))["log_history"]
-    return plot_training_curves(history, out / CURVES_FILE, title="train_reward")
 
 
 # --- evaluation ------------------------------------------------------------------------------
