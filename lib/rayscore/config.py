@@ -266,7 +266,14 @@ def _type_name(tp: Any) -> str:
 
 
 def _field_docs(cls: type) -> dict[str, str]:
-    """Attribute docstrings: the string literal right under each field."""
+    """Attribute docstrings: the string literal right under each field, a subclass's over its bases'."""
+    docs = {}
+    for klass in reversed(cls.__mro__[:-1]):
+        docs.update(_own_field_docs(klass))
+    return docs
+
+
+def _own_field_docs(cls: type) -> dict[str, str]:
     try:
         tree = ast.parse(inspect.getsource(cls))
     except (OSError, TypeError, SyntaxError):

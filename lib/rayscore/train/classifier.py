@@ -49,53 +49,29 @@ from rayscore.models import (LoraSpec, ModelSpec, add_lora, add_missing_chars, e
 from rayscore.train.curves import LOG_HISTORY_FILE, write_curves
 from rayscore.train.deepspeed import (DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading,
                                       setup_worker, training_problems)
-from rayscore.train.scaling import (ScalingSpec, TrainResult, absolute_paths, attempt_callback,
-                                    export_final_checkpoint, is_rank_zero, local_workdir, report_final,
-                                    restore_checkpoint, resumed_step, threads_for_worker, torch_trainer,
+from rayscore.train.scaling import (ScalingSpec, TrainSpec, TrainResult, absolute_paths, attempt_callback,
+                                    export_final_checkpoint, is_rank_zero, local_workdir, log_progress, report_final,
+                                    restore_checkpoint, resumed_step, setup_worker_logging, threads_for_worker, torch_trainer,
                                     trainer_arguments)
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class ClassifierTrainSpec:
-    """Optimisation settings handed to the HF TrainingArguments."""
+class ClassifierTrainSpec(TrainSpec):
+    """Optimisation settings handed to the HF TrainingArguments (the shared ones, and these)."""
 
     epochs: float = 3.0
     """Passes over the training rows (ignored when max_steps > 0)."""
-    max_steps: int = -1
-    """Stop after this many optimiser steps (-1: run all epochs)."""
-    learning_rate: float = 5e-4
-    """Peak AdamW learning rate (LoRA on CPU; a full fine-tune wants ~5e-5)."""
     batch_size_per_worker: int = 32
     """Rows per worker per step."""
-    warmup_ratio: float = 0.05
-    """Share of steps spent warming the learning rate up."""
-    weight_decay: float = 0.0
-    """AdamW weight decay."""
-    precision: Literal["float32", "bfloat16", "float16"] = "float32"
-    """Mixed precision: bfloat16 on GPUs (and recent CPUs), float32 for exact CPU runs (and DeepSpeed on CPU)."""
-    logging_steps: int = 10
-    """Log loss every N steps."""
     eval_steps: int = 0
     """Evaluate on the held-out rows every N steps (eval loss curve); 0 = only once, after training."""
-    save_steps: int = 50
-    """Checkpoint to Ray storage every N steps (what a restarted worker group resumes from)."""
-    seed: int = 0
-    """Seed for the head's initialisation and data order."""
 
     def check(self) -> list[str]:
-        problems = []
-        if self.learning_rate <= 0:
-            problems.append(f"learning_rate: must be > 0, got {self.learning_rate}")
-        if self.batch_size_per_worker < 1:
-            problems.append(f"batch_size_per_worker: must be >= 1, got {self.batch_size_per_worker}")
-        if self.epochs <= 0 and self.max_steps <= 0:
-            problems.append("epochs: must be > 0 unless max_steps > 0")
+        problems = super().check()
         if self.eval_steps < 0:
             problems.append(f"eval_steps: must be >= 0, got {self.eval_steps}")
-        if self.save_steps < 1:
-            problems.append(f"save_steps: must be >= 1, got {self.save_steps}")
         return problems
 
 
@@ -244,6 +220,7 @@ def train_loop_per_worker(config: dict) -> None:
     import ray
     from ray.train.huggingface.transformers import RayTrainReportCallback, prepare_trainer
 
+    setup_worker_logging()
     cfg: ClassifierJobConfig = config["cfg"]
     data: PreparedRows = ray.get(config["data"])
     threads_for_worker(cfg.scaling.cpus_per_worker)
@@ -254,6 +231,7 @@ def train_loop_per_worker(config: dict) -> None:
     attempt = attempt_callback()
     trainer = build_trainer(cfg, args, build_model(cfg, tok), tok, data, [RayTrainReportCallback(), attempt])
     trainer = prepare_trainer(trainer)
+    log_progress(trainer, cfg.train.progress_every_s, unit="rows")
     resume = restore_checkpoint(workdir)
     started = time.time()
     train_output = trainer.train(resume_from_checkpoint=resume)

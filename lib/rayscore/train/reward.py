@@ -47,7 +47,7 @@ from rayscore.train.curves import LOG_HISTORY_FILE, write_curves
 from rayscore.train.deepspeed import (
     DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading, setup_worker, training_problems)
 from rayscore.train.scaling import (
-    ScalingSpec, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero, log_progress,
+    ScalingSpec, TrainSpec, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero, log_progress,
     local_workdir, report_final, restore_checkpoint, resumed_step, setup_worker_logging, threads_for_worker,
     torch_trainer, trainer_arguments)
 
@@ -58,52 +58,22 @@ SAVE_CHECK_PAIRS = 8  # pairs scored in memory and from the saved model after tr
 
 
 @dataclass
-class RewardTrainSpec:
-    """Optimisation settings handed to TRL's RewardConfig."""
+class RewardTrainSpec(TrainSpec):
+    """Optimisation settings handed to TRL's RewardConfig (the shared ones, and these)."""
 
-    epochs: float = 1.0
-    """Passes over the training pairs (ignored when max_steps > 0)."""
-    max_steps: int = -1
-    """Stop after this many optimiser steps (-1: run all epochs)."""
-    learning_rate: float = 5e-4
-    """Peak AdamW learning rate (LoRA on CPU wants more than TRL's 1e-4)."""
-    batch_size_per_worker: int = 16
-    """Pairs per worker per step."""
-    warmup_ratio: float = 0.05
-    """Share of steps spent warming the learning rate up."""
-    weight_decay: float = 0.0
-    """AdamW weight decay."""
     use_margin: bool = False
     """Subtract margin = score_chosen - score_rejected inside the loss (TRL's margin column)."""
     center_rewards_coefficient: float | None = None
     """TRL's penalty pushing rewards towards mean zero (e.g. 0.01); null = off."""
     truncation: Literal["keep_end", "quarantine"] = "keep_end"
     """Pairs longer than model.max_seq_len: keep_end cuts the prompt and keeps the answer; quarantine sets them aside."""
-    precision: Literal["float32", "bfloat16", "float16"] = "float32"
-    """Mixed precision: bfloat16 on GPUs (and recent CPUs), float32 for exact CPU runs (and DeepSpeed on CPU)."""
-    logging_steps: int = 10
-    """Record the loss every N steps (log_history.json, the training curves)."""
-    progress_every_s: float = 30.0
-    """Seconds between progress log lines (steps done/total, steps/s, pairs/s, ETA, loss)."""
     eval_steps: int = 0
     """Evaluate on the held-out pairs every N steps (eval curves); 0 = only once, after training."""
-    save_steps: int = 50
-    """Checkpoint to Ray storage every N steps (what a restarted worker group resumes from)."""
-    seed: int = 0
-    """Seed for the head's initialisation and data order."""
 
     def check(self) -> list[str]:
-        problems = []
-        if self.learning_rate <= 0:
-            problems.append(f"learning_rate: must be > 0, got {self.learning_rate}")
-        if self.batch_size_per_worker < 1:
-            problems.append(f"batch_size_per_worker: must be >= 1, got {self.batch_size_per_worker}")
-        if self.epochs <= 0 and self.max_steps <= 0:
-            problems.append("epochs: must be > 0 unless max_steps > 0")
+        problems = super().check()
         if self.eval_steps < 0:
             problems.append(f"eval_steps: must be >= 0, got {self.eval_steps}")
-        if self.save_steps < 1:
-            problems.append(f"save_steps: must be >= 1, got {self.save_steps}")
         return problems
 
 

@@ -28,6 +28,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 from rayscore.io import absolute
 from rayscore.logs import Progress, format_rate, quiet_libraries
@@ -115,7 +116,55 @@ def torch_trainer(train_loop, cfg, scaling: ScalingSpec, name: str, **extra):
     )
 
 
-def trainer_arguments(train, workdir: str, use_gpu: bool) -> dict:
+TrainPrecision = Literal["float32", "bfloat16", "float16"]
+
+
+@dataclass
+class TrainSpec:
+    """The optimisation settings every training job shares, read by trainer_arguments; a job's
+    spec subclasses it, adding its own keys and its own defaults."""
+
+    epochs: float = 1.0
+    """Passes over the training data (ignored when max_steps > 0)."""
+    max_steps: int = -1
+    """Stop after this many optimiser steps (-1: run all epochs)."""
+    learning_rate: float = 5e-4
+    """Peak AdamW learning rate."""
+    batch_size_per_worker: int = 16
+    """Examples per worker per step."""
+    warmup_ratio: float = 0.05
+    """Share of steps spent warming the learning rate up."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+    precision: TrainPrecision = "float32"
+    """Mixed precision: bfloat16 on GPUs (and recent CPUs), float32 for exact CPU runs (and DeepSpeed on CPU)."""
+    logging_steps: int = 10
+    """Record the loss every N steps (log_history.json, the training curves)."""
+    progress_every_s: float = 30.0
+    """Seconds between progress log lines (steps done/total, steps/s, examples/s, ETA, loss)."""
+    save_steps: int = 50
+    """Checkpoint to Ray storage every N steps (what a restarted worker group resumes from)."""
+    seed: int = 0
+    """Seed for the head's or adapter's initialisation and the data order."""
+
+    def check(self) -> list[str]:
+        problems = []
+        if self.learning_rate <= 0:
+            problems.append(f"learning_rate: must be > 0, got {self.learning_rate}")
+        if self.batch_size_per_worker < 1:
+            problems.append(f"batch_size_per_worker: must be >= 1, got {self.batch_size_per_worker}")
+        if self.epochs <= 0 and self.max_steps <= 0:
+            problems.append("epochs: must be > 0 unless max_steps > 0")
+        if not 0 <= self.warmup_ratio < 1:
+            problems.append(f"warmup_ratio: must be in [0, 1), got {self.warmup_ratio}")
+        if self.logging_steps < 1:
+            problems.append(f"logging_steps: must be >= 1, got {self.logging_steps}")
+        if self.save_steps < 1:
+            problems.append(f"save_steps: must be >= 1, got {self.save_steps}")
+        return problems
+
+
+def trainer_arguments(train: TrainSpec, workdir: str, use_gpu: bool) -> dict:
     """The HF TrainingArguments every training job sets alike, from its train spec (epochs,
     max_steps, learning_rate, batch_size_per_worker, warmup_ratio, weight_decay, logging_steps,
     save_steps, precision, seed): the schedule, checkpoints every save_steps (what Ray persists),

@@ -47,7 +47,7 @@ from rayscore.data.hupu import SftData, SftDataSpec, load_sft_data, sample_promp
 from rayscore.io import write_json, write_jsonl
 from rayscore.models import CAUSAL_CHAT_TEMPLATE, LoraSpec, ModelSpec, add_lora, load_causal_model, load_tokenizer
 from rayscore.train.scaling import (
-    ScalingSpec, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero, log_progress,
+    ScalingSpec, TrainPrecision, TrainSpec, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero, log_progress,
     local_workdir, report_final, restore_checkpoint, resumed_step, setup_worker_logging, threads_for_worker,
     torch_trainer, trainer_arguments)
 from rayscore.train.sft_eval import SftEvalSpec, evaluate_sft
@@ -57,58 +57,35 @@ logger = logging.getLogger(__name__)
 REPORT_DIR = "report"
 """Evaluation files travel from rank 0 to the driver inside the final checkpoint, in this folder."""
 LOG_HISTORY_FILE, CURVES_FILE, PREDICTIONS_FILE = "log_history.json", "training_curves.png", "eval_predictions.parquet"
-Precision = Literal["float32", "bfloat16", "float16"]
 
 
 @dataclass
-class SftTrainSpec:
-    """Optimisation settings handed to TRL's SFTConfig."""
+class SftTrainSpec(TrainSpec):
+    """Optimisation settings handed to TRL's SFTConfig (the shared ones, and these)."""
 
     epochs: float = 3.0
     """Passes over the training samples (ignored when max_steps > 0)."""
-    max_steps: int = -1
-    """Stop after this many optimiser steps (-1: run all epochs)."""
     learning_rate: float = 1e-4
     """Peak AdamW learning rate."""
     batch_size_per_worker: int = 8
     """Samples per worker per step (before gradient accumulation)."""
-    gradient_accumulation_steps: int = 1
-    """Micro-batches summed per optimiser step."""
     warmup_ratio: float = 0.03
     """Share of steps spent warming the learning rate up."""
+    save_steps: int = 200
+    """Checkpoint to Ray storage every N steps (what a restarted worker group resumes from)."""
+    gradient_accumulation_steps: int = 1
+    """Micro-batches summed per optimiser step."""
     lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "cosine"
     """Learning-rate schedule after warm-up."""
-    weight_decay: float = 0.0
-    """AdamW weight decay."""
-    precision: Precision = "float32"
-    """Mixed precision of the forward/backward pass: bfloat16 on GPUs, float32 for exact CPU runs."""
-    weights_dtype: Precision = "float32"
+    weights_dtype: TrainPrecision = "float32"
     """dtype the base weights are loaded in (bfloat16 halves GPU memory; LoRA weights stay float32)."""
     gradient_checkpointing: bool = False
     """Recompute activations in the backward pass (less memory for large models, ~30 % slower)."""
-    logging_steps: int = 10
-    """Record the loss every N steps (the training curve's resolution)."""
-    progress_every_s: float = 30.0
-    """Seconds between progress log lines (steps done/total, steps/s, samples/s, ETA, loss)."""
-    save_steps: int = 200
-    """Checkpoint to Ray storage every N steps (what a restarted worker group resumes from)."""
-    seed: int = 0
-    """Seed of the adapter's initialisation and the data order."""
 
     def check(self) -> list[str]:
-        problems = []
-        if self.learning_rate <= 0:
-            problems.append(f"learning_rate: must be > 0, got {self.learning_rate}")
-        if self.batch_size_per_worker < 1:
-            problems.append(f"batch_size_per_worker: must be >= 1, got {self.batch_size_per_worker}")
+        problems = super().check()
         if self.gradient_accumulation_steps < 1:
             problems.append(f"gradient_accumulation_steps: must be >= 1, got {self.gradient_accumulation_steps}")
-        if self.epochs <= 0 and self.max_steps <= 0:
-            problems.append("epochs: must be > 0 unless max_steps > 0")
-        if not 0 <= self.warmup_ratio < 1:
-            problems.append(f"warmup_ratio: must be in [0, 1), got {self.warmup_ratio}")
-        if self.logging_steps < 1:
-            problems.append(f"logging_steps: must be >= 1, got {self.logging_steps}")
         return problems
 
 
