@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from rayscore.models import encode_conversation
+from rayscore.models import encode_conversation_cut
 
 Precision = Literal["auto", "float32", "bfloat16", "float16", "int8"]
 PRECISIONS = ("auto", "float32", "bfloat16", "float16", "int8")
@@ -90,9 +90,13 @@ class RewardRunner:
         self.dtype, self.precision_reason = resolve_precision(dtype, self.device)
         self.model = prepare_model(model, self.dtype, self.device)
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
+        self.cut = np.zeros(0, dtype=bool)
+        """Per conversation of the last rewards() call: whether it was cut to max_seq_len tokens."""
 
     def encode(self, conversations: list[list[dict]]) -> list[list[int]]:
-        return [encode_conversation(self.tok, c, self.max_seq_len) for c in conversations]
+        encoded = [encode_conversation_cut(self.tok, c, self.max_seq_len) for c in conversations]
+        self.cut = np.array([cut for _, cut in encoded], dtype=bool)
+        return [ids for ids, _ in encoded]
 
     def rewards(self, conversations: list[list[dict]]) -> np.ndarray:
         return self.rewards_from_ids(self.encode(conversations))
