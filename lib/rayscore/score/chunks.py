@@ -247,7 +247,16 @@ def _row_groups_identity(f: InputFile, row_groups: list[int]) -> str:
     sizes, offsets, per-column statistics): content that changes with the rows, read for free."""
     digest = hashlib.sha256(f.identity.encode())
     for rg in row_groups:
-        digest.update(repr(f.meta.row_group(rg).to_dict()).encode())
+        group = f.meta.row_group(rg)
+        digest.update(repr((group.num_rows, group.total_byte_size)).encode())
+        for c in range(group.num_columns):
+            column = group.column(c)
+            stats = column.statistics if column.is_stats_set else None
+            # Raw physical values: min/max of a string column may hold bytes that are not UTF-8.
+            digest.update(repr((column.path_in_schema, column.file_offset, column.data_page_offset,
+                                column.total_compressed_size, column.total_uncompressed_size, column.num_values,
+                                stats and (stats.null_count, stats.min_raw if stats.has_min_max else None,
+                                           stats.max_raw if stats.has_min_max else None))).encode())
     return digest.hexdigest()[:16]
 
 
