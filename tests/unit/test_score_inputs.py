@@ -122,8 +122,11 @@ def test_corrupt_pages_behind_a_valid_footer_fail_naming_the_file_and_row_groups
     assert ids == [f"c{i}" for i in range(100)]
 
 
-def test_invalid_utf8_in_a_string_column_is_a_reason_not_a_crash():
+def test_invalid_utf8_in_a_string_column_is_a_reason_not_a_crash(tmp_path):
     column = invalid_string_array([b"ok", b"\xff\xfe bad", "中文".encode()])
+    pq.write_table(pa.table({"text": column}), tmp_path / "u.parquet")
+    (chunk,) = plan_chunks(read_inputs(str(tmp_path / "u.parquet"), ["text"]), 10)  # its min/max are not UTF-8
+    assert chunk.rows == 3
     with pytest.raises(UnicodeDecodeError):
         column.to_pylist()  # what happened before: the actor died here
     texts, reasons = validate_texts(column, max_chars=100, over_length="quarantine")
