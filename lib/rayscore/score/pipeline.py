@@ -397,9 +397,7 @@ class ChunkWorker:
                 part_values, part_reasons = {c: [None] * part.num_rows for c in columns}, \
                     ["unreadable_data"] * part.num_rows
             else:
-                part_values, part_reasons = self.validate(part, [c for c in columns if c in part.column_names])
-                for c in columns:
-                    part_values.setdefault(c, [None] * part.num_rows)
+                part_values, part_reasons = self.validate(part, columns)
                 part_reasons = self.invalid_text_elsewhere(part, columns, part_reasons)
                 part = pa.Table.from_arrays([repair_utf8(part[c]) for c in part.column_names], names=part.column_names)
             tables.append(part)
@@ -436,8 +434,11 @@ class ChunkWorker:
         scorer reads more than one)."""
         values, reasons = {}, {}
         for column in columns:
-            values[column], reasons[column] = validate_column(table[column], self.cfg.max_text_chars,
-                                                              self.cfg.over_length)
+            if column in table.column_names:  # an optional column may be in some files only
+                values[column], reasons[column] = validate_column(table[column], self.cfg.max_text_chars,
+                                                                  self.cfg.over_length)
+            else:
+                values[column], reasons[column] = [None] * table.num_rows, [None] * table.num_rows
         return values, first_reasons(reasons, name_columns=len(columns) > 1)
 
     def score(self, frame: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
