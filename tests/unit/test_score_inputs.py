@@ -194,3 +194,23 @@ def test_read_table_reads_a_directory_of_mixed_formats(tmp_path):
     frame = read_table(tmp_path / "d")
     assert frame.to_dict("records") == [{"text": "a", "label": "正确"}, {"text": "b", "label": "错误"},
                                         {"text": "c", "label": "正确"}]
+
+
+def test_tables_and_inputs_read_from_a_bucket(s3_server, monkeypatch):
+    """The same readers on an S3-compatible server on loopback, configured by the AWS variables."""
+    from rayscore.io import filesystem
+
+    for name, value in s3_server.items():
+        monkeypatch.setenv(name, value)
+    fs, bucket = filesystem("s3://inputs")
+    fs.create_dir(bucket)
+    pq.write_table(pa.table({"record_id": ["p0"], "text": ["a"]}), f"{bucket}/d/a.parquet", filesystem=fs)
+    for name, body in (("b.jsonl", '{"record_id": "j0", "text": "b"}\n'), ("c.csv", "record_id,text\n007,c\n"),
+                       ("notes.txt", "x")):
+        with fs.open_output_stream(f"{bucket}/d/{name}") as f:
+            f.write(body.encode())
+    assert read_table("s3://inputs/d").record_id.tolist() == ["p0", "j0", "007"]
+    inputs = read_inputs("s3://inputs/d", ["text"])
+    assert [f.rows or f.meta.num_rows for f in inputs] == [1, 1, 1] and inputs.skipped == ["inputs/d/notes.txt"]
+    chunks = plan_chunks(inputs, 10)
+    assert [read_span(fs, c.spans[0])["text"].to_pylist() for c in chunks] == [["a"], ["b"], ["c"]]
