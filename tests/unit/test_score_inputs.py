@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from rayscore.io import read_table
+from rayscore.score import chunks as chunks_module
 from rayscore.score.chunks import (ChunkStore, InputError, combine_tables, plan_chunks, read_inputs, read_span,
                                    sorted_ids)
 from rayscore.score.validate import invalid_utf8, repair_utf8, validate_texts
@@ -170,7 +171,7 @@ def test_commit_for_changed_input_replaces_the_parts_and_unplanned_chunks_are_re
         "part-00000-fp.json", "part-00000-fp.parquet", "part-00000-fp.parquet"]
 
 
-def test_duplicate_ids_merge_the_chunks_sorted_ids(tmp_path):
+def test_duplicate_ids_merge_the_chunks_sorted_ids(tmp_path, monkeypatch):
     root = tmp_path / "in"
     for k in range(3):
         write_records(root / f"f{k}.parquet", [f"r{k}"], ["t"])
@@ -184,6 +185,9 @@ def test_duplicate_ids_merge_the_chunks_sorted_ids(tmp_path):
     assert store.duplicate_ids(chunks) == {"ids": 2, "rows": 5, "examples": ["a", "c"]}
     (tmp_path / "out" / "_ids" / "part-00001-fp.parquet").unlink()  # committed before ids were kept
     assert store.duplicate_ids(chunks) == {"ids": 2, "rows": 5, "examples": ["a", "c"]}
+    monkeypatch.setattr(chunks_module, "MERGE_FANIN", 2)  # more files than the driver opens at once
+    assert store.duplicate_ids(chunks) == {"ids": 2, "rows": 5, "examples": ["a", "c"]}
+    assert not list((tmp_path / "out" / "_tmp").iterdir())  # the rounds' files are removed
 
 
 def test_read_table_reads_a_directory_of_mixed_formats(tmp_path):

@@ -51,6 +51,10 @@ logger = logging.getLogger(__name__)
 COMMITTED, QUARANTINE, TMP, IDS = "_committed", "quarantine", "_tmp", "_ids"
 FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".csv": "csv"}
 """Input formats by file suffix."""
+IDS_BATCH_ROWS = 1024
+"""Ids per batch of each sorted id file in the duplicate-id merge (the driver holds one per file)."""
+MERGE_FANIN = 128
+"""Sorted id files merged at once (open files on the driver); more are merged in rounds."""
 TEXT_BLOCK_BYTES = 4 << 20
 """Bytes per block when JSONL and CSV files are streamed (counted on the driver, read in actors)."""
 
@@ -464,7 +468,8 @@ class ChunkStore:
             self._write_atomic(self.quarantine_path(chunk), quarantined)
         elif self.fs.get_file_info(self.quarantine_path(chunk)).type == pafs.FileType.File:
             self.fs.delete_file(self.quarantine_path(chunk))  # left by this chunk's earlier input
-        self._write_atomic(self.ids_path(chunk), sorted_ids(scored, quarantined))
+        # Small row groups: the duplicate-id merge reads one per open file at a time.
+        self._write_atomic(self.ids_path(chunk), sorted_ids(scored, quarantined), IDS_BATCH_ROWS * 4)
         self._write_atomic(self.part_path(chunk), scored)
         record = {**record, "key": chunk.key, "chunk": chunk.name,
                   "part_bytes": self.fs.get_file_info(self.part_path(chunk)).size}
@@ -477,31 +482,55 @@ class ChunkStore:
     def duplicate_ids(self, chunks: list[Chunk], examples: int = 5) -> dict:
         """Record ids found on more than one row of the scored and quarantined parts: the input
         repeats them (each input row is still in the output once). A streaming k-way merge of
-        the chunks' sorted id files: the driver holds one batch per chunk, whatever the rows."""
-        streams = [self._ids_stream(c) for c in chunks]
+        the chunks' sorted id files, at most MERGE_FANIN at a time (more are merged in rounds
+        through `_tmp/`): the driver holds a small batch per open file, whatever the rows."""
+        paths = [p for p in map(self._ids_file, chunks) if p is not None]
+        temporary: list[str] = []
+        while len(paths) > MERGE_FANIN:
+            merged = []
+            for k in range(0, len(paths), MERGE_FANIN):
+                out = self._tmp_path(f"ids-merge-{k}.parquet")
+                self._write_ids(out, heapq.merge(*map(self._read_ids, paths[k:k + MERGE_FANIN])))
+                merged.append(out)
+            for p in temporary:
+                self.fs.delete_file(p)
+            paths = temporary = merged
         ids = rows = 0
         found = []
-        for value, group in itertools.groupby(heapq.merge(*streams)):
+        for value, group in itertools.groupby(heapq.merge(*map(self._read_ids, paths))):
             n = sum(1 for _ in group)
             if n > 1:
                 ids, rows = ids + 1, rows + n
                 if len(found) < examples:
                     found.append(value)
+        for p in temporary:
+            self.fs.delete_file(p)
         return {"ids": ids, "rows": rows, "examples": found}
 
-    def _ids_stream(self, chunk: Chunk, batch_rows: int = 8192):
+    def _ids_file(self, chunk: Chunk) -> str | None:
         path = self.ids_path(chunk)
         if self.fs.get_file_info(path).type != pafs.FileType.File:  # committed before ids were kept
             parts = [pq.read_table(p, columns=["record_id"], filesystem=self.fs)
                      for p in (self.part_path(chunk), self.quarantine_path(chunk))
                      if self.fs.get_file_info(p).type == pafs.FileType.File]
             if not parts:
-                return
+                return None
             self.fs.create_dir(f"{self.root}/{TMP}", recursive=True)
-            self._write_atomic(path, sorted_ids(*parts))
+            self._write_atomic(path, sorted_ids(*parts), IDS_BATCH_ROWS * 4)
+        return path
+
+    def _read_ids(self, path: str):
         with self.fs.open_input_file(path) as f:
-            for batch in pq.ParquetFile(f).iter_batches(batch_size=batch_rows):
+            for batch in pq.ParquetFile(f).iter_batches(batch_size=IDS_BATCH_ROWS):
                 yield from batch.column(0).to_pylist()
+
+    def _write_ids(self, path: str, ids) -> None:
+        self.fs.create_dir(f"{self.root}/{TMP}", recursive=True)
+        schema = pa.schema([("record_id", pa.string())])
+        with pq.ParquetWriter(path, schema, filesystem=self.fs) as writer:
+            while batch := list(itertools.islice(ids, IDS_BATCH_ROWS * 4)):
+                writer.write_table(pa.table({"record_id": pa.array(batch, pa.string())}),
+                                   row_group_size=IDS_BATCH_ROWS * 4)
 
     def write_file(self, name: str, content: str | bytes) -> str:
         """A small file (summary, config, plot) at the top of the output directory."""
@@ -518,9 +547,9 @@ class ChunkStore:
     def _tmp_path(self, path: str) -> str:
         return f"{self.root}/{TMP}/{path.rsplit('/', 1)[-1]}.{uuid.uuid4().hex}"
 
-    def _write_atomic(self, path: str, table: pa.Table) -> None:
+    def _write_atomic(self, path: str, table: pa.Table, row_group_size: int | None = None) -> None:
         tmp = self._tmp_path(path)
-        pq.write_table(table, tmp, filesystem=self.fs, compression="zstd")
+        pq.write_table(table, tmp, filesystem=self.fs, compression="zstd", row_group_size=row_group_size)
         self.fs.move(tmp, path)
 
 
