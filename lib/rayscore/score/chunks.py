@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 COMMITTED, QUARANTINE, TMP, IDS = "_committed", "quarantine", "_tmp", "_ids"
 FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".csv": "csv"}
 """Input formats by file suffix."""
-IDS_BATCH_ROWS = 1024
+IDS_BATCH_ROWS = 256
 """Ids per batch of each sorted id file in the duplicate-id merge (the driver holds one per file)."""
 MERGE_FANIN = 128
 """Sorted id files merged at once (open files on the driver); more are merged in rounds."""
