@@ -6,6 +6,7 @@ rows with a tiny model.
 Run as:
   python benchmarks/score_throughput.py                      # ~8 min on 2 idle cores, ~18 at load 10-20
   python benchmarks/score_throughput.py --rows 300 --memory-rows 20000 60000 --work /tmp/b --out /tmp/s.json
+  python benchmarks/score_throughput.py --memory-only        # driver/actor peak RSS at 100k and 1M rows, ~4 min
 
 Variants (quality scorer: two sequences, (record, 正确) and (record, 错误), per record):
   (a) bare      one process, the scorer itself (RewardRunner: length-sorted dynamic padding,
@@ -22,7 +23,9 @@ float32 scores of (a): Pearson correlation of p_correct and the share of equal l
 The recommendation is the fastest precision whose label agreement is >= 99.5 %.
 Memory: (c) with a tiny Qwen3 reward model (tests/tiny_models.py; reward kind, one sequence per row:
 province as the prompt, the record as the response) on 100k and 1M generated rows; peak RSS of
-the driver and of each scoring actor, sampled every 0.5 s with psutil.
+the driver and of each scoring actor, sampled every 0.5 s with psutil (--memory-only runs just
+this and writes benchmarks/results/score_memory.json). The driver's summary (the duplicate-id
+report among it) is built from per-chunk results, so its peak should not grow with the rows.
 Every variant runs in a fresh process, so each peak RSS is its own. The machine is shared: the
 JSON records the load average before and after every variant.
 """
@@ -47,6 +50,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "score_throughput.json"
+MEMORY_RESULTS = ROOT / "benchmarks" / "results" / "score_memory.json"
 MAX_SEQ_LEN = 96
 
 
@@ -60,7 +64,8 @@ def parse_args(argv=None):
     p.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 32, 64, 128])
     p.add_argument("--memory-rows", type=int, nargs=2, default=[100_000, 1_000_000])
     p.add_argument("--work", default=str(ROOT / "out/bench"), help="generated data and tiny models (reused)")
-    p.add_argument("--out", type=Path, default=RESULTS)
+    p.add_argument("--out", type=Path, default=None, help=f"default {RESULTS} ({MEMORY_RESULTS} with --memory-only)")
+    p.add_argument("--memory-only", action="store_true", help="only the peak-RSS runs at --memory-rows")
     return p.parse_args(argv)
 
 
@@ -78,6 +83,12 @@ def peak_rss_mb() -> float:
 
 def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+def uptime() -> str:
+    import subprocess
+
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def conversations(texts):
@@ -337,13 +348,74 @@ def agreement(reference: list[float], other: list[float]) -> dict:
             "share_within_0.01_of_0.5": round(float((np.abs(a - 0.5) < 0.01).mean()), 5)}
 
 
+def memory_runs(args, work: Path, measure) -> dict:
+    """Peak RSS of score_batch with the tiny reward model at each of args.memory_rows rows."""
+    memory = {}
+    tiny = tiny_model(work)
+    per_file = args.memory_rows[0]  # the small run reads the big input's first file
+    big = write_input(work / "records_large", args.memory_rows[1], per_file, min(10_000, per_file), seed=4321)
+    for rows in args.memory_rows:
+        files = sorted(big.glob("part-*.parquet"))[: max(1, rows // per_file)]
+        source = str(files[0]) if len(files) == 1 else str(big)
+        if rows < args.memory_rows[1] and len(files) > 1:  # a prefix of the big input: link its files
+            source = str(work / f"records_{rows}")
+            Path(source).mkdir(exist_ok=True)
+            for f in files:
+                link = Path(source) / f.name
+                if not link.exists():
+                    link.symlink_to(f)
+        memory[rows] = measure(f"memory_{rows}", ray_score, tiny, source, 512, 10_000, "float32", "reward")
+    return memory
+
+
+def rss_ratios(memory: dict, rows: list[int]) -> dict:
+    small, large = memory[rows[0]], memory[rows[1]]
+    return {"driver": round(large["driver_peak_rss_mb"] / small["driver_peak_rss_mb"], 3),
+            "actor": round(large["actor_peak_rss_mb"] / small["actor_peak_rss_mb"], 3),
+            "all_ray_processes": round(large["all_ray_processes_peak_rss_mb"] / small["all_ray_processes_peak_rss_mb"], 3)}
+
+
+def main_memory(args, result: dict, started: float) -> int:
+    def measure(name, fn, *fn_args):
+        before, up = load(), uptime()
+        print(f"{name} ...", flush=True)
+        out = fresh(fn, *fn_args)
+        out.update(load_before=before, uptime_before=up, load_after=load())
+        print(f"  {name}: driver peak {out['driver_peak_rss_mb']} MB, {out['rows_per_s']} rows/s", flush=True)
+        return out
+
+    memory = memory_runs(args, Path(args.work), measure)
+    result.update(memory={str(k): v for k, v in memory.items()},
+                  summary={"rss_ratio_1m_over_100k": rss_ratios(memory, args.memory_rows)})
+    result["machine"].update(load_avg_end=load(), uptime_end=uptime())
+    result["wall_time_s"] = round(time.time() - started)
+    out = args.out or MEMORY_RESULTS
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    print(memory_table(result))
+    print(json.dumps(result["summary"], indent=1))
+    print(f"wrote {out}")
+    return 0
+
+
+def memory_table(result: dict) -> str:
+    lines = ["| rows (tiny model) | rows/s | seconds | files | driver peak MB | actor peak MB | all Ray MB | load before |",
+             "|---|---|---|---|---|---|---|---|"]
+    for rows, m in result["memory"].items():
+        lines.append(f"| {rows} | {m['rows_per_s']} | {m['seconds']} | {m['files']} | {m['driver_peak_rss_mb']} | "
+                     f"{m['actor_peak_rss_mb']} | {m['all_ray_processes_peak_rss_mb']} | {m['load_before']} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     work = Path(args.work)
     started = time.time()
     result = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                          "load_avg_start": load()},
+                          "load_avg_start": load(), "uptime_start": uptime()},
               "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    if args.memory_only:
+        return main_memory(args, result, started)
     model = ensure_model(args.model, work)
     result["settings"]["model_copied_to"] = model
     # (c) gets 10 chunks: 5 per actor, so neither waits for the other at the end.
@@ -381,46 +453,32 @@ def main(argv=None) -> int:
     ids = pd.read_parquet(data)["record_id"]
     consistency = agreement(a["p_correct"], by_id.loc[ids].tolist())
 
-    memory = {}
-    tiny = tiny_model(work)
-    per_file = args.memory_rows[0]  # the small run reads the big input's first file
-    big = write_input(work / "records_large", args.memory_rows[1], per_file, min(10_000, per_file), seed=4321)
-    for rows in args.memory_rows:
-        files = sorted(big.glob("part-*.parquet"))[: max(1, rows // per_file)]
-        source = str(files[0]) if len(files) == 1 else str(big)
-        if rows < args.memory_rows[1] and len(files) > 1:  # a prefix of the big input: link its files
-            source = str(work / f"records_{rows}")
-            Path(source).mkdir(exist_ok=True)
-            for f in files:
-                link = Path(source) / f.name
-                if not link.exists():
-                    link.symlink_to(f)
-        measure(f"memory_{rows}", ray_score, tiny, source, 512, 10_000, "float32", "reward")
-        memory[rows] = variants.pop(f"memory_{rows}")
+    def measure_memory(name, fn, *fn_args):
+        measure(name, fn, *fn_args)
+        return variants.pop(name)
+
+    memory = memory_runs(args, work, measure_memory)
 
     for v in variants.values():
         v.pop("p_correct", None)
-    small, large = memory[args.memory_rows[0]], memory[args.memory_rows[1]]
     summary = {
         "c_over_a": round(c["rows_per_s"] / a["rows_per_s"], 3),
         "c_steady_over_a": round(c["steady_rows_per_s"] / a["rows_per_s"], 3),
         "c_over_b_loop": round(c["rows_per_s"] / variants["b_loop_unsorted"]["rows_per_s"], 2),
         "c_over_b_pipeline": round(c["rows_per_s"] / variants["b_hf_pipeline"]["rows_per_s"], 2),
         "score_batch_vs_bare_scores": consistency,
-        "rss_ratio_1m_over_100k": {
-            "driver": round(large["driver_peak_rss_mb"] / small["driver_peak_rss_mb"], 3),
-            "actor": round(large["actor_peak_rss_mb"] / small["actor_peak_rss_mb"], 3),
-            "all_ray_processes": round(large["all_ray_processes_peak_rss_mb"] / small["all_ray_processes_peak_rss_mb"], 3)},
+        "rss_ratio_1m_over_100k": rss_ratios(memory, args.memory_rows),
         "recommended_dtype": recommended,
     }
     result.update(variants=variants, precisions=precisions, memory={str(k): v for k, v in memory.items()},
                   summary=summary)
-    result["machine"]["load_avg_end"] = load()
+    result["machine"].update(load_avg_end=load(), uptime_end=uptime())
     result["wall_time_s"] = round(time.time() - started)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    out = args.out or RESULTS
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     print(report(result))
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
     return 0
 
 

@@ -1,8 +1,10 @@
 """Shared fixtures: one real local Ray for the whole session, and small generated data."""
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,29 @@ def quality_model_dir(ray_local, tiny_records, tmp_path_factory):
     (out / "console.log").write_text(run.stdout + run.stderr, encoding="utf-8")
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     return out / "model"
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3-compatible server (moto in server mode) on a free loopback port, for the session.
+    Yields the standard AWS variables that point a client at it: a test sets them in its own
+    environment (monkeypatch) and hands them to the jobs it starts, whose Ray actors inherit them."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                raise RuntimeError(f"moto server did not start on 127.0.0.1:{port}")
+            time.sleep(0.2)
+    yield {"AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    proc.terminate()
+    proc.wait(timeout=30)

@@ -255,7 +255,7 @@ def save_scorer(model, tok, out_dir: str | Path) -> Path:
         merged = model.merge_and_unload()
     merged.save_pretrained(out / MERGED_DIR)
     save_tokenizer(tok, out / MERGED_DIR)
-    (out / FINGERPRINT_FILE).write_text(compute_fingerprint(out / MERGED_DIR))
+    model_fingerprint(out)  # computes the weights' fingerprint and caches it in fingerprint.txt
     return out
 
 
@@ -326,10 +326,9 @@ def scorer_path(model_dir: str | Path) -> Path:
 
 
 def model_fingerprint(model_dir: str | Path) -> str:
-    """The weights' fingerprint written at save time (or computed from the weights), combined
-    with the check set and calibration saved beside them."""
-    stored = Path(model_dir) / FINGERPRINT_FILE
-    weights = stored.read_text().strip() if stored.exists() else compute_fingerprint(scorer_path(model_dir))
+    """The weights' fingerprint (weights_fingerprint), combined with the check set and
+    calibration saved beside them."""
+    weights = weights_fingerprint(scorer_path(model_dir), Path(model_dir) / FINGERPRINT_FILE)
     metadata = [Path(model_dir, f) for f in SCORER_METADATA_FILES if Path(model_dir, f).exists()]
     if not metadata:
         return weights
@@ -337,6 +336,26 @@ def model_fingerprint(model_dir: str | Path) -> str:
     for f in metadata:
         digest.update(f.name.encode() + f.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def weights_fingerprint(path: str | Path, cache: str | Path) -> str:
+    """compute_fingerprint of the weights directory, cached in `cache` (JSON) under the name,
+    size and mtime of every file it hashed: recomputed whenever one of them changed, so a
+    retrained or copied-over model is never taken for the old one. A cache that cannot be
+    written (read-only model directory) only costs the hash next time."""
+    stats = [[f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in _fingerprinted_files(path)]
+    try:
+        cached = json.loads(Path(cache).read_text())
+        if cached.get("files") == stats:
+            return cached["fingerprint"]
+    except (OSError, ValueError, AttributeError):
+        pass
+    fingerprint = compute_fingerprint(path)
+    try:
+        Path(cache).write_text(json.dumps({"fingerprint": fingerprint, "files": stats}))
+    except OSError:
+        pass
+    return fingerprint
 
 
 def save_calibration(model_dir: str | Path, calibration: dict) -> None:
@@ -353,13 +372,17 @@ def load_calibration(model_dir: str | Path) -> dict:
 def compute_fingerprint(path: str | Path) -> str:
     """sha256 over weights, config and tokenizer files: the identity of a trained scorer."""
     digest = hashlib.sha256()
-    for f in sorted(Path(path).iterdir()):
-        if f.is_file() and f.suffix in {".safetensors", ".json", ".bin", ".model", ".txt", ".jinja"}:
-            digest.update(f.name.encode())
-            with f.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
+    for f in _fingerprinted_files(path):
+        digest.update(f.name.encode())
+        with f.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()[:16]
+
+
+def _fingerprinted_files(path: str | Path) -> list[Path]:
+    return [f for f in sorted(Path(path).iterdir()) if f.is_file() and f.name != FINGERPRINT_FILE
+            and f.suffix in {".safetensors", ".json", ".bin", ".model", ".txt", ".jinja"}]
 
 
 def encode_conversation(tok, messages: list[dict], max_len: int) -> list[int]:
@@ -368,14 +391,19 @@ def encode_conversation(tok, messages: list[dict], max_len: int) -> list[int]:
     Too long: the earlier turns (the prompt or record) are cut so the final answer always stays;
     a one-turn conversation (a text to classify) keeps its start and its closing token ([SEP]).
     """
+    return encode_conversation_cut(tok, messages, max_len)[0]
+
+
+def encode_conversation_cut(tok, messages: list[dict], max_len: int) -> tuple[list[int], bool]:
+    """encode_conversation's ids, and whether they were cut to max_len."""
     ids = _encode(tok, messages)
     if len(ids) <= max_len:
-        return ids
+        return ids, False
     if len(messages) == 1:
-        return ids[: max_len - 1] + ids[-1:]
+        return ids[: max_len - 1] + ids[-1:], True
     tail = len(ids) - len(_encode(tok, messages[:-1]))
     keep_tail = min(tail, max_len // 2)
-    return ids[: max_len - keep_tail] + ids[len(ids) - keep_tail:]
+    return ids[: max_len - keep_tail] + ids[len(ids) - keep_tail:], True
 
 
 def _encode(tok, messages: list[dict]) -> list[int]:

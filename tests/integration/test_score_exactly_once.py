@@ -1,7 +1,8 @@
 """Exactly once under failure, on real Ray: (1) kill -9 the driver of `python -m jobs.score_batch`
-mid-run and rerun it: the output equals a clean run's; (2) kill -9 one scoring actor mid-run:
-Ray restarts it, the chunk is retried, the job finishes exactly; (3) a changed model or scorer
-config never reuses old outputs (refused, or recomputed with overwrite=true)."""
+mid-run and rerun it, input and output in a bucket of an S3-compatible server on loopback: the
+output equals a clean local run's; (2) kill -9 one scoring actor mid-run: Ray restarts it, the
+chunk is retried, the job finishes exactly; (3) a changed model or scorer config never reuses old
+outputs (refused, or recomputed with overwrite=true); (4) changed input is re-scored, never reused."""
 
 import glob
 import json
@@ -22,9 +23,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from rayscore.addresses.records import generate_records
+from rayscore.io import filesystem
 from rayscore.score.chunks import InputError
 from rayscore.score.pipeline import ScoreJobConfig, run
-from rayscore.score.scorers import ScorerSpec
+from rayscore.score.scorers import ScorerSpec, build_scorer
 from tiny_models import char_tokenizer, save_tiny, tiny_reward_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,17 +55,30 @@ def config(setup, out, **changes) -> ScoreJobConfig:
     return ScoreJobConfig(**{**cfg.__dict__, **changes})
 
 
+def listing(out, folder: str = "") -> tuple:
+    """(filesystem, sorted files) of an output folder, local or s3://."""
+    import pyarrow.fs as pafs
+
+    fs, root = filesystem(str(out))
+    info = fs.get_file_info(pafs.FileSelector(f"{root}/{folder}".rstrip("/"), allow_not_found=True))
+    return fs, sorted(i.path for i in info if i.type == pafs.FileType.File)
+
+
 def read_output(out) -> pd.DataFrame:
-    return pd.concat([pd.read_parquet(p) for p in sorted(glob.glob(f"{out}/part-*.parquet"))], ignore_index=True)
+    fs, files = listing(out)
+    parts = [f for f in files if f.rsplit("/", 1)[-1].startswith("part-") and f.endswith(".parquet")]
+    return pd.concat([pq.read_table(p, filesystem=fs).to_pandas() for p in parts], ignore_index=True)
 
 
 def markers(out) -> list[dict]:
+    fs, files = listing(out, "_committed")
     found = []
-    for path in sorted(glob.glob(f"{out}/_committed/*.json")):
+    for path in files:
         try:
-            found.append(json.loads(Path(path).read_text()))
+            with fs.open_input_stream(path) as f:
+                found.append(json.loads(f.read().decode()))
         except (OSError, json.JSONDecodeError):
-            pass  # renamed into place while we listed: read it next time
+            pass  # moved into place while we listed: read it next time
     return found
 
 
@@ -84,7 +99,7 @@ def assert_same_rows(out, clean: pd.DataFrame) -> None:
     merged = clean.merge(got, on="record_id", suffixes=("_clean", ""))
     assert np.allclose(merged.p_correct, merged.p_correct_clean, atol=1e-6)
     assert (merged.label == merged.label_clean).all()
-    assert not glob.glob(f"{out}/*.tmp") and not glob.glob(f"{out}/_tmp/*"), "temporary files left"
+    assert not listing(out, "_tmp")[1], "temporary files left"
 
 
 FEW = {"rows_per_file": 10 * ROW_GROUP}
@@ -104,12 +119,12 @@ def clean_output(clean_dir):
     return read_output(clean_dir)
 
 
-def start_job(setup, out, ray_tmp, log: Path) -> subprocess.Popen:
+def start_job(setup, out, ray_tmp, log: Path, inp=None, env: dict | None = None) -> subprocess.Popen:
     """`python -m jobs.score_batch` in its own process group, with its own local Ray."""
     env = {**os.environ, "RAY_ADDRESS": "local", "RAY_TMPDIR": ray_tmp, "HF_HUB_OFFLINE": "1",
-           "TOKENIZERS_PARALLELISM": "false"}
+           "TOKENIZERS_PARALLELISM": "false", **(env or {})}
     args = [sys.executable, "-m", "jobs.score_batch", "--config", "configs/score_batch/tiny.yaml",
-            f"input={setup / 'in'}", f"output={out}", f"scorer.model_dir={setup / 'model_a'}",
+            f"input={inp or setup / 'in'}", f"output={out}", f"scorer.model_dir={setup / 'model_a'}",
             "scorer.batch_size=64", "scorer.max_seq_len=96", f"rows_per_file={ROW_GROUP}",
             "num_actors=2", "cpus_per_actor=0.5", "progress_every_s=5"]
     with open(log, "w") as fh:
@@ -126,11 +141,19 @@ def end_group(proc: subprocess.Popen) -> None:
 
 
 @pytest.mark.slow
-def test_killed_driver_rerun_equals_clean_run(setup, clean_output, tmp_path):
-    out = tmp_path / "out"
+def test_killed_driver_rerun_equals_clean_run_on_s3(setup, clean_output, s3_server, tmp_path, monkeypatch):
+    """Input read from a bucket, parts and markers written to one (moves are copies there)."""
+    for name, value in s3_server.items():
+        monkeypatch.setenv(name, value)  # this process's pyarrow client; the jobs get them too
+    fs, bucket = filesystem("s3://exactly-once")
+    fs.create_dir(bucket)
+    for f in sorted((setup / "in").glob("*.parquet")):
+        with fs.open_output_stream(f"{bucket}/in/{f.name}") as dst:
+            dst.write(f.read_bytes())
+    inp, out = "s3://exactly-once/in", "s3://exactly-once/out"
     ray_tmp = tempfile.mkdtemp(prefix="rs-eo-", dir="/tmp")  # short: Ray's socket paths have a length limit
     try:
-        proc = start_job(setup, out, ray_tmp, tmp_path / "killed.log")
+        proc = start_job(setup, out, ray_tmp, tmp_path / "killed.log", inp, s3_server)
         try:
             wait_for(lambda: len(markers(out)) >= 3 or proc.poll() is not None, 300, "the first commits")
             assert proc.poll() is None, f"the job ended before it could be killed ({proc.returncode})"
@@ -142,12 +165,13 @@ def test_killed_driver_rerun_equals_clean_run(setup, clean_output, tmp_path):
         committed = len(markers(out))
         assert 0 < committed < ROWS // ROW_GROUP, "the kill did not land mid-run"
 
-        rerun = start_job(setup, out, ray_tmp, tmp_path / "rerun.log")
+        rerun = start_job(setup, out, ray_tmp, tmp_path / "rerun.log", inp, s3_server)
         try:
             assert rerun.wait(timeout=300) == 0, (tmp_path / "rerun.log").read_text()[-3000:]
         finally:
             end_group(rerun)
-        summary = json.loads((out / "summary.json").read_text())
+        with fs.open_input_stream(f"{bucket}/out/summary.json") as f:
+            summary = json.loads(f.read().decode())
         assert summary["ok"] and summary["rows_scored"] == ROWS
         assert summary["rows_this_run"] <= ROWS - committed * ROW_GROUP  # resumed, not redone
         assert_same_rows(out, clean_output)
@@ -198,3 +222,39 @@ def test_changed_model_or_config_never_reuses_outputs(ray_local, setup, clean_di
     assert got.fingerprint.eq(recomputed["fingerprint"]).all() and len(got) == ROWS
     merged = clean_output.merge(got, on="record_id", suffixes=("_a", "_b"))
     assert not np.allclose(merged.p_correct_a, merged.p_correct_b)  # model_b's scores, not model_a's
+
+
+@pytest.mark.slow
+def test_changed_input_is_rescored_never_reused(ray_local, setup, clean_output, tmp_path):
+    """Overwrite one input file with as many other rows in the same layout, change one row's text
+    in another, and rerun into the same output: those two chunks are re-scored (counted), the
+    third is kept; a file removed from the input takes its chunk's outputs with it."""
+    inp, out = tmp_path / "in", tmp_path / "out"
+    shutil.copytree(setup / "in", inp)
+    cfg = config(setup, out, input=str(inp), **FEW)
+    assert run(cfg).data["rows_this_run"] == ROWS
+    new = generate_records(ROWS // 3, seed=99)  # other ids and texts, same row count
+    pq.write_table(pa.Table.from_pandas(new, preserve_index=False), inp / "part-0.parquet", row_group_size=ROW_GROUP)
+    edited = pq.read_table(inp / "part-1.parquet").to_pandas()
+    edited.loc[7, "text"] = new.text[0]
+    pq.write_table(pa.Table.from_pandas(edited, preserve_index=False), inp / "part-1.parquet", row_group_size=ROW_GROUP)
+
+    summary = run(cfg).data
+    assert summary["ok"] and summary["chunks_rescored_changed_input"] == 2
+    assert summary["rows_this_run"] == 2 * ROWS // 3 and summary["rows_scored"] == ROWS
+    got = read_output(out).set_index("record_id")
+    kept = pq.read_table(inp / "part-2.parquet").to_pandas().record_id
+    assert got.index.is_unique and set(got.index) == set(new.record_id) | set(edited.record_id) | set(kept)
+    scorer = build_scorer(cfg.scorer)
+    changed = pd.concat([new, edited.iloc[[7]]])
+    expected = scorer.score(changed[["text"]].reset_index(drop=True)).p_correct.to_numpy()
+    assert np.allclose(got.loc[changed.record_id, "p_correct"], expected, atol=1e-6)
+    assert got.loc[changed.record_id, "text"].tolist() == changed.text.tolist()
+    same = clean_output.set_index("record_id").loc[kept]
+    assert np.allclose(got.loc[kept, "p_correct"], same.p_correct, atol=1e-6)
+
+    (inp / "part-2.parquet").unlink()
+    shrunk = run(cfg).data
+    assert shrunk["ok"] and shrunk["rows_this_run"] == 0 and shrunk["rows_scored"] == 2 * ROWS // 3
+    assert shrunk["chunk_files_removed"] >= 3  # marker, part, ids (and quarantine when any)
+    assert not set(read_output(out).record_id) & set(kept)

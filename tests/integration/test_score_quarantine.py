@@ -5,6 +5,7 @@ or a corrupt file stops the job before any scoring, naming the file and the colu
 import glob
 import json
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -137,3 +138,102 @@ def test_over_length_truncate_scores_the_cut_text_and_keeps_the_input(model_dir,
     assert scored.loc["a9", "text"] == TOO_LONG  # the output keeps the input as it was
     cut = worker.scorer.score(pd.DataFrame({"text": [TOO_LONG[:200]]}))
     assert scored.loc["a9", "p_correct"] == pytest.approx(cut.p_correct.iloc[0], abs=1e-6)
+
+
+def string_with_bytes(values: list[bytes]) -> pa.Array:
+    """A *string* array holding raw bytes, as a writer that does not check UTF-8 leaves it."""
+    offsets = np.cumsum([0] + [len(v) for v in values]).astype(np.int32)
+    return pa.Array.from_buffers(pa.string(), len(values), [None, pa.py_buffer(offsets.tobytes()),
+                                                            pa.py_buffer(b"".join(values))])
+
+
+def corrupt_column(path, row_group: int, column: int) -> None:
+    """Overwrite one column chunk's pages; the footer stays valid."""
+    meta = pq.ParquetFile(path).metadata.row_group(row_group).column(column)
+    start = meta.dictionary_page_offset if meta.has_dictionary_page else meta.data_page_offset
+    data = bytearray(path.read_bytes())
+    data[start:start + meta.total_compressed_size] = b"\xff" * meta.total_compressed_size
+    path.write_bytes(bytes(data))
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    """Files that crashed an actor before, grouped into one parquet chunk: the text column as
+    string (s), binary (b) and int64 (i); a string column with invalid UTF-8 in the text (row u1)
+    and in a passthrough column (row u2); corrupt text pages behind a valid footer (c: 4 rows whose
+    ids still read). Plus a JSONL and a CSV file, and a file in no input format."""
+    root = tmp_path_factory.mktemp("bad_files")
+    pq.write_table(pa.table({"record_id": ["s0", "s1"], "text": GOOD[:2]}), root / "1s.parquet")
+    pq.write_table(pa.table({"record_id": ["b0"], "text": pa.array([GOOD[2].encode()], pa.binary())}),
+                   root / "2b.parquet")
+    pq.write_table(pa.table({"record_id": ["i0", "i1"], "text": pa.array([5, 6], pa.int64())}), root / "3i.parquet")
+    pq.write_table(pa.table({"record_id": ["u0", "u1", "u2"],
+                             "text": string_with_bytes([GOOD[3].encode(), b"\xff\xfe", GOOD[4].encode()]),
+                             "note": string_with_bytes([b"a", b"b", b"\xc3"])}), root / "4u.parquet")
+    pq.write_table(pa.table({"record_id": [f"c{i}" for i in range(4)], "text": [GOOD[5] * 3] * 4}),
+                   root / "5c.parquet")
+    corrupt_column(root / "5c.parquet", 0, 1)
+    (root / "6j.jsonl").write_text("".join(f'{{"record_id": "j{i}", "text": "{t}"}}\n' for i, t in enumerate(GOOD[:3]))
+                                   + '{"record_id": "j3", "text": ""}\n', encoding="utf-8")
+    pd.DataFrame({"record_id": ["v0", "v1"], "text": GOOD[3:5]}).to_csv(root / "7v.csv", index=False)
+    (root / "notes.txt").write_text("not input")
+    return root
+
+
+BAD_FILE_REASONS = {"non_string_text": 2, "invalid_utf8": 1, "invalid_utf8:note": 1, "unreadable_data": 4,
+                    "empty_text": 1}
+
+
+@pytest.mark.slow
+def test_bad_files_are_quarantined_and_the_job_writes_its_summary(ray_local, model_dir, bad_files, tmp_path):
+    out = tmp_path / "out"
+    assert main(args(model_dir, bad_files, out, "rows_per_file=100", "max_quarantine_share=1.0")) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["rows_in"], summary["rows_scored"], summary["rows_quarantined"]) == (18, 9, 9)
+    assert summary["quarantine_reasons"] == BAD_FILE_REASONS
+    assert summary["chunks"] == 3  # the parquet files together, the JSONL and the CSV each alone
+    assert summary["skipped_files"] == {"count": 1, "files": [str(bad_files / "notes.txt")]}
+    assert summary["unreadable"]["spans"] == 1 and summary["unreadable"]["rows"] == 4
+    assert "5c.parquet" in summary["unreadable"]["examples"][0]["file"]
+    scored, quarantined = read(f"{out}/part-*.parquet"), read(f"{out}/quarantine/part-*.parquet")
+    assert sorted(scored.record_id) == sorted(["s0", "s1", "b0", "u0", "j0", "j1", "j2", "v0", "v1"])
+    reasons = dict(zip(quarantined.record_id, quarantined.reason))
+    assert reasons == {"i0": "non_string_text", "i1": "non_string_text", "u1": "invalid_utf8",
+                       "u2": "invalid_utf8:note", "c0": "unreadable_data", "c1": "unreadable_data",
+                       "c2": "unreadable_data", "c3": "unreadable_data", "j3": "empty_text"}
+    assert quarantined.set_index("record_id").loc["u1", "text"] == "\\xff\\xfe"  # readable, escaped
+
+
+def test_actor_counts_token_truncated_rows(model_dir, bad_input, tmp_path):
+    from rayscore.data.pairs import CORRECT, conversation
+
+    worker, chunk = worker_for(model_dir, bad_input / "a.parquet", tmp_path / "out")
+    tok = worker.scorer.runner.tok
+    lengths = [len(tok(tok.apply_chat_template(conversation(t, CORRECT), tokenize=False),
+                       add_special_tokens=False)["input_ids"]) for t in GOOD[:6]]  # the scored rows a0..a5
+    worker.scorer.runner.max_seq_len = max_len = sorted(lengths)[3]  # about half the rows are longer
+    record = worker.process(chunk)
+    expected = sum(n > max_len for n in lengths)
+    assert 0 < expected < 6 and record["truncated_rows"] == expected
+
+
+def test_non_finite_scores_go_to_quarantine(tmp_path):
+    """A model whose embedding of one character is NaN: the row holding it gets a NaN reward,
+    which used to become label 错误; now it is quarantined as non_finite_score."""
+    import torch
+
+    tok = char_tokenizer(GOOD + ["Ω"])
+    model = tiny_reward_model(tok)
+    with torch.no_grad():
+        model.get_input_embeddings().weight[tok.convert_tokens_to_ids("Ω")] = float("nan")
+    save_tiny(model, tok, tmp_path / "nan_model")
+    texts = GOOD[:3] + [GOOD[3] + "Ω"]
+    pq.write_table(pa.table({"record_id": ["n0", "n1", "n2", "n3"], "text": texts}), tmp_path / "in.parquet")
+    worker, chunk = worker_for(tmp_path / "nan_model", tmp_path / "in.parquet", tmp_path / "out")
+    record = worker.process(chunk)
+    assert record["reasons"] == {"non_finite_score": 1} and record["rows_scored"] == 3
+    assert sum(record["value_counts"]["label"].values()) == 3
+    scored = pd.read_parquet(tmp_path / "out" / f"part-00000-{'f' * 12}.parquet")
+    quarantined = pd.read_parquet(tmp_path / "out" / "quarantine" / f"part-00000-{'f' * 12}.parquet")
+    assert list(scored.record_id) == ["n0", "n1", "n2"] and np.isfinite(scored.p_correct).all()
+    assert quarantined.to_dict("records") == [{"record_id": "n3", "text": texts[3], "reason": "non_finite_score"}]

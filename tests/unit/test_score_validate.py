@@ -216,9 +216,12 @@ def test_summary_balances_and_fails_over_the_quarantine_share():
 
 
 def test_fingerprint_follows_scorer_settings_not_batch_size(tmp_path):
+    """The model part is computed from the weights (cached by size and mtime), never read from
+    a file that says what it is."""
     model = tmp_path / "model"
-    model.mkdir()
-    (model / "fingerprint.txt").write_text("weights-1")
+    (model / "merged").mkdir(parents=True)
+    (model / "merged" / "config.json").write_text("{}")
+    (model / "merged" / "model.safetensors").write_bytes(b"weights-1")
     base = ScoreJobConfig(input="i", output="o", scorer=ScorerSpec(model_dir=str(model)))
     same = ScoreJobConfig(input="i2", output="o2", scorer=ScorerSpec(model_dir=str(model), batch_size=7))
     assert scoring_fingerprint(base) == scoring_fingerprint(same)
@@ -226,5 +229,6 @@ def test_fingerprint_follows_scorer_settings_not_batch_size(tmp_path):
                     ScorerSpec(model_dir=str(model), max_seq_len=64)):
         assert scoring_fingerprint(ScoreJobConfig(input="i", output="o", scorer=changed)) != scoring_fingerprint(base)
     before = scoring_fingerprint(base)
-    (model / "fingerprint.txt").write_text("weights-2")  # retrained model, same directory
+    assert scoring_fingerprint(base) == before  # the second time from the cache (same sizes and mtimes)
+    (model / "merged" / "model.safetensors").write_bytes(b"weights-2")  # retrained model, same directory and size
     assert scoring_fingerprint(base) != before

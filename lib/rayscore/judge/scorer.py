@@ -64,13 +64,14 @@ class JudgeScorerSpec(ScorerSpec):
 class JudgeScorer:
     """One per actor: the backend opened once; score(frame) judges a slice of a chunk."""
 
-
     def __init__(self, spec: JudgeScorerSpec):
         self.spec = spec
         self.backend = open_backend(spec.judge)
         self.fingerprint = spec.judge.fingerprint
         self.input_columns = tuple(spec.input_columns())
         self.output_columns = spec.output_columns()
+        # A judgement that did not parse (or was cut off) has no score: a value, not a failed score.
+        self.nullable_columns = self.output_columns
         self.precision = getattr(getattr(self.backend, "__self__", None), "precision", spec.judge.backend)
 
     def score(self, frame: pd.DataFrame) -> pd.DataFrame:

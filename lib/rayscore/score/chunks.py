@@ -1,45 +1,70 @@
 """Input planning and atomic output for exactly-once scoring.
 
-    footers = read_footers("data/in", required=["text"])     # fails early, naming file and column
-    chunks = plan_chunks(footers, rows_per_chunk=50_000)
+    inputs = read_inputs("data/in", required=["text"])     # fails early, naming file and column
+    chunks = plan_chunks(inputs, rows_per_chunk=50_000)
     store = ChunkStore("data/out", fingerprint)
     if store.committed(chunk) is None: ...; store.commit(chunk, scored, quarantined, record)
 
-A chunk is a run of whole parquet row groups from one or more files, about `rows_per_chunk` rows
-(small files are grouped; a row group is never split, so a chunk is at least one row group): the
+Inputs are parquet, JSONL (.jsonl) or CSV (.csv) files, one file or a directory of them, on local
+disk or an object store (s3://, gs://: pyarrow filesystems; S3 is configured by the standard AWS
+variables, e.g. AWS_ENDPOINT_URL_S3, which Ray's actors inherit). Other files in a directory are
+listed as skipped. A parquet chunk is a run of whole row groups from one or more files, about
+`rows_per_chunk` rows (small files are grouped; a row group is never split); a JSONL or CSV chunk
+is a row range of one file (its rows are counted on the driver, a block at a time). A chunk is the
 unit of work, of output (one file) and of resume. Its name is fixed by its position in the sorted
-input listing; its key hashes the files and row groups it covers. Commit writes the quarantine
-part, then the output part, each to a temporary file under `_tmp/` and renamed into place, then
-the marker `_committed/<name>-<fingerprint>.json` (also written to `_tmp/` and renamed): a chunk
-with a marker is complete, one without is redone from scratch, overwriting any part a killed
-attempt left. A scorer whose rows can fail transiently (the judge's endpoint calls) also writes
-an errors part, `errors/<name>-<fingerprint>.parquet`, before the marker; a rerun re-sends those
-rows and recommits the chunk: their successes go to a retry part `<name>-r<k>-<fingerprint>.parquet`,
-the rows still failing to `errors/<name>-r<k>-<fingerprint>.parquet`, then the marker is
-replaced (the commit of round k) and the previous errors part deleted. A rerun killed before the
-marker redoes round k and overwrites its files. `_tmp/` and `_committed/` start with "_", so parquet readers of the output
-directory skip them. Paths may be local or s3:// / gs:// (pyarrow filesystems; on object stores
-the rename is a copy, and the marker alone is the commit).
+input listing; its key hashes what it covers and what identifies those bytes: each file's size
+and modification time, and for parquet the footer's metadata of its row groups (row counts,
+byte sizes, column statistics). Changed input thus changes the key, and a chunk whose marker
+holds another key is re-scored, never reused.
+
+Commit writes the quarantine part (or removes an older one), the sorted ids of the chunk
+(`_ids/`, for the duplicate-id report), then the output part, each to a temporary file under
+`_tmp/` and moved into place, then the marker `_committed/<name>-<fingerprint>.json`: a chunk
+whose marker holds its key is complete, any other is redone from scratch, overwriting what an
+earlier attempt or an earlier input left. `_tmp/`, `_ids/` and `_committed/` start with "_", so
+parquet readers of the output directory skip them. On object stores a move is a copy and a
+delete, and the marker alone is the commit.
+
+A scorer whose rows can fail transiently (the judge's endpoint calls) also writes an errors part,
+`errors/<name>-<fingerprint>.parquet`, before the marker; a rerun re-sends those rows and
+recommits the chunk: their successes go to a retry part `<name>-r<k>-<fingerprint>.parquet`, the
+rows still failing to `errors/<name>-r<k>-<fingerprint>.parquet`, then the marker is replaced
+(the commit of round k) and the previous errors part deleted. A rerun killed before the marker
+redoes round k and overwrites its files.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 import json
 import logging
+import os
+import re
 import uuid
 from dataclasses import asdict, dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.fs as pafs
+import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from rayscore.io import absolute
+from rayscore.io import filesystem
 
 logger = logging.getLogger(__name__)
 
-COMMITTED, QUARANTINE, TMP, ERRORS = "_committed", "quarantine", "_tmp", "errors"
+COMMITTED, QUARANTINE, TMP, IDS, ERRORS = "_committed", "quarantine", "_tmp", "_ids", "errors"
+FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".csv": "csv"}
+"""Input formats by file suffix."""
+IDS_BATCH_ROWS = 256
+"""Ids per batch of each sorted id file in the duplicate-id merge (the driver holds one per file)."""
+MERGE_FANIN = 128
+"""Sorted id files merged at once (open files on the driver); more are merged in rounds."""
+TEXT_BLOCK_BYTES = 4 << 20
+"""Bytes per block when JSONL and CSV files are streamed (counted on the driver, read in actors)."""
 
 
 class InputError(ValueError):
@@ -50,8 +75,12 @@ class InputError(ValueError):
 class Span:
     path: str
     row_groups: list[int]
+    """Parquet row groups; empty for JSONL and CSV, whose span is a row range."""
     first_row: int
-    """Index in its file of the span's first row (for derived record ids)."""
+    """Index in its file of the span's first row (for derived record ids and row ranges)."""
+    rows: int = 0
+    identity: str = ""
+    """What identifies the span's bytes (file size, mtime and the row groups' footer metadata)."""
 
 
 @dataclass
@@ -73,64 +102,142 @@ class Chunk:
         return cls(data["index"], [Span(**s) for s in data["spans"]], data["rows"], data["key"])
 
 
-def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
-    """The pyarrow filesystem of a URI or local path (made absolute), and the path inside it."""
-    return pafs.FileSystem.from_uri(absolute(uri))
+@dataclass
+class InputFile:
+    """One input file as planned: its identity, and its footer (parquet) or row count (JSONL, CSV)."""
+
+    path: str
+    format: str
+    size: int
+    mtime_ns: int
+    meta: pq.FileMetaData | None = None
+    rows: int = 0
+    digest: str = ""
+    """JSONL, CSV: sha256 of the bytes (read anyway to count the rows; object stores' mtimes
+    have a resolution of seconds)."""
+
+    @property
+    def identity(self) -> str:
+        return f"{self.format}:{self.size}:{self.mtime_ns}:{self.digest}"
 
 
-def list_parquet(uri: str) -> tuple[pafs.FileSystem, list[str]]:
+@dataclass
+class Inputs:
+    files: list[InputFile]
+    skipped: list[str]
+    """Files of the input directory in no supported format (listed in the summary)."""
+
+    def __iter__(self):
+        return iter(self.files)
+
+    def __len__(self):
+        return len(self.files)
+
+
+def file_format(path: str) -> str | None:
+    return FORMATS.get(os.path.splitext(path)[1].lower())
+
+
+def list_inputs(uri: str) -> tuple[pafs.FileSystem, list[pafs.FileInfo], list[str]]:
+    """(filesystem, input files in sorted order, skipped files). Names starting with "." or "_"
+    (hidden files, _SUCCESS markers, _tmp/ dirs) are no input and not listed as skipped."""
     fs, root = filesystem(uri)
     info = fs.get_file_info(root)
     if info.type == pafs.FileType.NotFound:
         raise InputError(f"{uri}: input not found")
     if info.type == pafs.FileType.File:
-        return fs, [root]
-    files = sorted(f.path for f in fs.get_file_info(pafs.FileSelector(root, recursive=True))
-                   if f.type == pafs.FileType.File and f.path.endswith(".parquet")
-                   and not any(part.startswith((".", "_")) for part in f.path[len(root):].split("/")))
+        if file_format(root) is None:
+            raise InputError(f"{uri}: not a supported input format (suffixes: {sorted(FORMATS)})")
+        return fs, [info], []
+    found = sorted((f for f in fs.get_file_info(pafs.FileSelector(root, recursive=True))
+                    if f.type == pafs.FileType.File
+                    and not any(p.startswith((".", "_")) for p in f.path[len(root):].split("/"))),
+                   key=lambda f: f.path)
+    files = [f for f in found if file_format(f.path)]
+    skipped = [f.path for f in found if not file_format(f.path)]
     if not files:
-        raise InputError(f"{uri}: no .parquet files found")
-    return fs, files
+        raise InputError(f"{uri}: no input files found (suffixes: {sorted(FORMATS)}; "
+                         f"{len(skipped)} other files)")
+    return fs, files, skipped
 
 
-def read_footers(uri: str, required: list[str]) -> list[tuple[str, pq.FileMetaData]]:
-    """(path, footer) of every input file, in order; reads no data pages."""
-    fs, files = list_parquet(uri)
-    return [(path, _footer(fs, path, required)) for path in files]
+def read_inputs(uri: str, required: list[str]) -> Inputs:
+    """Every input file, in order, with its identity and footer or row count; reads no parquet
+    data pages. A missing required column or an unreadable file fails here, naming both."""
+    fs, infos, skipped = list_inputs(uri)
+    files = []
+    for info in infos:
+        mtime = info.mtime_ns if info.mtime_ns is not None else 0
+        f = InputFile(info.path, file_format(info.path), info.size or 0, mtime)
+        if f.format == "parquet":
+            f.meta = _footer(fs, f.path, required)
+        else:
+            f.rows, f.digest = _count_rows(fs, f, required), _digest(fs, f.path)
+        files.append(f)
+    if skipped:
+        logger.warning("%d input file(s) in no supported format skipped (suffixes: %s), e.g. %s",
+                       len(skipped), sorted(FORMATS), skipped[:3])
+    return Inputs(files, skipped)
 
 
-def plan_chunks(footers: list[tuple[str, pq.FileMetaData]], rows_per_chunk: int) -> list[Chunk]:
-    """Group the files' row groups, in order, into chunks of about rows_per_chunk rows."""
+read_footers = read_inputs
+"""The name of read_inputs when inputs were parquet only."""
+
+
+def plan_chunks(inputs, rows_per_chunk: int) -> list[Chunk]:
+    """Group parquet row groups, in order, into chunks of about rows_per_chunk rows; cut JSONL
+    and CSV files into row ranges of rows_per_chunk rows."""
     chunks: list[Chunk] = []
     spans: list[Span] = []
     rows = 0
-    for path, meta in footers:
+
+    def close():
+        nonlocal spans, rows
+        if spans:
+            chunks.append(_chunk(len(chunks), spans, rows))
+        spans, rows = [], 0
+
+    for f in inputs:
+        if f.meta is None:  # JSONL / CSV: its own chunks (a row range never spans files)
+            close()
+            for start in range(0, f.rows, rows_per_chunk):
+                n = min(rows_per_chunk, f.rows - start)
+                chunks.append(_chunk(len(chunks), [Span(f.path, [], start, n, f"{f.identity}:{start}:{n}")], n))
+            continue
         first_row = 0
-        for rg in range(meta.num_row_groups):
-            n = meta.row_group(rg).num_rows
+        for rg in range(f.meta.num_row_groups):
+            n = f.meta.row_group(rg).num_rows
             if n == 0:
                 continue
-            if spans and spans[-1].path == path:
+            if spans and spans[-1].path == f.path:
                 spans[-1].row_groups.append(rg)
+                spans[-1].rows += n
             else:
-                spans.append(Span(path, [rg], first_row))
+                spans.append(Span(f.path, [rg], first_row, n))
             rows += n
             first_row += n
             if rows >= rows_per_chunk:
-                chunks.append(_chunk(len(chunks), spans, rows))
-                spans, rows = [], 0
-    if spans:
-        chunks.append(_chunk(len(chunks), spans, rows))
+                close()
+    close()
+    by_path = {f.path: f for f in inputs}
+    for chunk in chunks:
+        for span in chunk.spans:
+            if not span.identity:
+                span.identity = _row_groups_identity(by_path[span.path], span.row_groups)
+        chunk.key = _key(chunk.spans)
     return chunks
 
 
-def compressed_bytes_per_row(footers: list[tuple[str, pq.FileMetaData]],
-                             columns: list[str] | None = None) -> float:
-    """Average compressed bytes per row of `columns` (all when None) over the input files."""
+def compressed_bytes_per_row(inputs, columns: list[str] | None = None) -> float:
+    """Average compressed bytes per row of `columns` (all when None) over the input files
+    (JSONL and CSV: their whole size, uncompressed text)."""
     total, rows = 0, 0
-    for _, meta in footers:
-        for rg in range(meta.num_row_groups):
-            group = meta.row_group(rg)
+    for f in inputs:
+        if f.meta is None:
+            total, rows = total + f.size, rows + f.rows
+            continue
+        for rg in range(f.meta.num_row_groups):
+            group = f.meta.row_group(rg)
             rows += group.num_rows
             for c in range(group.num_columns):
                 column = group.column(c)
@@ -139,9 +246,30 @@ def compressed_bytes_per_row(footers: list[tuple[str, pq.FileMetaData]],
     return total / rows if rows else 0.0
 
 
+def _key(spans: list[Span]) -> str:
+    return hashlib.sha256(json.dumps([asdict(s) for s in spans]).encode()).hexdigest()[:16]
+
+
 def _chunk(index: int, spans: list[Span], rows: int) -> Chunk:
-    key = hashlib.sha256(json.dumps([asdict(s) for s in spans]).encode()).hexdigest()[:16]
-    return Chunk(index, spans, rows, key)
+    return Chunk(index, spans, rows, _key(spans))
+
+
+def _row_groups_identity(f: InputFile, row_groups: list[int]) -> str:
+    """The file's size and mtime plus its footer's metadata of these row groups (row counts, byte
+    sizes, offsets, per-column statistics): content that changes with the rows, read for free."""
+    digest = hashlib.sha256(f.identity.encode())
+    for rg in row_groups:
+        group = f.meta.row_group(rg)
+        digest.update(repr((group.num_rows, group.total_byte_size)).encode())
+        for c in range(group.num_columns):
+            column = group.column(c)
+            stats = column.statistics if column.is_stats_set else None
+            # Raw physical values: min/max of a string column may hold bytes that are not UTF-8.
+            digest.update(repr((column.path_in_schema, column.file_offset, column.data_page_offset,
+                                column.total_compressed_size, column.total_uncompressed_size, column.num_values,
+                                stats and (stats.null_count, stats.min_raw if stats.has_min_max else None,
+                                           stats.max_raw if stats.has_min_max else None))).encode())
+    return digest.hexdigest()[:16]
 
 
 def _footer(fs: pafs.FileSystem, path: str, required: list[str]) -> pq.FileMetaData:
@@ -151,37 +279,126 @@ def _footer(fs: pafs.FileSystem, path: str, required: list[str]) -> pq.FileMetaD
     except (pa.ArrowInvalid, OSError) as e:
         raise InputError(f"{path}: unreadable or corrupt parquet file: {e}") from None
     names = set(meta.schema.to_arrow_schema().names)  # top-level columns (schema.names lists nested leaves)
+    _require(path, names, required)
+    return meta
+
+
+def _require(path: str, names, required: list[str]) -> None:
     missing = [c for c in required if c not in names]
     if missing:
         raise InputError(f"{path}: missing required column(s) {missing}; columns are {sorted(names)}")
-    return meta
+
+
+def _text_reader(fs: pafs.FileSystem, path: str, fmt: str):
+    """A streaming reader of a JSONL or CSV file: pyarrow's, a block at a time. CSV columns are
+    read as text (an id "007" stays "007"; validation decides what a value is)."""
+    stream = fs.open_input_stream(path)
+    if fmt == "jsonl":
+        return stream, pajson.open_json(stream, read_options=pajson.ReadOptions(block_size=TEXT_BLOCK_BYTES))
+    with fs.open_input_stream(path) as head:
+        names = pacsv.open_csv(head, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema.names
+    convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False)
+    return stream, pacsv.open_csv(stream, read_options=pacsv.ReadOptions(block_size=TEXT_BLOCK_BYTES),
+                                  convert_options=convert)
+
+
+def _count_rows(fs: pafs.FileSystem, f: InputFile, required: list[str]) -> int:
+    try:
+        stream, reader = _text_reader(fs, f.path, f.format)
+        with stream:
+            _require(f.path, reader.schema.names, required)
+            return sum(batch.num_rows for batch in reader)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise InputError(f"{f.path}: unreadable {f.format} file: {e}") from None
+
+
+def _digest(fs: pafs.FileSystem, path: str) -> str:
+    digest = hashlib.sha256()
+    with fs.open_input_stream(path) as f:
+        for block in iter(lambda: f.read(TEXT_BLOCK_BYTES), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
 
 
 def _round(round_: int) -> str:
     return f"-r{round_}" if round_ else ""
 
 
-def read_chunk(fs: pafs.FileSystem, chunk: Chunk, columns: list[str] | None = None) -> pa.Table:
-    """The chunk's rows, with `_file` and `_row` (row index in its file) for derived record ids.
-    A file whose footer was fine but whose data is not fails naming the file."""
-    tables = []
-    for span in chunk.spans:
-        try:
+def read_span(fs: pafs.FileSystem, span: Span, columns: list[str] | None = None) -> pa.Table:
+    """The span's rows, with `_file` and `_row` (row index in its file) for derived record ids.
+    Data that cannot be read (corrupt pages behind a valid footer, a truncated or changed file)
+    raises InputError naming the file and the rows."""
+    try:
+        if span.row_groups:
             with fs.open_input_file(span.path) as f:
                 table = pq.ParquetFile(f).read_row_groups(span.row_groups, columns=columns)
-        except (pa.ArrowException, OSError) as e:
-            raise InputError(f"{span.path}: unreadable or corrupt parquet data in row groups "
-                             f"{span.row_groups}: {e}") from None
-        table = table.append_column("_file", pa.array([span.path] * table.num_rows, pa.string()))
-        table = table.append_column("_row", pa.array(range(span.first_row, span.first_row + table.num_rows),
-                                                     pa.int64()))
-        tables.append(table)
-    return pa.concat_tables(tables, promote_options="permissive")
+        else:
+            table = _read_row_range(fs, span, columns)
+    except (pa.ArrowException, OSError) as e:
+        where = f"row groups {span.row_groups}" if span.row_groups else f"rows {span.first_row}.."
+        raise InputError(f"{span.path}: unreadable data in {where}: {e}") from None
+    if table.num_rows != span.rows and span.rows:
+        raise InputError(f"{span.path}: {table.num_rows} rows where the plan counted {span.rows} "
+                         "(the file changed while the job ran)")
+    table = table.append_column("_file", pa.array([span.path] * table.num_rows, pa.string()))
+    return table.append_column("_row", pa.array(range(span.first_row, span.first_row + table.num_rows),
+                                                pa.int64()))
+
+
+def _read_row_range(fs: pafs.FileSystem, span: Span, columns: list[str] | None) -> pa.Table:
+    fmt = file_format(span.path)
+    stream, reader = _text_reader(fs, span.path, fmt)
+    batches, seen, end = [], 0, span.first_row + span.rows
+    with stream:
+        for batch in reader:
+            lo, hi = max(span.first_row - seen, 0), min(end - seen, batch.num_rows)
+            if lo < hi:
+                batches.append(batch.slice(lo, hi - lo))
+            seen += batch.num_rows
+            if seen >= end:
+                break
+    table = pa.Table.from_batches(batches, reader.schema)
+    return table.select(columns) if columns is not None else table
+
+
+def read_chunk(fs: pafs.FileSystem, chunk: Chunk, columns: list[str] | None = None) -> pa.Table:
+    """All of a chunk's rows in one table (its spans' columns promoted to common types)."""
+    return combine_tables([read_span(fs, span, columns) for span in chunk.spans])
+
+
+def combine_tables(tables: list[pa.Table]) -> pa.Table:
+    """One table from the spans' tables. Columns whose types differ across files in ways Arrow
+    cannot promote (text in one file, numbers or bytes in another) are written as text; each
+    value was validated in its own file's type before."""
+    if not tables:
+        return pa.table({})
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        pass
+    fields: dict[str, list[pa.Field]] = {}
+    for t in tables:
+        for f in t.schema:
+            fields.setdefault(f.name, []).append(f)
+    mixed = set()
+    for name, fs in fields.items():
+        try:
+            pa.unify_schemas([pa.schema([f]) for f in fs], promote_options="permissive")
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            mixed.add(name)
+    fixed = []
+    for t in tables:
+        for name in mixed & set(t.column_names):
+            values = [None if v is None else v.decode("utf-8", "backslashreplace") if isinstance(v, bytes)
+                      else str(v) for v in t[name].to_pylist()]
+            t = t.set_column(t.schema.get_field_index(name), name, pa.array(values, pa.string()))
+        fixed.append(t)
+    return pa.concat_tables(fixed, promote_options="permissive")
 
 
 @dataclass
 class ChunkStore:
-    """The output directory: parts, quarantine parts and commit markers of one fingerprint."""
+    """The output directory: parts, quarantine parts, sorted ids and commit markers of one fingerprint."""
 
     uri: str
     fingerprint: str
@@ -197,6 +414,9 @@ class ChunkStore:
     def quarantine_path(self, chunk: Chunk) -> str:
         return f"{self.root}/{QUARANTINE}/{chunk.name}-{self.fingerprint}.parquet"
 
+    def ids_path(self, chunk: Chunk) -> str:
+        return f"{self.root}/{IDS}/{chunk.name}-{self.fingerprint}.parquet"
+
     def errors_path(self, chunk: Chunk, round_: int = 0) -> str:
         return f"{self.root}/{ERRORS}/{chunk.name}{_round(round_)}-{self.fingerprint}.parquet"
 
@@ -206,28 +426,47 @@ class ChunkStore:
     def marker_path(self, chunk: Chunk) -> str:
         return f"{self.root}/{COMMITTED}/{chunk.name}-{self.fingerprint}.json"
 
-    def committed(self, chunk: Chunk) -> dict | None:
-        """The chunk's commit record, or None. A marker for other input (key differs) is an error."""
+    def marker(self, chunk: Chunk) -> dict | None:
+        """The chunk's commit record, whatever input it was committed for, or None."""
         path = self.marker_path(chunk)
-        if self.fs.get_file_info(path).type != pafs.FileType.File:
+        try:
+            with self.fs.open_input_stream(path) as f:
+                return json.loads(f.read().decode())
+        except FileNotFoundError:
             return None
-        with self.fs.open_input_stream(path) as f:
-            record = json.loads(f.read().decode())
-        if record["key"] != chunk.key:
-            raise InputError(f"{path}: committed for different input rows than {chunk.name} now covers "
-                             "(the input changed since that run); write to a new output or set overwrite=true")
-        return record
+        except OSError:
+            if self.fs.get_file_info(path).type == pafs.FileType.NotFound:
+                return None
+            raise
+
+    def committed(self, chunk: Chunk) -> dict | None:
+        """The chunk's commit record if it was committed for the input it covers now, else None
+        (a marker of other input is stale: the chunk is re-scored and its parts replaced)."""
+        record = self.marker(chunk)
+        return record if record is not None and record["key"] == chunk.key else None
 
     def foreign_outputs(self) -> list[str]:
         """Outputs of another fingerprint (another model or scorer config): markers, parts and
         quarantine parts, committed or left by a killed run."""
         found = []
         for folder, suffix in ((COMMITTED, ".json"), ("", ".parquet"), (QUARANTINE, ".parquet"), (ERRORS, ".parquet")):
-            info = self.fs.get_file_info(pafs.FileSelector(f"{self.root}/{folder}".rstrip("/"),
-                                                           allow_not_found=True))
-            found += [i.path for i in info if i.type == pafs.FileType.File and i.base_name.startswith("part-")
+            found += [i.path for i in self._listing(folder) if i.base_name.startswith("part-")
                       and i.path.endswith(suffix) and not i.path.endswith(f"-{self.fingerprint}{suffix}")]
         return sorted(found)
+
+    def remove_unplanned(self, chunks: list[Chunk]) -> list[str]:
+        """Delete this fingerprint's outputs of chunks the plan no longer has (the input shrank):
+        marker first, so a kill in between leaves only uncommitted files, removed next time."""
+        planned = {c.name for c in chunks}
+        removed = []
+        for folder in (COMMITTED, "", QUARANTINE, IDS, ERRORS):
+            for i in self._listing(folder):
+                name = re.sub(r"-r\d+$", "", i.base_name.split(f"-{self.fingerprint}.")[0])  # a retry round's files
+                if i.base_name.startswith("part-") and f"-{self.fingerprint}." in i.base_name \
+                        and name not in planned:
+                    self.fs.delete_file(i.path)
+                    removed.append(i.path)
+        return removed
 
     def clear(self) -> None:
         if self.fs.get_file_info(self.root).type == pafs.FileType.Directory:
@@ -240,17 +479,28 @@ class ChunkStore:
 
     def commit(self, chunk: Chunk, scored: pa.Table, quarantined: pa.Table, record: dict,
                errors: pa.Table | None = None) -> dict:
-        """Write the chunk's parts (and errors part) and then its marker; returns the record as
-        committed (with the part's size in bytes)."""
-        for folder in (COMMITTED, QUARANTINE, TMP):
+        """Write the chunk's parts (quarantine, errors), its sorted ids, then its marker; returns the
+        record as committed (with the part's size in bytes)."""
+        for folder in (COMMITTED, QUARANTINE, TMP, IDS):
             self.fs.create_dir(f"{self.root}/{folder}", recursive=True)
+        earlier = self.marker(chunk)  # of this chunk's earlier input: its retry rounds must go
         if quarantined.num_rows:
             self._write_atomic(self.quarantine_path(chunk), quarantined)
+        elif self.fs.get_file_info(self.quarantine_path(chunk)).type == pafs.FileType.File:
+            self.fs.delete_file(self.quarantine_path(chunk))  # left by this chunk's earlier input
         record = {**record, **self._write_errors(chunk, 0, errors)}
+        # Small row groups: the duplicate-id merge reads one per open file at a time.
+        tables = [t for t in (scored, quarantined, errors) if t is not None]
+        self._write_atomic(self.ids_path(chunk), sorted_ids(*tables), IDS_BATCH_ROWS * 4)
         self._write_atomic(self.part_path(chunk), scored)
         record = {**record, "key": chunk.key, "chunk": chunk.name,
                   "part_bytes": self.fs.get_file_info(self.part_path(chunk)).size}
         self._write_marker(chunk, record)
+        if earlier:
+            stale = earlier.get("retry_parts", []) + [earlier.get("errors_file")]
+            for path in stale:
+                if path and path != record["errors_file"] and self.fs.get_file_info(path).type == pafs.FileType.File:
+                    self.fs.delete_file(path)
         return record
 
     def recommit(self, chunk: Chunk, record: dict, scored: pa.Table, errors: pa.Table, update: dict) -> dict:
@@ -295,28 +545,58 @@ class ChunkStore:
             f.write(json.dumps(record, ensure_ascii=False).encode())
         self.fs.move(tmp, self.marker_path(chunk))
 
-    def records(self) -> list[dict]:
-        """Every commit record of this fingerprint (this run's and earlier runs')."""
-        info = self.fs.get_file_info(pafs.FileSelector(f"{self.root}/{COMMITTED}", allow_not_found=True))
-        out = []
-        for i in sorted(info, key=lambda i: i.path):
-            if i.path.endswith(f"-{self.fingerprint}.json"):
-                with self.fs.open_input_stream(i.path) as f:
-                    out.append(json.loads(f.read().decode()))
-        return out
-
     def duplicate_ids(self, chunks: list[Chunk], examples: int = 5) -> dict:
         """Record ids found on more than one row of the scored and quarantined parts: the input
-        repeats them (each input row is still in the output once). Reads the id column only."""
-        paths = [p for c in chunks for p in (self.part_path(c), self.quarantine_path(c))
-                 if self.fs.get_file_info(p).type == pafs.FileType.File]
-        columns = [pq.read_table(p, columns=["record_id"], filesystem=self.fs)["record_id"] for p in paths]
-        if not columns:
-            return {"ids": 0, "rows": 0, "examples": []}
-        counts = pc.value_counts(pa.chunked_array(columns, pa.string()).drop_null())
-        repeated = counts.filter(pc.greater(counts.field("counts"), 1))
-        return {"ids": len(repeated), "rows": int(pc.sum(repeated.field("counts")).as_py() or 0),
-                "examples": repeated.field("values").to_pylist()[:examples]}
+        repeats them (each input row is still in the output once). A streaming k-way merge of
+        the chunks' sorted id files, at most MERGE_FANIN at a time (more are merged in rounds
+        through `_tmp/`): the driver holds a small batch per open file, whatever the rows."""
+        paths = [p for p in map(self._ids_file, chunks) if p is not None]
+        temporary: list[str] = []
+        while len(paths) > MERGE_FANIN:
+            merged = []
+            for k in range(0, len(paths), MERGE_FANIN):
+                out = self._tmp_path(f"ids-merge-{k}.parquet")
+                self._write_ids(out, heapq.merge(*map(self._read_ids, paths[k:k + MERGE_FANIN])))
+                merged.append(out)
+            for p in temporary:
+                self.fs.delete_file(p)
+            paths = temporary = merged
+        ids = rows = 0
+        found = []
+        for value, group in itertools.groupby(heapq.merge(*map(self._read_ids, paths))):
+            n = sum(1 for _ in group)
+            if n > 1:
+                ids, rows = ids + 1, rows + n
+                if len(found) < examples:
+                    found.append(value)
+        for p in temporary:
+            self.fs.delete_file(p)
+        return {"ids": ids, "rows": rows, "examples": found}
+
+    def _ids_file(self, chunk: Chunk) -> str | None:
+        path = self.ids_path(chunk)
+        if self.fs.get_file_info(path).type != pafs.FileType.File:  # committed before ids were kept
+            parts = [pq.read_table(p, columns=["record_id"], filesystem=self.fs)
+                     for p in (self.part_path(chunk), self.quarantine_path(chunk))
+                     if self.fs.get_file_info(p).type == pafs.FileType.File]
+            if not parts:
+                return None
+            self.fs.create_dir(f"{self.root}/{TMP}", recursive=True)
+            self._write_atomic(path, sorted_ids(*parts), IDS_BATCH_ROWS * 4)
+        return path
+
+    def _read_ids(self, path: str):
+        with self.fs.open_input_file(path) as f:
+            for batch in pq.ParquetFile(f).iter_batches(batch_size=IDS_BATCH_ROWS):
+                yield from batch.column(0).to_pylist()
+
+    def _write_ids(self, path: str, ids) -> None:
+        self.fs.create_dir(f"{self.root}/{TMP}", recursive=True)
+        schema = pa.schema([("record_id", pa.string())])
+        with pq.ParquetWriter(path, schema, filesystem=self.fs) as writer:
+            while batch := list(itertools.islice(ids, IDS_BATCH_ROWS * 4)):
+                writer.write_table(pa.table({"record_id": pa.array(batch, pa.string())}),
+                                   row_group_size=IDS_BATCH_ROWS * 4)
 
     def write_file(self, name: str, content: str | bytes) -> str:
         """A small file (summary, config, plot) at the top of the output directory."""
@@ -326,10 +606,20 @@ class ChunkStore:
             f.write(content.encode() if isinstance(content, str) else content)
         return path
 
+    def _listing(self, folder: str) -> list[pafs.FileInfo]:
+        info = self.fs.get_file_info(pafs.FileSelector(f"{self.root}/{folder}".rstrip("/"), allow_not_found=True))
+        return [i for i in info if i.type == pafs.FileType.File]
+
     def _tmp_path(self, path: str) -> str:
         return f"{self.root}/{TMP}/{path.rsplit('/', 1)[-1]}.{uuid.uuid4().hex}"
 
-    def _write_atomic(self, path: str, table: pa.Table) -> None:
+    def _write_atomic(self, path: str, table: pa.Table, row_group_size: int | None = None) -> None:
         tmp = self._tmp_path(path)
-        pq.write_table(table, tmp, filesystem=self.fs, compression="zstd")
+        pq.write_table(table, tmp, filesystem=self.fs, compression="zstd", row_group_size=row_group_size)
         self.fs.move(tmp, path)
+
+
+def sorted_ids(*tables: pa.Table) -> pa.Table:
+    """The tables' non-null record ids, sorted: one chunk's share of the duplicate-id report."""
+    ids = pa.chunked_array([t["record_id"].cast(pa.string()) for t in tables], pa.string()).drop_null()
+    return pa.table({"record_id": ids.take(pc.sort_indices(ids))})

@@ -62,6 +62,8 @@ class ExpectedScores:
     """Raw probability of any digit where the answer starts."""
     integer: np.ndarray
     """Î, the most likely integer part."""
+    cut: np.ndarray | None = None
+    """Whether the prompt's context was cut to max_seq_len (its start dropped)."""
 
 
 @dataclass
@@ -75,6 +77,9 @@ class AnswerContext:
 class GenerativeScorer:
     """expected_score and digit_mass of each prompt; with spec.greedy also answer, greedy_score
     (null when unparseable) and parse_ok."""
+
+    nullable_columns = ("greedy_score",)
+    """Float outputs whose NaN is a value (the greedy answer did not parse), not a failed score."""
 
     def __init__(self, spec, device: str | None = None):
         if spec.score_max > TEN:
@@ -92,6 +97,8 @@ class GenerativeScorer:
         self.fingerprint = model_fingerprint(spec.model_dir)
         self.input_columns = tuple(spec.input_columns())
         self.output_columns = spec.output_columns()
+        self.truncated_rows = 0
+        """Rows whose prompt was cut to max_seq_len tokens, over every score() call."""
 
     def score(self, frame: pd.DataFrame) -> pd.DataFrame:
         spec = self.spec
@@ -99,6 +106,7 @@ class GenerativeScorer:
         with autocast(self.dtype, self.device):
             readings = read_expected(self.model, self.tok, prompts, spec.batch_size, spec.score_max, spec.max_seq_len)
             out = {"expected_score": readings.scores, "digit_mass": readings.digit_mass}
+            self.truncated_rows += int(readings.cut.sum())
             if spec.greedy:
                 answers = greedy_answers(self.model, self.tok, prompts, spec.batch_size, spec.max_new_tokens,
                                          spec.max_seq_len)
@@ -134,7 +142,9 @@ def read_expected(model, tok, prompts: list[str], batch_size: int = 16, score_ma
 
     ids = digit_token_ids(tok)
     digit_ids = [ids[str(d)] for d in range(10)]
-    contexts = [_cut(answer_context(tok, p).digits, max_seq_len) for p in prompts]
+    full = [answer_context(tok, p).digits for p in prompts]
+    contexts = [_cut(c, max_seq_len) for c in full]
+    cut = np.array([len(c) != len(f) for c, f in zip(contexts, full)], dtype=bool)
     scores, mass, integer = np.empty(len(prompts)), np.empty(len(prompts)), np.zeros(len(prompts), dtype=int)
     with torch.inference_mode():
         for idx in _batches(contexts, batch_size):
@@ -155,7 +165,7 @@ def read_expected(model, tok, prompts: list[str], batch_size: int = 16, score_ma
             tenths = tenths / np.clip(tenths.sum(-1, keepdims=True), 1e-30, None)
             scores[idx] = expected_from_probs(q, r10, after_int[:, ids["."]], tenths, score_max)
             integer[idx] = best
-    return ExpectedScores(scores, mass, integer)
+    return ExpectedScores(scores, mass, integer, cut)
 
 
 def expected_scores(model, tok, prompts: list[str], batch_size: int = 16, score_max: float = 10.0) -> np.ndarray:

@@ -1,16 +1,23 @@
-"""Score parquet records on a Ray Data actor pool: validate, score, write, exactly once.
+"""Score records (parquet, JSONL, CSV) on a Ray Data actor pool: validate, score, write, exactly once.
 
 Run as:
   python -m jobs.score_batch --config configs/score_batch/addresses.yaml input=data/in output=data/out
 
-Plan: the input's parquet footers are read on the driver and cut into chunks of whole row groups
-(chunks.py; rows_per_file rows, or as many as make target_file_mb of output); a missing required
-column or an unreadable file fails here, before any scoring, naming the file and the column.
-Chunks already committed under this fingerprint are skipped. The rest stream through
+Plan: the input's parquet footers are read on the driver (JSONL and CSV files are counted) and cut
+into chunks of whole row groups or row ranges (chunks.py; rows_per_file rows, or as many as make
+target_file_mb of output); a missing required column or an unreadable footer fails here, before
+any scoring, naming the file and the column. Chunks already committed under this fingerprint for
+the same input bytes are skipped; a chunk committed for other bytes (the file was overwritten or
+edited) is re-scored and its parts replaced, and outputs of chunks the input no longer has are
+removed; the log and summary.json count both. The rest stream through
 `map_batches` on an actor pool: each actor loads the scorer once, and for each chunk reads its
-rows, sets bad ones aside with a reason, scores the others sorted by length (a slice at a time,
-logging progress), and commits one output part, one quarantine part and a marker. Memory per
-actor is one chunk, and the driver holds only the chunk list, whatever the input size.
+rows file by file (data that cannot be read is quarantined as `unreadable_data`, named in the
+summary; each file's columns are validated in their own types before the files are combined),
+sets bad rows aside with a reason, scores the others sorted by length (a slice at a time, logging
+progress), quarantines rows whose scores are not finite, and commits one output part, one
+quarantine part, its sorted ids and a marker. Memory per actor is one chunk; the driver holds the
+chunk list and one batch of ids per chunk (the duplicate-id report is a streaming merge of the
+chunks' sorted ids), whatever the input size.
 
 Exactly once: every output file is named from its chunk and the fingerprint of (model, scorer
 config), and written to a temporary name and renamed; the marker, written last, is the commit.
@@ -49,20 +56,20 @@ from rayscore.eval.metrics import classification_from_counts
 from rayscore.io import JobSummary, absolute
 from rayscore.logs import Progress, quiet_libraries, setup_logging
 from rayscore.models import load_calibration
-from rayscore.score.chunks import (Chunk, ChunkStore, InputError, compressed_bytes_per_row, filesystem,
-                                   plan_chunks, read_chunk, read_footers)
+from rayscore.score.chunks import (Chunk, ChunkStore, InputError, Span, combine_tables, compressed_bytes_per_row,
+                                   filesystem, plan_chunks, read_inputs, read_span)
 from rayscore.score.scorers import QualityScorer, ScorerSpec, ThresholdSpec, default_threshold
-from rayscore.score.validate import OverLength, first_reasons, validate_column
+from rayscore.score.validate import OverLength, first_reasons, invalid_utf8, repair_utf8, validate_column
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class ScoreJobConfig:
-    """score_batch: parquet records in, scores + labels + quarantine + summary.json out."""
+    """score_batch: records in, scores + labels + quarantine + summary.json out."""
 
     input: str = ""
-    """Parquet file or directory (local, s3://, gs://)."""
+    """Parquet, JSONL or CSV file, or a directory of them (local, s3://, gs://)."""
     output: str = ""
     """Output directory: part-*.parquet, quarantine/, _committed/, summary.json, config.yaml."""
     scorer: ScorerSpec = field(default_factory=ScorerSpec)
@@ -105,7 +112,7 @@ class ScoreJobConfig:
     def check(self) -> list[str]:
         problems = []
         if not self.input:
-            problems.append("input: required (a parquet file or directory)")
+            problems.append("input: required (a parquet, JSONL or CSV file, or a directory)")
         if not self.output:
             problems.append("output: required (a directory)")
         if self.rows_per_file < 1:
@@ -156,23 +163,40 @@ def run(cfg: ScoreJobConfig) -> JobSummary:
                          f"{len(foreign)} in all; this run's fingerprint is {fingerprint}); use a new output "
                          "directory or set overwrite=true")
     store.clear_tmp()
-    footers = read_footers(cfg.input, spec.input_columns() + ([cfg.id_column] if cfg.id_column else []))
-    rows_per_chunk = chunk_rows(cfg, footers)
-    chunks = plan_chunks(footers, rows_per_chunk)
-    del footers
-    pending = [c for c in chunks if needs_work(store.committed(c))]
+    inputs = read_inputs(cfg.input, spec.input_columns() + ([cfg.id_column] if cfg.id_column else []))
+    rows_per_chunk = chunk_rows(cfg, inputs)
+    chunks = plan_chunks(inputs, rows_per_chunk)
+    skipped = inputs.skipped
+    del inputs
+    removed = store.remove_unplanned(chunks)
+    if removed:
+        logger.warning("removed %d output files of chunks the input no longer has, e.g. %s", len(removed), removed[0])
+    pending, changed = [], []
+    for chunk in chunks:
+        marker = store.marker(chunk)
+        stale = marker is not None and marker["key"] != chunk.key
+        if stale or needs_work(marker):  # new, changed, or committed with rows whose scoring failed
+            pending.append(chunk)
+            if stale:
+                changed.append(chunk)
     logger.info("%d chunks of ~%d rows (%d rows); %d already committed, %d to score; fingerprint %s",
                 len(chunks), rows_per_chunk, sum(c.rows for c in chunks), len(chunks) - len(pending),
                 len(pending), fingerprint)
+    if changed:
+        logger.warning("%d committed chunks cover input that changed since (size, mtime or content); re-scoring "
+                       "them: %s", len(changed), ", ".join(f"{c.name} ({c.spans[0].path})" for c in changed[:5]))
     store.write_file("config.yaml", yaml.safe_dump(to_dict(given), allow_unicode=True, sort_keys=False))
 
     done_rows = score_pending(cfg, fingerprint, pending) if pending else 0
 
-    summary = summarize(store.records(), chunks, cfg)
+    summary = summarize([r for r in map(store.committed, chunks) if r is not None], chunks, cfg)
     wall = time.time() - started
     summary.update(fingerprint=fingerprint, kind=spec.kind, rows_per_chunk=rows_per_chunk,
                    wall_time_s=round(wall, 2), rows_this_run=done_rows,
-                   rows_per_s=round(done_rows / wall, 2) if done_rows else None)
+                   rows_per_s=round(done_rows / wall, 2) if done_rows else None,
+                   chunks_rescored_changed_input=len(changed),
+                   chunk_files_removed=len(removed),
+                   skipped_files={"count": len(skipped), "files": skipped[:SKIPPED_LISTED]})
     if threshold_choice:
         summary["threshold_choice"] = threshold_choice
     if cfg.id_column:
@@ -262,6 +286,12 @@ def resolve_spec(spec: ScorerSpec) -> tuple[ScorerSpec, dict | None]:
     return replace(spec, threshold=scorer.spec.threshold, threshold_from=ThresholdSpec()), scorer.threshold_choice
 
 
+SKIPPED_LISTED = 20
+"""Skipped input files named in summary.json (all are counted)."""
+UNREADABLE_LISTED = 20
+"""Unreadable file spans named in summary.json (all are counted)."""
+
+
 def chunk_rows(cfg: ScoreJobConfig, footers) -> int:
     """rows_per_file, or the rows that make about target_file_mb of output: the kept input
     columns' compressed bytes per row (from the footers) plus ~8 bytes per score column
@@ -313,9 +343,8 @@ class ChunkWorker:
     def process(self, chunk: Chunk) -> dict:
         started = time.time()
         cfg, spec = self.cfg, self.cfg.scorer
-        table = read_chunk(self.fs, chunk)
-        columns = spec.input_columns() + [c for c in spec.optional_columns() if c in table.column_names]
-        values, reasons = self.validate(table, columns)
+        table, values, reasons, unreadable = self.read(chunk)
+        columns = list(values)
         ids = self.record_ids(table)
         if cfg.id_column:
             reasons = [r or ("null_id" if i is None else None) for r, i in zip(reasons, ids)]
@@ -329,7 +358,15 @@ class ChunkWorker:
         good_idx = np.flatnonzero(np.array([r is None for r in reasons], dtype=bool))
         bad_idx = np.flatnonzero(np.array([r is not None for r in reasons], dtype=bool))
         frame = pd.DataFrame({c: [values[c][i] for i in good_idx] for c in columns})
+        truncated_before = getattr(self.scorer, "truncated_rows", 0)
         every = self.score(frame, chunk)
+        finite = finite_rows(every, getattr(self.scorer, "nullable_columns", ()))
+        if not finite.all():  # a NaN reward would otherwise become a label
+            for i in good_idx[~finite]:
+                reasons[i] = "non_finite_score"
+            every = every[finite].reset_index(drop=True)
+            good_idx = good_idx[finite]
+            bad_idx = np.flatnonzero(np.array([r is not None for r in reasons], dtype=bool))
         scored, errors, scores = self.split_errors(base.take(pa.array(good_idx, pa.int64())), every)
         quarantined = base.take(pa.array(bad_idx, pa.int64())).append_column(
             "reason", pa.array([reasons[i] for i in bad_idx], pa.string()))
@@ -344,6 +381,8 @@ class ChunkWorker:
             "gold": self.gold_counts(scored, scored["label"].to_pylist() if spec.kind == "quality" else None),
             **self.check_counts(scored),
             **self.probability_bins(scored),
+            "truncated_rows": getattr(self.scorer, "truncated_rows", 0) - truncated_before,
+            "unreadable": unreadable,
             "seconds": round(time.time() - started, 3),
             "precision": self.scorer.precision,
             "pid": os.getpid(),
@@ -403,13 +442,70 @@ class ChunkWorker:
                     errors.num_rows, time.time() - started)
         return committed
 
+    def read(self, chunk: Chunk) -> tuple[pa.Table, dict[str, list], list[str | None], list[dict]]:
+        """The chunk's rows, each scorer column's values to score, each row's first reason, and
+        the spans whose data could not be read. Each file is validated in its own column types
+        before the files are combined (one file's text may be binary or numbers in another)."""
+        spec = self.cfg.scorer
+        parts, unreadable = [], []
+        for span in chunk.spans:
+            try:
+                parts.append(read_span(self.fs, span))
+            except InputError as e:
+                logger.warning("%s: quarantined as unreadable_data: %s", chunk.name, e)
+                unreadable.append({"file": span.path, "rows": span.rows, "error": str(e)})
+                parts.append(None)
+        present = {c for p in parts if p is not None for c in p.column_names}
+        columns = spec.input_columns() + [c for c in spec.optional_columns() if c in present]
+        tables, values, reasons = [], {c: [] for c in columns}, []
+        for span, part in zip(chunk.spans, parts):
+            if part is None:
+                part = self.unreadable_rows(span)
+                part_values, part_reasons = {c: [None] * part.num_rows for c in columns}, \
+                    ["unreadable_data"] * part.num_rows
+            else:
+                part_values, part_reasons = self.validate(part, columns)
+                part_reasons = self.invalid_text_elsewhere(part, columns, part_reasons)
+                part = pa.Table.from_arrays([repair_utf8(part[c]) for c in part.column_names], names=part.column_names)
+            tables.append(part)
+            reasons += part_reasons
+            for c in columns:
+                values[c] += part_values[c]
+        return combine_tables(tables), values, reasons, unreadable
+
+    def unreadable_rows(self, span: Span) -> pa.Table:
+        """Rows of a span whose data cannot be read, as the footer or the count knows them: the
+        file and row, and the record id when that column still reads (else a derived id)."""
+        rows = pa.table({"_file": pa.array([span.path] * span.rows, pa.string()),
+                         "_row": pa.array(range(span.first_row, span.first_row + span.rows), pa.int64())})
+        if not self.cfg.id_column:
+            return rows
+        try:
+            ids = read_span(self.fs, span, [self.cfg.id_column])[self.cfg.id_column]
+            ids = [None if v is None else str(v) for v in repair_utf8(ids).to_pylist()]
+        except InputError:
+            ids = self.derived_ids(rows["_file"].to_pylist(), rows["_row"].to_pylist())
+        return rows.append_column(self.cfg.id_column, pa.array(ids, pa.string()))
+
+    def invalid_text_elsewhere(self, part: pa.Table, columns: list[str], reasons: list) -> list[str | None]:
+        """Rows with invalid UTF-8 in a column the scorer does not read (the id, a passthrough
+        column) go to quarantine too, as `invalid_utf8:<column>`: no reader could load them."""
+        for name in part.column_names:
+            bad = None if name in columns else invalid_utf8(part[name])
+            if bad is not None:
+                reasons = [r or (f"invalid_utf8:{name}" if b else None) for r, b in zip(reasons, bad)]
+        return reasons
+
     def validate(self, table: pa.Table, columns: list[str]) -> tuple[dict[str, list], list[str | None]]:
         """Each column's values to score and each row's first reason (naming the column when the
         scorer reads more than one)."""
         values, reasons = {}, {}
         for column in columns:
-            values[column], reasons[column] = validate_column(table[column], self.cfg.max_text_chars,
-                                                              self.cfg.over_length)
+            if column in table.column_names:  # an optional column may be in some files only
+                values[column], reasons[column] = validate_column(table[column], self.cfg.max_text_chars,
+                                                                  self.cfg.over_length)
+            else:
+                values[column], reasons[column] = [None] * table.num_rows, [None] * table.num_rows
         return values, first_reasons(reasons, name_columns=len(columns) > 1)
 
     def score(self, frame: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
@@ -434,8 +530,10 @@ class ChunkWorker:
     def record_ids(self, table: pa.Table) -> list[str | None]:
         if self.cfg.id_column:
             return [None if v is None else str(v) for v in table[self.cfg.id_column].to_pylist()]
+        return self.derived_ids(table["_file"].to_pylist(), table["_row"].to_pylist())
+
+    def derived_ids(self, files: list[str], rows: list[int]) -> list[str]:
         # Derived ids depend only on the file's path under the input root and the row's position.
-        files, rows = table["_file"].to_pylist(), table["_row"].to_pylist()
         prefix = {f: hashlib.sha1(os.path.relpath(f, self.input_root).encode()).hexdigest()[:10]
                   for f in set(files)}
         return [f"{prefix[f]}-{r:010d}" for f, r in zip(files, rows)]
@@ -513,6 +611,16 @@ def value_counts(scores: pd.DataFrame) -> dict:
             for c in COUNTED_COLUMNS if c in scores}
 
 
+def finite_rows(scores: pd.DataFrame, nullable=()) -> np.ndarray:
+    """Per row, whether every float score is finite, the scorer's `nullable` columns aside (those
+    whose NaN is a value: a greedy answer or a judgement that did not parse)."""
+    ok = np.ones(len(scores), dtype=bool)
+    for name in scores.columns:
+        if name not in nullable and pd.api.types.is_float_dtype(scores[name]):
+            ok &= np.isfinite(scores[name].to_numpy(dtype=np.float64))
+    return ok
+
+
 def text_length(value) -> int:
     """Characters of a text, or of all contents of a conversation."""
     if isinstance(value, str):
@@ -531,11 +639,14 @@ def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> 
     total = Counter()
     reasons, values, gold, rules_gold, flags = Counter(), {}, {}, {}, Counter()
     histogram, reliability, precisions = np.zeros(20, dtype=np.int64), [], Counter()
+    unreadable = []
     for r in records:
         precisions[r.get("precision", "unrecorded")] += 1
         total.update(rows_in=r["rows_in"], rows_scored=r["rows_scored"], rows_quarantined=r["rows_quarantined"],
                      rows_error=r.get("rows_error", 0), retries=r.get("retries", 0),
-                     part_bytes=r.get("part_bytes", 0), rows_flagged=r.get("rows_flagged", 0))
+                     part_bytes=r.get("part_bytes", 0), rows_flagged=r.get("rows_flagged", 0),
+                     truncated_rows=r.get("truncated_rows", 0))
+        unreadable += r.get("unreadable", [])
         reasons.update(r["reasons"])
         flags.update(r.get("flags", {}))
         for column, counts in r["value_counts"].items():
@@ -567,6 +678,9 @@ def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> 
         "label_counts": dict(values.get("label", {})),
         "value_counts": {c: dict(v) for c, v in values.items()},
         "precision": {"configured": cfg.scorer.dtype, "chunks_by_precision": dict(precisions)},
+        "truncated_rows": total["truncated_rows"],
+        "unreadable": {"spans": len(unreadable), "rows": sum(u["rows"] for u in unreadable),
+                       "examples": unreadable[:UNREADABLE_LISTED]},
         "chunks": len(chunks), "files": len(records), "output_mb": round(total["part_bytes"] / 2**20, 3),
         "mean_file_mb": round(total["part_bytes"] / 2**20 / len(records), 3) if records else None,
     }

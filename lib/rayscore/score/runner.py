@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from rayscore.inference import PRECISIONS, Precision, autocast, pick_device, prepare_model, resolve_precision
-from rayscore.models import encode_conversation
+from rayscore.models import encode_conversation_cut
 
 __all__ = ["RewardRunner", "PRECISIONS", "Precision"]
 
@@ -28,9 +28,13 @@ class RewardRunner:
         self.dtype, self.precision_reason = resolve_precision(dtype, self.device)
         self.model = prepare_model(model, self.dtype, self.device)
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
+        self.cut = np.zeros(0, dtype=bool)
+        """Per conversation of the last rewards() call: whether it was cut to max_seq_len tokens."""
 
     def encode(self, conversations: list[list[dict]]) -> list[list[int]]:
-        return [encode_conversation(self.tok, c, self.max_seq_len) for c in conversations]
+        encoded = [encode_conversation_cut(self.tok, c, self.max_seq_len) for c in conversations]
+        self.cut = np.array([cut for _, cut in encoded], dtype=bool)
+        return [ids for ids, _ in encoded]
 
     def rewards(self, conversations: list[list[dict]]) -> np.ndarray:
         return self.rewards_from_ids(self.encode(conversations))

@@ -238,9 +238,16 @@ class _RewardModelScorer:
         self.fingerprint = model_fingerprint(spec.model_dir)
         self.input_columns = tuple(spec.input_columns())
         self.output_columns = spec.output_columns()
+        self.truncated_rows = 0
+        """Rows with a sequence cut to max_seq_len tokens, over every score() call."""
 
-    def rewards(self, conversations: list[list[dict]]) -> np.ndarray:
-        return self.runner.rewards(conversations)
+    def rewards(self, conversations: list[list[dict]], rows: int | None = None) -> np.ndarray:
+        """The conversations' rewards; they are `rows` rows' sequences laid end to end (quality and
+        pair score two per row: all firsts, then all seconds), for counting truncated rows."""
+        rewards = self.runner.rewards(conversations)
+        if len(conversations):
+            self.truncated_rows += int(self.runner.cut.reshape(-1, rows or len(conversations)).any(axis=0).sum())
+        return rewards
 
     def observed(self, conversations: list[list[dict]]) -> tuple[list[list[dict]], list[tuple[str, ...]]]:
         """The conversations with the checks' observations in their user turn, and each one's flags."""
@@ -287,7 +294,7 @@ class PairScorer(_RewardModelScorer):
         prompts = frame[spec.prompt_column] if spec.prompt_column in frame else [None] * len(frame)
         chosen, flags = self.observed([_messages(c, p) for c, p in zip(frame[spec.chosen_column], prompts)])
         rejected, _ = self.observed([_messages(r, p) for r, p in zip(frame[spec.rejected_column], prompts)])
-        rewards = self.rewards(chosen + rejected)
+        rewards = self.rewards(chosen + rejected, rows=len(chosen))
         r_chosen, r_rejected = rewards[: len(chosen)], rewards[len(chosen):]
         margin = r_chosen - r_rejected
         return self.with_flags(pd.DataFrame({
@@ -318,7 +325,8 @@ class QualityScorer(_RewardModelScorer):
     def p_correct(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[str, ...]]]:
         """(reward_correct, reward_wrong, p_correct, check flags) of each record."""
         texts, flags = observe(self.checks, texts)
-        rewards = self.rewards([conversation(t, CORRECT) for t in texts] + [conversation(t, WRONG) for t in texts])
+        rewards = self.rewards([conversation(t, CORRECT) for t in texts] + [conversation(t, WRONG) for t in texts],
+                               rows=len(texts))
         correct, wrong = rewards[: len(texts)], rewards[len(texts):]
         return correct, wrong, _sigmoid((correct - wrong) / self.temperature), flags
 

@@ -3,11 +3,14 @@
     texts, reasons = validate_texts(column, max_chars=2000, over_length="quarantine")
     values, reasons = validate_column(column, max_chars=2000, over_length="truncate")  # text or conversations
     reasons = first_reasons({"prompt": r1, "response": r2}, name_columns=True)        # one per row
+    bad = invalid_utf8(column); column = repair_utf8(column)      # any string column, before to_pylist
 
 Reasons (a row gets the first that applies):
   null_text        the value is null
   non_string_text  the column is neither text nor conversations (e.g. int64), or a value is not a string
-  invalid_utf8     bytes that do not decode as UTF-8 (binary column) or a lone surrogate
+  invalid_utf8     bytes that do not decode as UTF-8 (a binary column, or a string column whose
+                   file holds invalid bytes) or a lone surrogate; in a column the scorer does
+                   not read (the id, a passthrough column): `invalid_utf8:<column>`
   empty_text       empty or only whitespace (a conversation: any message's content)
   bad_messages     a conversation that is not a non-empty list of {role, content} ending with
                    the assistant turn (the reward is read after the answer)
@@ -30,8 +33,10 @@ def validate_texts(column: pa.ChunkedArray | pa.Array, max_chars: int,
                    over_length: OverLength) -> tuple[list[str | None], list[str | None]]:
     """(text to score or None, reason or None) per row, for a text column of any Arrow type."""
     column = _combined(column)
+    if _is_string(column.type) and not _valid_utf8(column):
+        column = _as_binary(column)
     is_binary = pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)
-    is_text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+    is_text = _is_string(column.type)
     texts, reasons = [], []
     for value in column.to_pylist():
         text, reason = _check(value, is_binary, is_text, max_chars, over_length)
@@ -71,6 +76,49 @@ def first_reasons(reasons_by_column: dict[str, list[str | None]], name_columns: 
         reason = next(((r[row], name) for name, r in columns if r[row] is not None), None)
         out.append(None if reason is None else f"{reason[0]}:{reason[1]}" if name_columns else reason[0])
     return out
+
+
+def invalid_utf8(column: pa.ChunkedArray | pa.Array) -> list[bool] | None:
+    """Per row, whether a string column's value holds bytes that are not UTF-8 (Arrow does not
+    check a parquet file's strings, and Python fails on them); None when all are valid."""
+    column = _combined(column)
+    if not _is_string(column.type) or _valid_utf8(column):
+        return None
+    return [v is not None and not _decodes(v) for v in _as_binary(column).to_pylist()]
+
+
+def repair_utf8(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """A string column whose invalid bytes are written as backslash escapes (the row goes to
+    quarantine; its value stays readable there)."""
+    column = _combined(column)
+    if not _is_string(column.type) or _valid_utf8(column):
+        return column
+    values = [None if v is None else v.decode("utf-8", "backslashreplace") for v in _as_binary(column).to_pylist()]
+    return pa.array(values, column.type)
+
+
+def _is_string(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def _valid_utf8(column: pa.Array) -> bool:
+    try:
+        column.validate(full=True)
+        return True
+    except pa.ArrowInvalid:
+        return False
+
+
+def _as_binary(column: pa.Array) -> pa.Array:
+    return column.view(pa.large_binary() if pa.types.is_large_string(column.type) else pa.binary())
+
+
+def _decodes(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def _combined(column: pa.ChunkedArray | pa.Array) -> pa.Array:
