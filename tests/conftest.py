@@ -32,13 +32,14 @@ def pytest_collection_modifyitems(items):
 def ray_local():
     """A real in-process Ray (4 logical CPUs on 2 cores: room for 2 train workers or actors plus
     Ray Data's read tasks: with only 2, an actor pool takes every CPU, the reads that feed it
-    never get one, and the job waits forever)."""
+    never get one, and the job waits forever), with its dashboard, as on any cluster: the state
+    API answers through it, and Ray Train's placement-group cleaner polls that API."""
     import ray
 
     if not ray.is_initialized():
         from rayscore.logs import NOISE_ENV
 
-        ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False,
+        ray.init(num_cpus=4, include_dashboard=True, log_to_driver=False,
                  runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1", **NOISE_ENV}})
     yield ray
     ray.shutdown()

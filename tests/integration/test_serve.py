@@ -222,7 +222,7 @@ def test_reward_and_pair_scorers(served):
     r = httpx.post(reward_url + "/v1/score", json={"items": [{"prompt": prompt}]})
     assert r.status_code == 422 and r.json()["error"].startswith("items[0].response: required")
     r = httpx.post(pair_url + "/v1/score", json={"items": [{"text": RECORD}]})
-    assert r.status_code == 501 and "needs a 'quality', 'reward' or 'generative' scorer" in r.json()["error"]
+    assert r.status_code == 501 and "needs a 'quality', 'reward', 'classifier' or 'generative' scorer" in r.json()["error"]
 
 
 def test_bearer_auth_and_the_token_stays_out_of_logs(served, ray_local):
