@@ -1,5 +1,5 @@
 """The walking skeleton end to end on a real local Ray: train_reward on Ray Train with 2 workers
-(the session fixture), then score_batch on a few thousand generated records."""
+(the session fixture), then score_batch on 500 generated records."""
 
 import json
 
@@ -40,13 +40,13 @@ def test_training_changed_parameters_and_wrote_artifacts(quality_model_dir):
 def test_score_batch_labels_every_record(quality_model_dir, tmp_path):
     from jobs.score_batch import main
 
-    write_records(str(tmp_path / "in"), 1000, seed=21, error_rate=0.5, rows_per_file=250)
+    write_records(str(tmp_path / "in"), 500, seed=21, error_rate=0.5, rows_per_file=125)
     out = tmp_path / "out"
     code = main(["--config", "configs/score_batch/tiny.yaml", f"input={tmp_path / 'in'}", f"output={out}",
-                 f"scorer.model_dir={quality_model_dir}", "rows_per_file=250", "scorer.threshold=0.4"])
+                 f"scorer.model_dir={quality_model_dir}", "rows_per_file=125", "scorer.threshold=0.4"])
     assert code == 0
     table = pd.concat([pd.read_parquet(p) for p in sorted(out.glob("part-*.parquet"))], ignore_index=True)
-    assert len(table) == 1000 and table.record_id.is_unique
+    assert len(table) == 500 and table.record_id.is_unique
     for column in ("record_id", "text", "input_label", "error_type", "reward_correct", "reward_wrong",
                    "p_correct", "label", "fingerprint"):
         assert column in table.columns
@@ -56,5 +56,5 @@ def test_score_batch_labels_every_record(quality_model_dir, tmp_path):
     assert np.allclose(table.p_correct, 1 / (1 + np.exp(-margin / temperature)), atol=1e-5)
     assert ((table.p_correct >= 0.4) == (table.label == "正确")).all()
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["ok"] and summary["rows_in"] == summary["rows_scored"] == 1000
+    assert summary["ok"] and summary["rows_in"] == summary["rows_scored"] == 500
     assert set(summary["gold_metrics"]["by_group"]) >= {"none", "postcode_length"}
