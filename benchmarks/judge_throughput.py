@@ -1,10 +1,11 @@
 """HTTP judging throughput: the judge job (chunked, exactly-once pipeline on a local Ray) against a
 bare asyncio + httpx loop at the same concurrency, both against a loopback OpenAI-compatible
-server with a fixed latency per request.
+server with a fixed latency per request; and (--memory) the judge job's peak memory by row count.
 
 Run as:
   python benchmarks/judge_throughput.py                       # ~1.5 min on 2 idle cores
   python benchmarks/judge_throughput.py --rows 2000 --latency-ms 50 --concurrency 16 --out /tmp/j.json
+  python benchmarks/judge_throughput.py --memory --memory-rows 100000 1000000
 
 The server (tests/fake_judge_server.py) runs in its own process and answers every request after
 `latency_ms`, so the ceiling is concurrency / latency requests per second. Variants:
@@ -16,6 +17,15 @@ The server (tests/fake_judge_server.py) runs in its own process and answers ever
             and the final summary included; Ray's own start excluded) and steady (rows / the time
             from the first commit to the last).
 The ratio is (b) / (a). Writes benchmarks/results/judge_throughput.json.
+
+--memory: the judge job alone (pointwise, parquet input in row groups of --memory-chunk rows,
+chunks of that size, --memory-concurrency requests in flight over 2 actors) against a server
+that answers at once (a bare asyncio HTTP/1.1 responder in its own process: the client side is
+what is measured), once per --memory-rows size, each in a fresh process with its own local Ray.
+Peak RSS of the driver (its own ru_maxrss, and psutil samples every 0.5 s), of each actor and
+of all Ray processes, rows/s and `uptime` before and after go to
+benchmarks/results/judge_memory.json. The driver holds the chunk list and a batch of ids per
+chunk, so its peak should not grow with the rows.
 """
 
 from __future__ import annotations
@@ -24,8 +34,11 @@ import argparse
 import asyncio
 import glob
 import json
+import multiprocessing as mp
 import os
+import resource
 import subprocess
+import threading
 import sys
 import tempfile
 import time
@@ -49,10 +62,42 @@ while True:
 """
 
 
-def start_server(latency_s: float) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(latency_s)], stdout=subprocess.PIPE, text=True,
+# Answers every POST at once with the same completion, keep-alive, no parsing beyond the length.
+INSTANT_SERVER = r"""
+import asyncio, json, re
+body = json.dumps({"object": "chat.completion", "model": "bench", "choices": [{"index": 0, "finish_reason": "stop",
+                   "message": {"role": "assistant", "content": "评分：7"}}]}).encode()
+reply = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(body) + body
+length = re.compile(rb"(?i)content-length:\s*(\d+)")
+
+async def handle(reader, writer):
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            await reader.readexactly(int(length.search(head).group(1)))
+            writer.write(reply)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+    print(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1", flush=True)
+    await server.serve_forever()
+
+asyncio.run(main())
+"""
+
+
+def start_server(latency_s: float | None) -> tuple[subprocess.Popen, str]:
+    """The fake judge server with `latency_s` per request, or (None) the instant responder."""
+    args = ["-c", INSTANT_SERVER] if latency_s is None else ["-c", SERVER, str(latency_s)]
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT / "tests")})
     return proc, proc.stdout.readline().strip()
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 async def bare(base_url: str, prompts: list[str], concurrency: int) -> float:
@@ -97,6 +142,103 @@ def job(base_url: str, rows: list[dict], concurrency: int, actors: int, chunk: i
             "steady_rows_per_s": round(steady_rows / (commits[-1] - commits[0]), 1) if len(commits) > 1 else None}
 
 
+def memory_job(base_url: str, data: str, rows: int, concurrency: int, chunk: int, work: str) -> dict:
+    """jobs.judge on `data` in this (fresh) process with its own local Ray; peak RSS sampled."""
+    import psutil
+    import ray
+
+    from common import start_local_ray
+    from jobs.judge import main as judge
+
+    os.chdir(ROOT)
+    start_local_ray(Path(work))
+    me = psutil.Process()
+    peaks = {"driver": 0, "actors": {}, "ray_total": 0}
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            total = own = me.memory_info().rss
+            peaks["driver"] = max(peaks["driver"], own)
+            for child in me.children(recursive=True):
+                try:
+                    rss, title = child.memory_info().rss, " ".join(child.cmdline())
+                except psutil.Error:
+                    continue
+                total += rss
+                if "ChunkWorker" in title:
+                    peaks["actors"][child.pid] = max(peaks["actors"].get(child.pid, 0), rss)
+            peaks["ray_total"] = max(peaks["ray_total"], total)
+            time.sleep(0.5)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out = Path(work) / "judged"
+    started = time.perf_counter()
+    code = judge(["--config", "configs/judge/tiny.yaml", f"input={data}", f"output_dir={out}",
+                  f"http.base_url={base_url}", f"http.max_concurrency={concurrency}", "num_actors=2",
+                  f"rows_per_chunk={chunk}", "progress_every_s=60", "max_error_share=0"])
+    seconds = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    ray.shutdown()
+    summary = json.loads((out / "summary.json").read_text())
+    assert code == 0 and summary["rows_judged"] == rows == summary["rows_parsed"], summary["problems"]
+    mb = 2**20
+    return {"rows": rows, "seconds": round(seconds, 1), "rows_per_s": round(rows / seconds, 1),
+            "chunks": summary["chunks"], "driver_peak_rss_mb": round(peaks["driver"] / mb),
+            "driver_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "actor_peak_rss_mb": round(max(peaks["actors"].values(), default=0) / mb),
+            "actors": len(peaks["actors"]), "all_ray_processes_peak_rss_mb": round(peaks["ray_total"] / mb)}
+
+
+def write_answers(path: Path, rows: int, row_group: int) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with pq.ParquetWriter(path, pa.schema([("id", pa.string()), ("question", pa.string()),
+                                           ("answer", pa.string())])) as writer:
+        for start in range(0, rows, row_group):
+            n = range(start, min(rows, start + row_group))
+            writer.write_table(pa.table({"id": [f"r{i}" for i in n], "question": [f"问题{i}" for i in n],
+                                         "answer": [f"回答{i}" for i in n]}))
+
+
+def main_memory(args) -> None:
+    from common import write_result
+
+    result = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "cpus": os.cpu_count(), "uptime_start": uptime(),
+              "concurrency": args.memory_concurrency, "rows_per_chunk": args.memory_chunk, "actors": 2,
+              "server": "instant (asyncio responder, own process)", "runs": {}}
+    proc, base_url = start_server(None)
+    spawn = mp.get_context("spawn")
+    try:
+        with tempfile.TemporaryDirectory(prefix="jm-", dir="/tmp") as tmp:  # short: Ray's socket paths
+            for rows in args.memory_rows:
+                data = Path(tmp) / f"answers-{rows}.parquet"
+                write_answers(data, rows, args.memory_chunk)
+                before = uptime()
+                print(f"{rows} rows ...", flush=True)
+                with spawn.Pool(1) as pool:
+                    run = pool.apply(memory_job, (base_url, str(data), rows, args.memory_concurrency,
+                                                  args.memory_chunk, f"{tmp}/run-{rows}"))
+                run.update(uptime_before=before, uptime_after=uptime())
+                result["runs"][str(rows)] = run
+                print(f"  driver peak {run['driver_peak_rss_mb']} MB (max rss {run['driver_max_rss_mb']}), actor "
+                      f"peak {run['actor_peak_rss_mb']} MB, {run['rows_per_s']} rows/s in {run['seconds']} s",
+                      flush=True)
+                data.unlink()
+    finally:
+        proc.kill()
+    runs = list(result["runs"].values())
+    if len(runs) > 1:
+        result["driver_peak_ratio"] = round(runs[-1]["driver_peak_rss_mb"] / runs[0]["driver_peak_rss_mb"], 3)
+    result["uptime_end"] = uptime()
+    print(pd.DataFrame(runs)[["rows", "rows_per_s", "seconds", "chunks", "driver_peak_rss_mb", "driver_max_rss_mb",
+                              "actor_peak_rss_mb", "all_ray_processes_peak_rss_mb"]].to_string(index=False))
+    write_result(args.out or ROOT / "benchmarks" / "results" / "judge_memory.json", result)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=8000)
@@ -104,9 +246,17 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--actors", type=int, default=2)
     parser.add_argument("--chunk", type=int, default=500)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "judge_throughput.json")
+    parser.add_argument("--memory", action="store_true", help="only the peak-RSS runs at --memory-rows")
+    parser.add_argument("--memory-rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--memory-concurrency", type=int, default=64)
+    parser.add_argument("--memory-chunk", type=int, default=10_000)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default benchmarks/results/judge_throughput.json (judge_memory.json with --memory)")
     args = parser.parse_args()
     os.chdir(ROOT)
+    if args.memory:
+        main_memory(args)
+        return
 
     from common import machine, start_local_ray, write_result
     from rayscore.judge.prompts import load_template, render
@@ -141,7 +291,7 @@ def main() -> None:
         {"variant": "(b) judge job, end to end", "rows/s": ran["rows_per_s"], "x bare": result["ratio_end_to_end"]},
         {"variant": "(b) judge job, steady", "rows/s": ran["steady_rows_per_s"], "x bare": result["ratio_steady"]},
     ]).to_string(index=False))
-    write_result(args.out, result)
+    write_result(args.out or ROOT / "benchmarks" / "results" / "judge_throughput.json", result)
 
 
 if __name__ == "__main__":

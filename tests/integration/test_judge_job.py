@@ -112,15 +112,17 @@ def test_pointwise_http_scores_retries_and_error_rows(tmp_path, server):
 
 
 def test_job_fails_when_every_request_fails(tmp_path, server):
-    path = tmp_path / "answers.json"
-    pd.DataFrame(POINTWISE_ROWS[:3]).to_json(path, orient="records", force_ascii=False)  # a JSON array
+    path = tmp_path / "answers.csv"
+    pd.DataFrame(POINTWISE_ROWS).to_csv(path, index=False)  # CSV, read by the actors in row ranges
     for row in POINTWISE_ROWS[:3]:
         server.fail_first(pointwise_prompt(row), status=401, times=10)  # a wrong key is not retried
     out = tmp_path / "out"
-    code = main(["--config", TINY, f"input={path}", f"output_dir={out}", f"http.base_url={server.base_url}"])
+    code = main(["--config", TINY, f"input={path}", f"output_dir={out}", f"http.base_url={server.base_url}",
+                 "max_rows=3", "rows_per_chunk=2"])  # a trial run: the first 3 rows, in 2 chunks
     df, summary = read_outputs(out)
-    assert code == 1 and len(df) == 3 and df["error"].str.startswith("http 401").all()
+    assert code == 1 and df["id"].tolist() == ["q0", "q1", "q2"] and df["error"].str.startswith("http 401").all()
     assert not summary["ok"] and "every row failed" in summary["problems"]
+    assert summary["rows_in"] == 3 and summary["chunks"] == 2
     assert server.total_requests == 3
 
 

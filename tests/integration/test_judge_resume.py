@@ -1,7 +1,8 @@
 """Judging exactly once at scale, counted at the endpoint (a real loopback server): (1) kill -9 the
 driver of `python -m jobs.judge` mid-run and rerun: no committed row is sent again and the output
-equals a clean run's; (2) the endpoint is down for part of the run: its rows become errors, and a
-rerun sends those rows only."""
+equals a clean run's; (2) kill -9 one judging actor mid-run: the job completes, every row judged
+once, no committed row sent again; (3) the endpoint is down for part of the run: its rows become
+errors, and a rerun sends those rows only."""
 
 import json
 import os
@@ -9,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from commits import markers, wait_for
 from fake_judge_server import FakeJudgeServer
 
 from jobs.judge import main
@@ -67,10 +70,6 @@ def committed_ids(out) -> set[str]:
     return set(read_judgements(out)["id"]) if list(Path(out).glob("part-*.parquet")) else set()
 
 
-def markers(out) -> int:
-    return len(list((Path(out) / "_committed").glob("*.json")))
-
-
 def judged(out) -> pd.DataFrame:
     return read_judgements(out)[COMPARED].sort_values("id", ignore_index=True)
 
@@ -93,7 +92,7 @@ def test_killed_driver_rerun_sends_no_committed_row_again(tmp_path, server, answ
                                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.time() + 240
-        while markers(out) < 2 and proc.poll() is None and time.time() < deadline:
+        while len(markers(out)) < 2 and proc.poll() is None and time.time() < deadline:
             time.sleep(0.05)
         assert proc.poll() is None, (tmp_path / "killed.log").read_text()[-3000:]
         os.kill(proc.pid, signal.SIGKILL)
@@ -121,6 +120,46 @@ def test_killed_driver_rerun_sends_no_committed_row_again(tmp_path, server, answ
           f"for the other {ROWS - len(done)}, 0 for committed rows")
     pd.testing.assert_frame_equal(judged(out), judged(clean))
     assert not list((out / "_tmp").glob("*"))
+
+
+@pytest.mark.slow
+def test_killed_actor_is_replaced_and_no_committed_row_is_sent_again(tmp_path, server, answers):
+    """The input as JSONL (the actors read its row ranges themselves); one actor killed with kill -9
+    soon after its first commit, in the middle of its next chunk: Ray restarts it and retries that chunk,
+    whose requests may go out again (at most its CHUNK rows); no row of a chunk committed before the
+    kill is sent again, and every row is judged once."""
+    rows = pq.read_table(answers).to_pylist()
+    path = tmp_path / "answers.jsonl"
+    pd.DataFrame(rows).to_json(path, orient="records", lines=True, force_ascii=False)
+    server.latency_s = 0.1  # one request in flight per actor: a chunk takes about 0.5 s
+    out = tmp_path / "out"
+    result: dict = {}
+    job = threading.Thread(target=lambda: result.update(code=main(args(path, out, server))))
+    job.start()
+    try:
+        first = wait_for(lambda: markers(out), 240, "the first commit")[0]
+        time.sleep(0.25)  # about half way through its next chunk's requests
+        os.kill(first["pid"], signal.SIGKILL)
+        committed = {m["chunk"] for m in markers(out)}  # a marker is the commit (a part alone is redone)
+    finally:
+        job.join(timeout=240)
+    assert not job.is_alive() and result["code"] == 0
+    assert 0 < len(committed) < ROWS // CHUNK, "the kill did not land mid-run"
+    done = {i for name in committed for k in [int(name.split("-")[1])] for i in range(k * CHUNK, (k + 1) * CHUNK)}
+    counts = server.counts()
+    sent = {row_number(row["question"]): counts[prompt_of(row)] for row in rows}
+    assert all(sent[i] == 1 for i in done), {i: sent[i] for i in done if sent[i] != 1}
+    again = {i for i, n in sent.items() if n > 1}
+    assert all(sent[i] == 2 for i in again) and len({i // CHUNK for i in again}) <= 1, again
+    later = [m for m in markers(out) if m["chunk"] not in committed]
+    assert later and first["pid"] not in {m["pid"] for m in later}  # the killed actor committed no more
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["ok"] and summary["rows_judged"] == ROWS and summary["rows_error"] == 0
+    final = read_judgements(out)
+    assert final["id"].is_unique and len(final) == ROWS
+    assert final.set_index("id")["score"].to_dict() == {r["id"]: row_number(r["question"]) % 10 + 1 for r in rows}
+    print(f"actor {first['pid']} killed after {len(committed)} commits; {len(again)} rows of its chunk in flight "
+          f"sent again, 0 of the {len(done)} committed rows")
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from commits import listing, markers, wait_for
 from rayscore.addresses.records import generate_records
 from rayscore.io import filesystem
 from rayscore.score.chunks import InputError
@@ -53,43 +54,6 @@ def config(setup, out, **changes) -> ScoreJobConfig:
                          scorer=ScorerSpec(model_dir=str(setup / "model_a"), batch_size=64, max_seq_len=96),
                          rows_per_file=ROW_GROUP, num_actors=2, cpus_per_actor=0.5, progress_every_s=5)
     return ScoreJobConfig(**{**cfg.__dict__, **changes})
-
-
-def listing(out, folder: str = "") -> tuple:
-    """(filesystem, sorted files) of an output folder, local or s3://."""
-    import pyarrow.fs as pafs
-
-    fs, root = filesystem(str(out))
-    info = fs.get_file_info(pafs.FileSelector(f"{root}/{folder}".rstrip("/"), allow_not_found=True))
-    return fs, sorted(i.path for i in info if i.type == pafs.FileType.File)
-
-
-def read_output(out) -> pd.DataFrame:
-    fs, files = listing(out)
-    parts = [f for f in files if f.rsplit("/", 1)[-1].startswith("part-") and f.endswith(".parquet")]
-    return pd.concat([pq.read_table(p, filesystem=fs).to_pandas() for p in parts], ignore_index=True)
-
-
-def markers(out) -> list[dict]:
-    fs, files = listing(out, "_committed")
-    found = []
-    for path in files:
-        try:
-            with fs.open_input_stream(path) as f:
-                found.append(json.loads(f.read().decode()))
-        except (OSError, json.JSONDecodeError):
-            pass  # moved into place while we listed: read it next time
-    return found
-
-
-def wait_for(predicate, timeout_s: float, what: str):
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
 def assert_same_rows(out, clean: pd.DataFrame) -> None:

@@ -88,16 +88,18 @@ def test_a_rerun_with_more_actors_or_another_url_resumes_the_same_output(server)
     def fingerprint(**changes):
         cfg = JudgeJobConfig(**{"input": "in.parquet", "output_dir": "out", "http": HttpJudgeSpec(model="fake"),
                                 **changes})
-        return scoring_fingerprint(pipeline_config(cfg, cfg.judge_spec(), cfg.input))
+        return scoring_fingerprint(pipeline_config(cfg, cfg.judge_spec()))
 
     base = fingerprint()
     assert fingerprint(num_actors=4) == base
+    assert fingerprint(max_rows=10) == base  # a trial run's whole chunks are the full run's
     assert fingerprint(http=HttpJudgeSpec(model="fake", base_url="http://10.0.0.1/v1", max_concurrency=32)) == base
     assert fingerprint(template="rubric_zh") != base and fingerprint(answer_column="reply") != base
     # The job's http.max_concurrency is the total: each actor gets its share.
     cfg = JudgeJobConfig(input="in", output_dir="out", num_actors=3, http=HttpJudgeSpec(model="m", max_concurrency=16))
-    score_cfg = pipeline_config(cfg, cfg.judge_spec(), "in")
+    score_cfg = pipeline_config(cfg, cfg.judge_spec())
     assert score_cfg.num_actors == 3 and score_cfg.scorer.judge.http.max_concurrency == 5
+    assert score_cfg.input == "in" and score_cfg.max_rows is None  # read in place, in chunks
 
 
 def test_only_rows_whose_requests_failed_are_sent_again():

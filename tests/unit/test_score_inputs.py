@@ -97,6 +97,29 @@ def test_jsonl_and_csv_are_cut_into_row_ranges_and_other_files_are_listed(tmp_pa
         read_inputs(str(root), ["body"])
 
 
+def test_max_rows_plans_the_first_rows_and_shares_whole_chunks_with_the_full_plan(tmp_path):
+    """A trial run's plan: the input's first N rows, in order, a parquet row group cut if need be;
+    its whole chunks have the full plan's keys (a full run keeps them), a cut chunk has its own."""
+    root = tmp_path / "in"
+    write_records(root / "a.parquet", [f"a{i}" for i in range(120)], [f"文本 {i}" for i in range(120)])  # 50+50+20
+    (root / "b.jsonl").write_text("".join(f'{{"record_id": "b{i}", "text": "行 {i}"}}\n' for i in range(7)),
+                                  encoding="utf-8")
+    inputs = read_inputs(str(root), ["text"])
+    fs = ChunkStore(str(tmp_path / "out"), "fp").fs
+
+    def ids(chunks):
+        return [i for c in chunks for s in c.spans for i in read_span(fs, s)["record_id"].to_pylist()]
+
+    full = plan_chunks(inputs, 100)
+    assert [c.rows for c in full] == [100, 20, 7] and plan_chunks(inputs, 100, max_rows=None) == full
+    for n in (0, 30, 50, 100, 123, 127, 1000):
+        trial = plan_chunks(inputs, 100, max_rows=n)
+        assert ids(trial) == ids(full)[:n] and sum(c.rows for c in trial) == min(n, 127)
+        assert [c.key == f.key for c, f in zip(trial, full)] == [c.rows == f.rows for c, f in zip(trial, full)]
+    (cut,) = plan_chunks(inputs, 100, max_rows=30)
+    assert cut.spans[0].head and cut.spans[0].row_groups == [0] and not any(s.head for c in full for s in c.spans)
+
+
 def test_bad_text_files_and_unsupported_single_files_fail_naming_the_file(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"text": "a"}\n{"text": 3}\n')
     with pytest.raises(InputError, match=r"bad\.jsonl: unreadable jsonl file"):

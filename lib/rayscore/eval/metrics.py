@@ -523,6 +523,8 @@ def _length_number(token: str) -> int | None:
 # --- helpers ------------------------------------------------------------------------------------
 
 def _floats(values: Sequence) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":  # a judge's million scores: no list
+        return values.astype(float)
     return np.array([np.nan if is_missing(v) else float(v) for v in values], dtype=float)
 
 

@@ -6,12 +6,12 @@ Run as:
   python -m jobs.judge --config configs/judge/pairwise_local.yaml local.model_path=out/judge_model
   ray job submit --working-dir . -- python -m jobs.judge --config configs/judge/pairwise_http_zh.yaml
 
-Input: parquet (file or directory), JSONL, JSON array or CSV with one row per item; the columns
-named in the config hold the question, the answer (pointwise) or the two answers (pairwise)
-and, for reference-based judging, the reference answer. A JSONL, JSON or CSV input (or a trial
-run's first max_rows rows) is written once to <output_dir>/_input/ as parquet in row groups of
-rows_per_chunk rows, named by the source's content hash; parquet is read in place (its row groups
-are the chunks' building blocks: write it with row groups of at most rows_per_chunk rows).
+Input: parquet, JSONL or CSV, a file or a directory of them, local or s3:// / gs://, with one row
+per item; the columns named in the config hold the question, the answer (pointwise) or the two
+answers (pairwise) and, for reference-based judging, the reference answer. It is read as
+score_batch reads it (rayscore.score.chunks): in chunks, by the actors, never copied on the driver
+(parquet chunks are whole row groups: write it with row groups of at most rows_per_chunk rows;
+a JSONL or CSV chunk is a row range). max_rows judges the first N rows only (a trial run).
 
 The judge (rayscore.judge.core: prompts, backends, parsing) runs as a scorer kind
 (judge/scorer.py) of rayscore.score.pipeline: the input is cut into chunks, actors judge them
@@ -39,15 +39,14 @@ rows_in = judged + errors + quarantined, checked in summary.json.
 from __future__ import annotations
 
 import glob
-import hashlib
 import logging
-import os
 import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -55,21 +54,19 @@ import pyarrow.parquet as pq
 from rayscore.config import save_config
 from rayscore.eval.metrics import distribution
 from rayscore.eval.verdicts import Policy, combine
-from rayscore.io import JobSummary, absolute, read_table, write_json
+from rayscore.io import JobSummary, absolute, write_json
 from rayscore.judge.core import Backend, JudgeSpec, Mode, judge_identity
 from rayscore.judge.http_client import HttpJudgeSpec
 from rayscore.judge.local import LocalJudgeSpec
 from rayscore.judge.scorer import JudgeScorerSpec
 from rayscore.score import pipeline
-from rayscore.score.chunks import ERRORS, InputError
+from rayscore.score.chunks import ERRORS
 
 __all__ = ["JudgeJobConfig", "run", "read_judgements", "CONSISTENT_FILE"]
 
 logger = logging.getLogger(__name__)
 
 CONSISTENT_FILE = "consistent.parquet"
-INPUT_DIR = "_input"
-_PARQUET = (".parquet",)
 
 
 @dataclass
@@ -77,7 +74,7 @@ class JudgeJobConfig:
     """judge: a table of answers in, one judgement per row + summary.json out."""
 
     input: str = ""
-    """Parquet file or directory, JSONL, JSON array or CSV."""
+    """Parquet, JSONL or CSV: a file or a directory of them (local, s3://, gs://); read in chunks."""
     output_dir: str = ""
     """Where the judged parts, errors/, quarantine/, consistent.parquet, summary.json and config.yaml go."""
     mode: Mode = "pointwise"
@@ -111,7 +108,7 @@ class JudgeJobConfig:
     keep_prompts: bool = False
     """Write the rendered prompts into the output (large)."""
     max_rows: int | None = None
-    """Judge only the first N rows (a trial run); null = all."""
+    """Judge only the input's first N rows (a trial run; a later full run keeps its whole chunks); null = all."""
     max_error_share: float = 0.1
     """The job fails (after writing everything) when more rows than this share have no judgement (errors + quarantined)."""
     rows_per_chunk: int = 1000
@@ -138,7 +135,7 @@ class JudgeJobConfig:
     def check(self) -> list[str]:
         problems = []
         if not self.input:
-            problems.append("input: required (a parquet, JSONL, JSON or CSV table)")
+            problems.append("input: required (a parquet, JSONL or CSV file, or a directory of them)")
         if not self.output_dir:
             problems.append("output_dir: required (a directory)")
         if self.filter_consistent and self.mode != "pairwise":
@@ -175,7 +172,7 @@ def run(cfg: JudgeJobConfig) -> JobSummary:
     cfg = replace(cfg, input=absolute(cfg.input), output_dir=absolute(cfg.output_dir),
                   local=replace(cfg.local, model_path=absolute(cfg.local.model_path, names=True)))
     spec = cfg.judge_spec()
-    score_cfg = pipeline_config(cfg, spec, parquet_input(cfg))
+    score_cfg = pipeline_config(cfg, spec)
     logger.info("judging %s (%s, %s backend, template %s, judge %s): %d actors, %s requests in flight",
                 cfg.input, cfg.mode, cfg.backend, cfg.template, spec.fingerprint, score_cfg.num_actors,
                 spec.http.max_concurrency if cfg.backend == "http" else "local")
@@ -183,8 +180,7 @@ def run(cfg: JudgeJobConfig) -> JobSummary:
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")  # the judge's config, not the pipeline's
 
-    result = read_judgements(out, errors=True, columns=summary_columns(cfg))
-    summary = summarize(result, scored, cfg)
+    summary = summarize(iter_judgements(out, errors=True, columns=summary_columns(cfg)), scored, cfg)
     summary["judge"] = {"fingerprint": spec.fingerprint, **judge_identity(spec)}
     outputs = {"judgements": str(out / "part-*.parquet"), "errors": str(out / ERRORS),
                "quarantine": str(out / "quarantine")}
@@ -201,7 +197,7 @@ def run(cfg: JudgeJobConfig) -> JobSummary:
     return JobSummary(str(path), summary)
 
 
-def pipeline_config(cfg: JudgeJobConfig, spec: JudgeSpec, input_path: str) -> pipeline.ScoreJobConfig:
+def pipeline_config(cfg: JudgeJobConfig, spec: JudgeSpec) -> pipeline.ScoreJobConfig:
     """The score_batch config that runs this judge: one chunk = rows_per_chunk rows; HTTP actors
     share http.max_concurrency (each gets its share), local actors each load the model."""
     if cfg.backend == "http":
@@ -215,51 +211,29 @@ def pipeline_config(cfg: JudgeJobConfig, spec: JudgeSpec, input_path: str) -> pi
     scorer = JudgeScorerSpec(judge=spec, columns=cfg.field_columns(), keep_prompts=cfg.keep_prompts,
                              torch_threads=cfg.local.torch_threads)
     return pipeline.ScoreJobConfig(
-        input=input_path, output=cfg.output_dir, scorer=scorer, id_column=cfg.id_column,
+        input=cfg.input, output=cfg.output_dir, max_rows=cfg.max_rows, scorer=scorer, id_column=cfg.id_column,
         passthrough_columns=cfg.passthrough_columns, rows_per_file=cfg.rows_per_chunk,
         rows_per_score_call=rows_per_call, num_actors=actors, cpus_per_actor=cpus, gpus_per_actor=gpus,
         max_text_chars=cfg.max_text_chars, over_length="quarantine", max_quarantine_share=1.0,
         gold_column=None, progress_every_s=cfg.progress_every_s, overwrite=cfg.overwrite)
 
 
-def parquet_input(cfg: JudgeJobConfig) -> str:
-    """The input as parquet: itself, or (JSONL / JSON / CSV, or a trial run's max_rows) written once
-    to <output_dir>/_input/<content hash>.parquet in row groups of rows_per_chunk rows. The name
-    follows the content, so a changed input never resumes another input's chunks."""
-    is_parquet = cfg.input.endswith(_PARQUET) or os.path.isdir(cfg.input)
-    if is_parquet and cfg.max_rows is None:
-        return cfg.input
-    if not os.path.exists(cfg.input):
-        raise FileNotFoundError(f"input: {cfg.input} not found")
-    digest = hashlib.sha256()
-    for path in sorted(glob.glob(f"{cfg.input}/**/*.parquet", recursive=True)) if os.path.isdir(cfg.input) \
-            else [cfg.input]:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-    digest.update(f"max_rows={cfg.max_rows} rows_per_chunk={cfg.rows_per_chunk}".encode())
-    target = Path(cfg.output_dir) / INPUT_DIR / f"{digest.hexdigest()[:16]}.parquet"
-    if not target.exists():
-        frame = read_table(cfg.input)
-        if cfg.max_rows is not None:
-            frame = frame.head(cfg.max_rows)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        pq.write_table(pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False), tmp,
-                       row_group_size=cfg.rows_per_chunk)
-        tmp.rename(target)
-    return str(target)
-
-
 def read_judgements(output_dir: str | Path, errors: bool = False, columns: list[str] | None = None) -> pd.DataFrame:
     """The judged rows of a judge job's output (every part, in chunk order; a chunk's retried rows
     after its first part), and with errors=True also the rows whose requests failed."""
+    frames = list(iter_judgements(output_dir, errors, columns))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def iter_judgements(output_dir: str | Path, errors: bool = False, columns: list[str] | None = None):
+    """read_judgements one part at a time (memory: one part), empty parts left out."""
     paths = sorted(glob.glob(f"{output_dir}/part-*.parquet"))
     if errors:
         paths += sorted(glob.glob(f"{output_dir}/{ERRORS}/part-*.parquet"))
-    frames = [pd.read_parquet(p, columns=columns) for p in paths]
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    for path in paths:
+        frame = pd.read_parquet(path, columns=columns)
+        if len(frame):
+            yield frame
 
 
 def summary_columns(cfg: JudgeJobConfig) -> list[str]:
@@ -309,43 +283,55 @@ def _int_or_none(value) -> int | None:
     return None if pd.isna(value) else int(value)
 
 
-def summarize(result: pd.DataFrame, scored: dict, cfg: JudgeJobConfig) -> dict:
+def summarize(parts, scored: dict, cfg: JudgeJobConfig) -> dict:
     """The account of the run: rows in = judged + errors + quarantined; parse failures counted
-    among the judged rows. `result` holds the judged and the error rows."""
-    errors = result["error"].notna() if len(result) else pd.Series([], dtype=bool)
-    ok_rows = result[~errors]
+    among the judged rows. `parts`: frames of the judged and the error rows, summed one at a
+    time (the driver never holds every row; pointwise keeps the scores, 8 bytes a row)."""
+    n, kinds, problems_seen, reasons = Counter(), Counter(), Counter(), Counter()
+    verdicts = {name: Counter() for name in ("verdict_ab", "verdict_ba_corrected", "final")}
+    scores = []
+    for frame in parts:
+        errors = frame["error"].notna()
+        ok_rows = frame[~errors]
+        n.update(rows=len(frame), judged=len(ok_rows), error=int(errors.sum()))
+        kinds.update(error_kind(e) for e in frame.loc[errors, "error"])
+        if cfg.mode == "pointwise":
+            parsed = ok_rows["parse_ok"].astype(bool)
+            n.update(parsed=int(parsed.sum()), parse_failed=int((~parsed).sum()))
+            problems_seen.update(ok_rows.loc[~parsed, "parse_problem"])
+            scores.append(ok_rows.loc[parsed, "score"].astype(float).to_numpy())
+            continue
+        for order in ("ab", "ba"):
+            answered = frame[f"error_{order}"].isna()
+            n.update(answered=int(answered.sum()),
+                     failed=int((answered & ~frame[f"parse_ok_{order}"].astype(bool)).sum()))
+        both = frame["parse_ok_ab"].astype(bool) & frame["parse_ok_ba"].astype(bool)
+        n.update(both=int(both.sum()), consistent=int(frame["consistent"].astype(bool).sum()))
+        reasons.update(frame["reason"].dropna())
+        for name, counts in verdicts.items():
+            counts.update(_verdict_keys(frame[name]))
     rows_in, quarantined = scored["rows_in"], scored["rows_quarantined"]
     summary: dict = {"mode": cfg.mode, "backend": cfg.backend, "template": cfg.template,
-                     "rows_in": rows_in, "rows_judged": len(ok_rows), "rows_error": int(errors.sum()),
+                     "rows_in": rows_in, "rows_judged": n["judged"], "rows_error": n["error"],
                      "rows_quarantined": quarantined, "quarantine_reasons": scored["quarantine_reasons"],
-                     "error_kinds": dict(Counter(error_kind(e) for e in result.loc[errors, "error"])),
+                     "error_kinds": dict(kinds),
                      "retries": scored["retries"], "chunks": scored["chunks"],
                      "rows_this_run": scored["rows_this_run"], "rows_per_s": scored["rows_per_s"],
                      "output_fingerprint": scored["fingerprint"]}
     if cfg.mode == "pointwise":
-        parsed = ok_rows["parse_ok"].astype(bool)
         summary.update(
-            rows_parsed=int(parsed.sum()), rows_parse_failed=int((~parsed).sum()),
-            parse_failure_rate=_rate((~parsed).sum(), len(ok_rows)),
-            parse_problems=dict(Counter(ok_rows.loc[~parsed, "parse_problem"])),
-            scores=distribution(ok_rows.loc[parsed, "score"].astype(float).tolist()))
+            rows_parsed=n["parsed"], rows_parse_failed=n["parse_failed"],
+            parse_failure_rate=_rate(n["parse_failed"], n["judged"]), parse_problems=dict(problems_seen),
+            scores=distribution(np.concatenate(scores) if scores else []))
     else:
-        judgements = failed = 0
-        for order in ("ab", "ba"):
-            answered = result[f"error_{order}"].isna()
-            judgements += int(answered.sum())
-            failed += int((answered & ~result[f"parse_ok_{order}"].astype(bool)).sum())
-        both = result["parse_ok_ab"].astype(bool) & result["parse_ok_ba"].astype(bool)
-        consistent = result["consistent"].astype(bool)
         summary.update(
-            judgements_requested=2 * (len(result)), judgements_answered=judgements,
-            judgements_parse_failed=failed, parse_failure_rate=_rate(failed, judgements),
-            rows_both_parsed=int(both.sum()), rows_consistent=int(consistent.sum()),
-            consistency_rate=_rate(consistent.sum(), both.sum()), policy=cfg.policy,
-            reasons=dict(Counter(result["reason"].dropna())),
-            verdict_counts={"ab": _counts(result["verdict_ab"]),
-                            "ba_corrected": _counts(result["verdict_ba_corrected"]),
-                            "final": _counts(result["final"])})
+            judgements_requested=2 * n["rows"], judgements_answered=n["answered"],
+            judgements_parse_failed=n["failed"], parse_failure_rate=_rate(n["failed"], n["answered"]),
+            rows_both_parsed=n["both"], rows_consistent=n["consistent"],
+            consistency_rate=_rate(n["consistent"], n["both"]), policy=cfg.policy, reasons=dict(reasons),
+            verdict_counts={"ab": _ordered(verdicts["verdict_ab"]),
+                            "ba_corrected": _ordered(verdicts["verdict_ba_corrected"]),
+                            "final": _ordered(verdicts["final"])})
     problems = list(scored["problems"])
     unjudged = summary["rows_error"] + quarantined
     if unjudged > cfg.max_error_share * rows_in:
@@ -372,7 +358,14 @@ def error_kind(error: str) -> str:
 
 def _counts(values) -> dict[str, int]:
     """Verdict counts keyed "1", "2", "0" (tie) and "none" (no verdict)."""
-    counts = Counter("none" if pd.isna(v) else str(int(v)) for v in values)
+    return _ordered(Counter(_verdict_keys(values)))
+
+
+def _verdict_keys(values):
+    return ("none" if pd.isna(v) else str(int(v)) for v in values)
+
+
+def _ordered(counts: Counter) -> dict[str, int]:
     return {k: counts[k] for k in ("1", "2", "0", "none") if counts[k]}
 
 

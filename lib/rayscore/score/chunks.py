@@ -81,6 +81,8 @@ class Span:
     rows: int = 0
     identity: str = ""
     """What identifies the span's bytes (file size, mtime and the row groups' footer metadata)."""
+    head: bool = False
+    """Parquet: the span is the first `rows` rows of its row groups (max_rows cut its last one)."""
 
 
 @dataclass
@@ -184,12 +186,14 @@ read_footers = read_inputs
 """The name of read_inputs when inputs were parquet only."""
 
 
-def plan_chunks(inputs, rows_per_chunk: int) -> list[Chunk]:
+def plan_chunks(inputs, rows_per_chunk: int, max_rows: int | None = None) -> list[Chunk]:
     """Group parquet row groups, in order, into chunks of about rows_per_chunk rows; cut JSONL
-    and CSV files into row ranges of rows_per_chunk rows."""
+    and CSV files into row ranges of rows_per_chunk rows. With max_rows, only the input's first
+    max_rows rows (a trial run; the last parquet row group may be cut, see Span.head)."""
     chunks: list[Chunk] = []
     spans: list[Span] = []
     rows = 0
+    left = max_rows  # rows still to plan; None = all
 
     def close():
         nonlocal spans, rows
@@ -198,24 +202,33 @@ def plan_chunks(inputs, rows_per_chunk: int) -> list[Chunk]:
         spans, rows = [], 0
 
     for f in inputs:
+        if left == 0:
+            break
         if f.meta is None:  # JSONL / CSV: its own chunks (a row range never spans files)
             close()
-            for start in range(0, f.rows, rows_per_chunk):
-                n = min(rows_per_chunk, f.rows - start)
+            end = f.rows if left is None else min(f.rows, left)
+            for start in range(0, end, rows_per_chunk):
+                n = min(rows_per_chunk, end - start)
                 chunks.append(_chunk(len(chunks), [Span(f.path, [], start, n, f"{f.identity}:{start}:{n}")], n))
+            left = None if left is None else left - end
             continue
         first_row = 0
         for rg in range(f.meta.num_row_groups):
             n = f.meta.row_group(rg).num_rows
             if n == 0:
                 continue
+            if left == 0:
+                break
+            take = n if left is None else min(n, left)
             if spans and spans[-1].path == f.path:
                 spans[-1].row_groups.append(rg)
-                spans[-1].rows += n
+                spans[-1].rows += take
             else:
-                spans.append(Span(f.path, [rg], first_row, n))
-            rows += n
+                spans.append(Span(f.path, [rg], first_row, take))
+            spans[-1].head = take < n
+            rows += take
             first_row += n
+            left = None if left is None else left - take
             if rows >= rows_per_chunk:
                 close()
     close()
@@ -247,7 +260,9 @@ def compressed_bytes_per_row(inputs, columns: list[str] | None = None) -> float:
 
 
 def _key(spans: list[Span]) -> str:
-    return hashlib.sha256(json.dumps([asdict(s) for s in spans]).encode()).hexdigest()[:16]
+    # `head` only when set: the keys of chunks committed before it existed stay valid.
+    fields = [{k: v for k, v in asdict(s).items() if k != "head" or v} for s in spans]
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:16]
 
 
 def _chunk(index: int, spans: list[Span], rows: int) -> Chunk:
@@ -332,6 +347,8 @@ def read_span(fs: pafs.FileSystem, span: Span, columns: list[str] | None = None)
         if span.row_groups:
             with fs.open_input_file(span.path) as f:
                 table = pq.ParquetFile(f).read_row_groups(span.row_groups, columns=columns)
+            if span.head:
+                table = table.slice(0, span.rows)
         else:
             table = _read_row_range(fs, span, columns)
     except (pa.ArrowException, OSError) as e:

@@ -80,6 +80,8 @@ class ScoreJobConfig:
     """Input columns copied to the output; null = all of them."""
     rows_per_file: int = 50_000
     """Rows per chunk = per output file (whole row groups; also the unit of resume and of actor memory)."""
+    max_rows: int | None = None
+    """Score only the input's first N rows (a trial run); null = all."""
     target_file_mb: float | None = None
     """Aim output files at this size instead of rows_per_file (estimated from the input footers; summary.json shows the real mean_file_mb)."""
     rows_per_score_call: int = 4096
@@ -117,6 +119,8 @@ class ScoreJobConfig:
             problems.append("output: required (a directory)")
         if self.rows_per_file < 1:
             problems.append(f"rows_per_file: must be >= 1, got {self.rows_per_file}")
+        if self.max_rows is not None and self.max_rows < 0:
+            problems.append(f"max_rows: must be >= 0, got {self.max_rows}")
         if self.target_file_mb is not None and self.target_file_mb <= 0:
             problems.append(f"target_file_mb: must be > 0, got {self.target_file_mb}")
         if self.rows_per_score_call < 1:
@@ -165,7 +169,8 @@ def run(cfg: ScoreJobConfig) -> JobSummary:
     store.clear_tmp()
     inputs = read_inputs(cfg.input, spec.input_columns() + ([cfg.id_column] if cfg.id_column else []))
     rows_per_chunk = chunk_rows(cfg, inputs)
-    chunks = plan_chunks(inputs, rows_per_chunk)
+    # max_rows is no part of the fingerprint: a trial run's whole chunks are a full run's first chunks.
+    chunks = plan_chunks(inputs, rows_per_chunk, cfg.max_rows)
     skipped = inputs.skipped
     del inputs
     removed = store.remove_unplanned(chunks)
