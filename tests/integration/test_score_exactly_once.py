@@ -31,6 +31,14 @@ from rayscore.score.scorers import ScorerSpec, build_scorer
 from tiny_models import char_tokenizer, save_tiny, tiny_reward_model
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def read_output(out) -> pd.DataFrame:
+    """Every scored part of an output directory, local or s3://."""
+    fs, files = listing(out)
+    parts = [f for f in files if f.rsplit("/", 1)[-1].startswith("part-") and f.endswith(".parquet")]
+    return pd.concat([pq.read_table(p, filesystem=fs).to_pandas() for p in parts], ignore_index=True)
+
 ROWS, ROW_GROUP = 900, 30  # 3 files of 10 row groups: 30 chunks of one row group each
 
 
