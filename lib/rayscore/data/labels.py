@@ -24,37 +24,22 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from rayscore.data.split import SplitSpec
 from rayscore.io import read_table
 
 Task = Literal["classification", "regression"]
 
 
 @dataclass
-class LabelDataSpec:
+class LabelDataSpec(SplitSpec):
     """Where the labelled rows come from and how they are split."""
 
     train_path: str = ""
     """Parquet file/dir, JSONL, JSON or CSV with a text and a label column."""
-    eval_path: str | None = None
-    """Separate eval set; null = hold out eval_fraction of train_path."""
     text_column: str = "text"
     """Column holding the text to classify or score."""
     label_column: str = "label"
     """Column holding the label: a class index 0..N-1, or a number for regression."""
-    eval_fraction: float = 0.1
-    """Share held out for evaluation when eval_path is null."""
-    max_rows: int | None = None
-    """Use only the first N rows (quick runs)."""
-    seed: int = 0
-    """Seed of the train/eval split."""
-
-    def check(self) -> list[str]:
-        problems = []
-        if not self.train_path:
-            problems.append("train_path: required (a parquet/JSONL/CSV file or directory)")
-        if not 0 < self.eval_fraction < 1:
-            problems.append(f"eval_fraction: must be in (0, 1), got {self.eval_fraction}")
-        return problems
 
 
 def load_labels(spec: LabelDataSpec, task: Task, num_labels: int,

@@ -29,35 +29,20 @@ import numpy as np
 import pandas as pd
 
 from rayscore.data.pairs import LABELS, records_to_pairs
+from rayscore.data.split import SplitSpec
 from rayscore.io import is_missing, read_table, write_jsonl
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class PreferenceDataSpec:
+class PreferenceDataSpec(SplitSpec):
     """Where the pairs come from and how they are split."""
 
     train_path: str = ""
     """Parquet file/dir, JSONL or JSON with preference pairs (or labelled records, see format)."""
     format: Literal["pairs", "records"] = "pairs"
     """pairs: TRL preference shapes; records: text + label (正确/错误) rows, converted to pairs."""
-    eval_path: str | None = None
-    """Separate eval set; null = hold out eval_fraction of train_path."""
-    eval_fraction: float = 0.1
-    """Share held out for evaluation when eval_path is null."""
-    max_rows: int | None = None
-    """Use only the first N rows (quick runs)."""
-    seed: int = 0
-    """Seed of the train/eval split."""
-
-    def check(self) -> list[str]:
-        problems = []
-        if not self.train_path:
-            problems.append("train_path: required (a parquet/JSONL file or directory)")
-        if not 0 < self.eval_fraction < 1:
-            problems.append(f"eval_fraction: must be in (0, 1), got {self.eval_fraction}")
-        return problems
 
 
 def load_preferences(spec: PreferenceDataSpec, path: str | None = None,
