@@ -49,9 +49,9 @@ from rayscore.models import (LoraSpec, ModelSpec, add_lora, add_missing_chars, e
 from rayscore.train.curves import LOG_HISTORY_FILE, write_curves
 from rayscore.train.deepspeed import (DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading,
                                       setup_worker, training_problems)
-from rayscore.train.scaling import (ScalingSpec, TrainSpec, TrainResult, absolute_paths, attempt_callback,
-                                    export_final_checkpoint, is_rank_zero, local_workdir, log_progress, report_final,
-                                    restore_checkpoint, resumed_step, setup_worker_logging, threads_for_worker, torch_trainer,
+from rayscore.train.scaling import (ScalingSpec, TrainSpec, fit, TrainResult, absolute_paths, attempt_callback,
+                                    export_final_checkpoint, is_rank_zero, local_workdir, report_final,
+                                    setup_worker_logging, threads_for_worker, torch_trainer,
                                     trainer_arguments)
 
 logger = logging.getLogger(__name__)
@@ -218,7 +218,7 @@ def to_dataset(rows: pd.DataFrame, task: Task):
 def train_loop_per_worker(config: dict) -> None:
     """Runs on every Ray Train worker: build the model, train with the HF Trainer, save, report."""
     import ray
-    from ray.train.huggingface.transformers import RayTrainReportCallback, prepare_trainer
+    from ray.train.huggingface.transformers import RayTrainReportCallback
 
     setup_worker_logging()
     cfg: ClassifierJobConfig = config["cfg"]
@@ -230,18 +230,7 @@ def train_loop_per_worker(config: dict) -> None:
     tok = load_tokenizer(cfg.model, extra_chars=data.extra_chars)
     attempt = attempt_callback()
     trainer = build_trainer(cfg, args, build_model(cfg, tok), tok, data, [RayTrainReportCallback(), attempt])
-    trainer = prepare_trainer(trainer)
-    log_progress(trainer, cfg.train.progress_every_s, unit="rows")
-    resume = restore_checkpoint(workdir)
-    started = time.time()
-    train_output = trainer.train(resume_from_checkpoint=resume)
-    metrics = {
-        "train_loss": float(train_output.training_loss), "steps": int(trainer.state.global_step),
-        "train_rows_per_s": round(train_output.metrics.get("train_samples_per_second", 0.0), 2),
-        "train_time_s": round(time.time() - started, 1), "num_workers": cfg.scaling.num_workers,
-        "deepspeed_stage": cfg.deepspeed.stage,
-        "resumed_from_step": resumed_step(resume), "first_step_this_attempt": attempt.first_step,
-    }
+    metrics = fit(trainer, cfg, workdir, attempt, unit="rows")
     model_dir = Path(workdir, "final")
     save_model(trainer, cfg, tok, data, model_dir)
     report_final(metrics, str(model_dir) if is_rank_zero() else None)

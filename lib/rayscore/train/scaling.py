@@ -26,6 +26,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -325,3 +326,23 @@ def threads_for_worker(cpus: float) -> None:
     n = max(1, int(cpus))
     torch.set_num_threads(n)
     os.environ["OMP_NUM_THREADS"] = str(n)
+
+
+def fit(trainer, cfg, workdir: str, attempt, unit: str) -> dict:
+    """Train on a Ray Train worker, as every training job does: Ray's process group wired in
+    (prepare_trainer), progress logged, resumed from the latest checkpoint Ray restored; returns
+    the run's metrics (loss, steps, examples/s as `train_<unit>_per_s`, resume point)."""
+    from ray.train.huggingface.transformers import prepare_trainer
+
+    trainer = prepare_trainer(trainer)
+    log_progress(trainer, cfg.train.progress_every_s, unit=unit)
+    resume = restore_checkpoint(workdir)
+    started = time.time()
+    train_output = trainer.train(resume_from_checkpoint=resume)
+    return {
+        "train_loss": float(train_output.training_loss), "steps": int(trainer.state.global_step),
+        f"train_{unit}_per_s": round(train_output.metrics.get("train_samples_per_second", 0.0), 2),
+        "train_time_s": round(time.time() - started, 1), "num_workers": cfg.scaling.num_workers,
+        "deepspeed_stage": cfg.deepspeed.stage,
+        "resumed_from_step": resumed_step(resume), "first_step_this_attempt": attempt.first_step,
+    }
