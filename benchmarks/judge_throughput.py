@@ -1,15 +1,17 @@
 """HTTP judging throughput: the judge job (chunked, exactly-once pipeline on a local Ray) against a
-bare asyncio + httpx loop at the same concurrency, both against a loopback OpenAI-compatible
-server with a fixed latency per request; and (--memory) the judge job's peak memory by row count.
+bare asyncio + aiohttp loop at the same concurrency, both against a loopback OpenAI-compatible
+server with a fixed latency per request; (--client) what a judged row costs the client's CPU;
+(--memory) the judge job's peak memory by row count.
 
 Run as:
   python benchmarks/judge_throughput.py                       # ~1.5 min on 2 idle cores
   python benchmarks/judge_throughput.py --rows 2000 --latency-ms 50 --concurrency 16 --out /tmp/j.json
+  python benchmarks/judge_throughput.py --client              # ~30 s
   python benchmarks/judge_throughput.py --memory --memory-rows 100000 1000000
 
 The server (tests/fake_judge_server.py) runs in its own process and answers every request after
 `latency_ms`, so the ceiling is concurrency / latency requests per second. Variants:
-  (a) bare  one asyncio loop, one httpx.AsyncClient, a semaphore of `concurrency`: the rows' prompts
+  (a) bare  one asyncio loop, one aiohttp.ClientSession, a semaphore of `concurrency`: the rows' prompts
             sent as fast as the limit allows (what a user would write; no retries, no output);
   (b) job   jobs.judge (pointwise, template score10_zh) on a local Ray with 2 CPUs: num_actors
             actors sharing `concurrency` requests in flight, rows_per_chunk rows per chunk, every
@@ -17,6 +19,12 @@ The server (tests/fake_judge_server.py) runs in its own process and answers ever
             and the final summary included; Ray's own start excluded) and steady (rows / the time
             from the first commit to the last).
 The ratio is (b) / (a). Writes benchmarks/results/judge_throughput.json.
+
+--client: in this one process, against a server that answers at once (its own process), the
+client CPU seconds per 1,000 rows (time.process_time) and rows/s of: a bare httpx loop, a bare
+aiohttp loop, the judge's HttpJudgeClient (aiohttp, retries, proxy lookup once per batch), and
+JudgeScorer.score on a frame (prompts built, answers parsed, the output frame). --client-rows
+rows, --concurrency in flight. Writes benchmarks/results/judge_client.json.
 
 --memory: the judge job alone (pointwise, parquet input in row groups of --memory-chunk rows,
 chunks of that size, --memory-concurrency requests in flight over 2 actors) against a server
@@ -101,6 +109,24 @@ def uptime() -> str:
 
 
 async def bare(base_url: str, prompts: list[str], concurrency: int) -> float:
+    import aiohttp
+
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(session, prompt):
+        async with semaphore:
+            async with session.post(f"{base_url}/chat/completions", json={
+                    "model": "bench", "messages": [{"role": "user", "content": prompt}], "temperature": 0}) as r:
+                return (await r.json())["choices"][0]["message"]["content"]
+
+    started = time.perf_counter()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        answers = await asyncio.gather(*(one(session, p) for p in prompts))
+    assert len(answers) == len(prompts)
+    return time.perf_counter() - started
+
+
+async def bare_httpx(base_url: str, prompts: list[str], concurrency: int) -> float:
     import httpx
 
     semaphore = asyncio.Semaphore(concurrency)
@@ -117,6 +143,51 @@ async def bare(base_url: str, prompts: list[str], concurrency: int) -> float:
         answers = await asyncio.gather(*(one(client, p) for p in prompts))
     assert len(answers) == len(prompts)
     return time.perf_counter() - started
+
+
+def main_client(args) -> None:
+    """Client CPU per judged row, one process, against the instant responder."""
+    from common import machine, write_result
+    from rayscore.judge.core import JudgeSpec
+    from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
+    from rayscore.judge.prompts import load_template, render
+    from rayscore.judge.scorer import JudgeScorerSpec
+
+    load_before = os.getloadavg()
+    n = args.client_rows
+    frame = pd.DataFrame({"question": [f"问题{i}" for i in range(n)], "answer": [f"回答{i}" for i in range(n)]})
+    template = load_template("score10_zh")
+    prompts = [render(template, question=q, answer=a, reference=None, rubric=None)
+               for q, a in zip(frame.question, frame.answer)]
+    proc, base_url = start_server(None)
+    http = HttpJudgeSpec(base_url=base_url, model="bench", max_concurrency=args.concurrency)
+    client = HttpJudgeClient(http)
+    scorer = JudgeScorerSpec(judge=JudgeSpec(score_range=[1, 10], http=http),
+                             columns={"question": "question", "answer": "answer"}).build()
+    batch = 512  # the judge job's http_prompts_per_batch
+    variants = {
+        "bare httpx loop": lambda: asyncio.run(bare_httpx(base_url, prompts, args.concurrency)),
+        "bare aiohttp loop": lambda: asyncio.run(bare(base_url, prompts, args.concurrency)),
+        "HttpJudgeClient.complete_many": lambda: [client.complete_many(prompts[i:i + batch])
+                                                  for i in range(0, n, batch)],
+        "JudgeScorer.score (prompts, parse, frame)": lambda: [scorer.score(frame.iloc[i:i + batch])
+                                                              for i in range(0, n, batch)],
+    }
+    rows = []
+    try:
+        for name, run in variants.items():
+            run()  # warm: imports, first connections
+            cpu, wall = time.process_time(), time.perf_counter()
+            run()
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            rows.append({"variant": name, "rows/s": round(n / wall), "client cpu s / 1k rows": round(1000 * cpu / n, 3)})
+            print(rows[-1], flush=True)
+    finally:
+        proc.kill()
+    print(pd.DataFrame(rows).to_string(index=False))
+    write_result(args.out or ROOT / "benchmarks" / "results" / "judge_client.json",
+                 {"rows": n, "concurrency": args.concurrency, "rows_per_call": batch, "variants": rows,
+                  "date": time.strftime("%Y-%m-%d"), "machine": machine(load_before), "uptime_end": uptime()})
 
 
 def job(base_url: str, rows: list[dict], concurrency: int, actors: int, chunk: int, work: Path) -> dict:
@@ -246,6 +317,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--actors", type=int, default=2)
     parser.add_argument("--chunk", type=int, default=500)
+    parser.add_argument("--client", action="store_true", help="only the client CPU per row (one process)")
+    parser.add_argument("--client-rows", type=int, default=20_000)
     parser.add_argument("--memory", action="store_true", help="only the peak-RSS runs at --memory-rows")
     parser.add_argument("--memory-rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--memory-concurrency", type=int, default=64)
@@ -256,6 +329,9 @@ def main() -> None:
     os.chdir(ROOT)
     if args.memory:
         main_memory(args)
+        return
+    if args.client:
+        main_client(args)
         return
 
     from common import machine, start_local_ray, write_result
@@ -287,7 +363,7 @@ def main() -> None:
     }
     print(pd.DataFrame([
         {"variant": "ceiling (concurrency / latency)", "rows/s": round(ceiling, 1), "x bare": None},
-        {"variant": "(a) bare asyncio + httpx", "rows/s": round(bare_rate, 1), "x bare": 1.0},
+        {"variant": "(a) bare asyncio + aiohttp", "rows/s": round(bare_rate, 1), "x bare": 1.0},
         {"variant": "(b) judge job, end to end", "rows/s": ran["rows_per_s"], "x bare": result["ratio_end_to_end"]},
         {"variant": "(b) judge job, steady", "rows/s": ran["steady_rows_per_s"], "x bare": result["ratio_steady"]},
     ]).to_string(index=False))

@@ -96,7 +96,22 @@ def test_connection_refused_is_retried_then_reported():
                          backoff_initial_s=0.01, backoff_max_s=0.02, timeout_s=1.0)
     (result,) = HttpJudgeClient(spec).complete_many(["p"])
     assert result.text is None and result.attempts == 3
-    assert "connection error (ConnectError" in result.error
+    assert "connection error (ClientConnectorError" in result.error
+
+
+def test_proxy_comes_from_the_environment_unless_no_proxy_names_the_host(server, monkeypatch):
+    """HTTP_PROXY is honoured (the fake server stands in as the proxy: it gets the absolute URL of
+    a host that does not resolve), and NO_PROXY sends a host's requests direct."""
+    proxy = server.base_url.rsplit("/v1", 1)[0]
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    (result,) = make_client(server, base_url="http://judge.invalid/v1", max_retries=0).complete_many(["p"])
+    assert result.text == "echo: p" and server.total_requests == 1
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    (result,) = make_client(server, max_retries=0).complete_many(["q"])
+    assert result.text == "echo: q" and server.total_requests == 2
 
 
 def test_retry_after_is_respected_and_capped(server):

@@ -97,6 +97,39 @@ def test_jsonl_and_csv_are_cut_into_row_ranges_and_other_files_are_listed(tmp_pa
         read_inputs(str(root), ["body"])
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_text_spans_read_from_their_block_not_from_the_file_start(tmp_path, monkeypatch, fmt):
+    """Rows are counted a block at a time and each span remembers the byte offset of its block, so
+    reading a file's chunks is linear in its size: the last chunk reads the same rows after every
+    byte before its block (but a CSV's header) is blanked."""
+    monkeypatch.setattr(chunks_module, "TEXT_BLOCK_BYTES", 64)  # many blocks, rows across their edges
+    ids = [f"r{i:03d}" for i in range(40)]
+    texts = [f"文本 {i} " + "x" * (i % 7) for i in range(40)]
+    path = tmp_path / f"a.{fmt}"
+    if fmt == "jsonl":
+        body = "\n".join(f'{{"record_id": "{i}", "text": "{t}"}}' for i, t in zip(ids, texts))  # no final newline
+    else:
+        body = "record_id,text\n" + "\n".join(f"{i},{t}" for i, t in zip(ids, texts))
+    path.write_text(body, encoding="utf-8")
+    (f,) = read_inputs(str(path), ["text"])
+    assert f.rows == 40 and len(f.blocks) > 10
+    chunks = plan_chunks([f], 6)
+    fs = ChunkStore(str(tmp_path / "out"), "fp").fs
+    rows = [r for c in chunks for r in read_span(fs, c.spans[0]).to_pylist()]
+    assert [r["record_id"] for r in rows] == ids and [r["text"] for r in rows] == texts
+    assert [r["_row"] for r in rows] == list(range(40))
+    last = chunks[-1].spans[0]
+    assert last.offset > len(body.encode()) // 2 and last.offset_row <= last.first_row
+    data = path.read_bytes()
+    header = data.index(b"\n") + 1 if fmt == "csv" else 0  # a CSV's header line is read too
+    path.write_bytes(data[:header] + b"\n" * (last.offset - header) + data[last.offset:])
+    assert read_span(fs, last)["record_id"].to_pylist() == ids[last.first_row:]
+    if fmt == "jsonl":  # a column that changes type in a later block still fails before scoring
+        path.write_text(body + '\n{"record_id": 7, "text": "y"}\n', encoding="utf-8")
+        with pytest.raises(InputError, match=r"a\.jsonl: unreadable jsonl file: .*record_id"):
+            read_inputs(str(path), ["text"])
+
+
 def test_max_rows_plans_the_first_rows_and_shares_whole_chunks_with_the_full_plan(tmp_path):
     """A trial run's plan: the input's first N rows, in order, a parquet row group cut if need be;
     its whole chunks have the full plan's keys (a full run keeps them), a cut chunk has its own."""

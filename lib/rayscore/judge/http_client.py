@@ -7,6 +7,10 @@
     results = await client.acomplete_many(prompts)   # from async code
     [r.text for r in results]                    # None where r.error says what went wrong
 
+The client is aiohttp's: on a loopback endpoint that answers at once it sends about ten times the
+requests per CPU second of httpx (benchmarks/README.md), and at a million rows the client's own
+CPU is what bounds a judging actor.
+
 One row out per prompt, in input order. Hosted endpoints fail transiently (rate limits,
 overloaded or restarting servers, dropped connections), and a run of thousands of prompts meets
 all of these, so 429, 5xx, timeouts and connection errors are retried with exponential backoff
@@ -22,21 +26,22 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
 import os
 import random
 import time
+import urllib.parse
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-import httpx
+import aiohttp
 
 __all__ = ["HttpJudgeSpec", "Completion", "HttpJudgeClient"]
 
 logger = logging.getLogger(__name__)
-# httpx logs every request at INFO: a million lines for a million rows. Its warnings still show.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
 _ERROR_BODY_CHARS = 200
 
@@ -52,7 +57,7 @@ class HttpJudgeSpec:
     api_key_env: str = ""
     """Name of the environment variable holding the API key ("" = send no key)."""
     timeout_s: float = 60.0
-    """Per-request timeout (connect, read, write, pool)."""
+    """Per-request timeout: to connect, and between bytes of the response."""
     max_retries: int = 3
     """Retries after the first attempt, so at most max_retries + 1 attempts per prompt."""
     backoff_initial_s: float = 1.0
@@ -156,16 +161,15 @@ class HttpJudgeClient:
         key = self._api_key()
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        limits = httpx.Limits(max_connections=self.spec.max_concurrency,
-                              max_keepalive_connections=self.spec.max_concurrency)
         semaphore = asyncio.Semaphore(self.spec.max_concurrency)
-        async with httpx.AsyncClient(headers=headers, timeout=httpx.Timeout(self.spec.timeout_s),
-                                     limits=limits) as client:
-            results = await asyncio.gather(*(self._complete_one(client, semaphore, p) for p in prompts))
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.spec.timeout_s, sock_read=self.spec.timeout_s)
+        async with aiohttp.ClientSession(headers=headers, timeout=timeout, proxy=_proxy_for(self._url),
+                                         connector=aiohttp.TCPConnector(limit=self.spec.max_concurrency)) as session:
+            results = await asyncio.gather(*(self._complete_one(session, semaphore, p) for p in prompts))
         self._log_summary(results)
         return list(results)
 
-    async def _complete_one(self, client: httpx.AsyncClient, semaphore: asyncio.Semaphore,
+    async def _complete_one(self, session: aiohttp.ClientSession, semaphore: asyncio.Semaphore,
                             prompt: str) -> Completion:
         start = time.monotonic()
         attempts = 0
@@ -174,7 +178,7 @@ class HttpJudgeClient:
             # The slot is held for the request only, not the backoff, so one throttled prompt
             # does not keep a slot idle while others could be sent.
             async with semaphore:
-                outcome = await self._attempt(client, prompt)
+                outcome = await self._attempt(session, prompt)
             elapsed = time.monotonic() - start
             if outcome.text is not None:
                 return Completion(outcome.text, None, attempts, elapsed, outcome.status, outcome.finish_reason)
@@ -189,20 +193,20 @@ class HttpJudgeClient:
                          outcome.error, attempts, self.spec.max_retries, wait_s)
             await asyncio.sleep(wait_s)
 
-    async def _attempt(self, client: httpx.AsyncClient, prompt: str) -> _Attempt:
+    async def _attempt(self, session: aiohttp.ClientSession, prompt: str) -> _Attempt:
         try:
-            response = await client.post(self._url, json=self._payload(prompt))
-        except httpx.TimeoutException as e:
+            async with session.post(self._url, data=json.dumps(self._payload(prompt), ensure_ascii=False).encode()) as r:
+                status, body, retry_after = r.status, await r.read(), r.headers.get("Retry-After")
+        except asyncio.TimeoutError as e:
             return _Attempt(error=f"timeout ({type(e).__name__})", retryable=True)
-        except httpx.TransportError as e:
+        except aiohttp.ClientError as e:
             return _Attempt(error=f"connection error ({type(e).__name__}: {e})", retryable=True)
-        status = response.status_code
         if status == 429 or status >= 500:
-            return _Attempt(error=f"http {status}: {_snippet(response)}", retryable=True,
-                            retry_after_s=_retry_after_s(response), status=status)
+            return _Attempt(error=f"http {status}: {_snippet(body)}", retryable=True,
+                            retry_after_s=_retry_after_s(retry_after), status=status)
         if status >= 400:
-            return _Attempt(error=f"http {status}: {_snippet(response)}", status=status)
-        return _read_content(response)
+            return _Attempt(error=f"http {status}: {_snippet(body)}", status=status)
+        return _read_content(status, body)
 
     def _payload(self, prompt: str) -> dict:
         messages = [{"role": "user", "content": prompt}]
@@ -235,13 +239,12 @@ class HttpJudgeClient:
         log("judge batch: %d prompts, %d errors, %d retries", len(results), errors, retries)
 
 
-def _read_content(response: httpx.Response) -> _Attempt:
-    status = response.status_code
+def _read_content(status: int, body: bytes) -> _Attempt:
     try:
-        choice = response.json()["choices"][0]
+        choice = json.loads(body)["choices"][0]
         content = choice["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError):
-        return _Attempt(error=f"bad response: no choices[0].message.content in {_snippet(response)}",
+        return _Attempt(error=f"bad response: no choices[0].message.content in {_snippet(body)}",
                         status=status)
     if not isinstance(content, str):
         return _Attempt(error=f"bad response: content is {type(content).__name__}", status=status)
@@ -249,9 +252,17 @@ def _read_content(response: httpx.Response) -> _Attempt:
     return _Attempt(text=content, status=status, finish_reason=reason if isinstance(reason, str) else None)
 
 
-def _retry_after_s(response: httpx.Response) -> float | None:
+def _proxy_for(url: str) -> str | None:
+    """The environment's proxy for url (HTTP_PROXY / HTTPS_PROXY unless NO_PROXY names its host),
+    looked up once per batch: aiohttp's trust_env looks it up and reads ~/.netrc on every request,
+    which costs a judging actor four fifths of its CPU at loopback speed."""
+    parts = urllib.parse.urlsplit(url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    return None if not proxy or urllib.request.proxy_bypass(parts.hostname or "") else proxy
+
+
+def _retry_after_s(value: str | None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
-    value = response.headers.get("retry-after")
     if not value:
         return None
     try:
@@ -267,6 +278,6 @@ def _retry_after_s(response: httpx.Response) -> float | None:
     return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
 
 
-def _snippet(response: httpx.Response) -> str:
-    text = response.text.strip().replace("\n", " ")
+def _snippet(body: bytes) -> str:
+    text = body.decode("utf-8", "replace").strip().replace("\n", " ")
     return text[:_ERROR_BODY_CHARS] + ("…" if len(text) > _ERROR_BODY_CHARS else "")

@@ -35,6 +35,7 @@ redoes round k and overwrites its files.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import heapq
 import itertools
@@ -83,6 +84,11 @@ class Span:
     """What identifies the span's bytes (file size, mtime and the row groups' footer metadata)."""
     head: bool = False
     """Parquet: the span is the first `rows` rows of its row groups (max_rows cut its last one)."""
+    offset: int = 0
+    """JSONL, CSV: byte offset of the block the span's first row is in (read from there, not
+    from the file's start: a file's chunks cost linear, not quadratic, reading)."""
+    offset_row: int = 0
+    """JSONL, CSV: index in its file of the first row at `offset`."""
 
 
 @dataclass
@@ -117,6 +123,8 @@ class InputFile:
     digest: str = ""
     """JSONL, CSV: sha256 of the bytes (read anyway to count the rows; object stores' mtimes
     have a resolution of seconds)."""
+    blocks: list[tuple[int, int]] = field(default_factory=list)
+    """JSONL, CSV: (first row, byte offset) of each block the count read."""
 
     @property
     def identity(self) -> str:
@@ -174,7 +182,7 @@ def read_inputs(uri: str, required: list[str]) -> Inputs:
         if f.format == "parquet":
             f.meta = _footer(fs, f.path, required)
         else:
-            f.rows, f.digest = _count_rows(fs, f, required), _digest(fs, f.path)
+            f.rows, f.digest, f.blocks = _scan_text(fs, f, required)
         files.append(f)
     if skipped:
         logger.warning("%d input file(s) in no supported format skipped (suffixes: %s), e.g. %s",
@@ -209,7 +217,9 @@ def plan_chunks(inputs, rows_per_chunk: int, max_rows: int | None = None) -> lis
             end = f.rows if left is None else min(f.rows, left)
             for start in range(0, end, rows_per_chunk):
                 n = min(rows_per_chunk, end - start)
-                chunks.append(_chunk(len(chunks), [Span(f.path, [], start, n, f"{f.identity}:{start}:{n}")], n))
+                row, offset = f.blocks[bisect.bisect_right(f.blocks, (start, float("inf"))) - 1]
+                chunks.append(_chunk(len(chunks), [Span(f.path, [], start, n, f"{f.identity}:{start}:{n}",
+                                                        offset=offset, offset_row=row)], n))
             left = None if left is None else left - end
             continue
         first_row = 0
@@ -260,8 +270,10 @@ def compressed_bytes_per_row(inputs, columns: list[str] | None = None) -> float:
 
 
 def _key(spans: list[Span]) -> str:
-    # `head` only when set: the keys of chunks committed before it existed stay valid.
-    fields = [{k: v for k, v in asdict(s).items() if k != "head" or v} for s in spans]
+    # `head` only when set, no read offsets (they follow from the identity): the keys of chunks
+    # committed before those fields existed stay valid.
+    fields = [{k: v for k, v in asdict(s).items() if (k != "head" or v) and k not in ("offset", "offset_row")}
+              for s in spans]
     return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:16]
 
 
@@ -304,35 +316,68 @@ def _require(path: str, names, required: list[str]) -> None:
         raise InputError(f"{path}: missing required column(s) {missing}; columns are {sorted(names)}")
 
 
-def _text_reader(fs: pafs.FileSystem, path: str, fmt: str):
-    """A streaming reader of a JSONL or CSV file: pyarrow's, a block at a time. CSV columns are
-    read as text (an id "007" stays "007"; validation decides what a value is)."""
-    stream = fs.open_input_stream(path)
+def _text_blocks(fs: pafs.FileSystem, path: str, start: int = 0):
+    """(offset, bytes) of a JSONL or CSV file's blocks from byte `start`, each about
+    TEXT_BLOCK_BYTES and ending at a newline. Rows never straddle two blocks: as read here,
+    values hold no raw newlines (pyarrow's default for both formats)."""
+    with fs.open_input_file(path) as f:
+        f.seek(start)
+        offset, carry = start, b""
+        while data := f.read(TEXT_BLOCK_BYTES):
+            data = carry + data
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                yield offset, data[:cut]
+                offset += cut
+            carry = data[cut:]
+        if carry:
+            yield offset, carry
+
+
+def _csv_header(fs: pafs.FileSystem, path: str) -> tuple[list[str], int]:
+    """A CSV file's column names and the byte offset of its first data row."""
+    with fs.open_input_file(path) as f:
+        head = b""
+        while b"\n" not in head and (more := f.read(1 << 16)):
+            head += more
+    line = head[:head.find(b"\n") + 1] if b"\n" in head else head
+    return pacsv.read_csv(pa.BufferReader(line)).column_names, len(line)
+
+
+def _parse_block(fmt: str, data: bytes, names: list[str] | None) -> pa.Table:
+    """One block's rows. CSV columns are read as text (an id "007" stays "007"; validation
+    decides what a value is)."""
+    if not data.strip():
+        return pa.table({n: pa.array([], pa.string()) for n in names or []})
     if fmt == "jsonl":
-        return stream, pajson.open_json(stream, read_options=pajson.ReadOptions(block_size=TEXT_BLOCK_BYTES))
-    with fs.open_input_stream(path) as head:
-        names = pacsv.open_csv(head, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema.names
+        return pajson.read_json(pa.BufferReader(data), read_options=pajson.ReadOptions(block_size=len(data)))
     convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False)
-    return stream, pacsv.open_csv(stream, read_options=pacsv.ReadOptions(block_size=TEXT_BLOCK_BYTES),
-                                  convert_options=convert)
+    return pacsv.read_csv(pa.BufferReader(data), convert_options=convert,
+                          read_options=pacsv.ReadOptions(column_names=names, block_size=len(data)))
 
 
-def _count_rows(fs: pafs.FileSystem, f: InputFile, required: list[str]) -> int:
+def _scan_text(fs: pafs.FileSystem, f: InputFile, required: list[str]) -> tuple[int, str, list[tuple[int, int]]]:
+    """A JSONL or CSV file's row count, content digest and block offsets, in one pass."""
     try:
-        stream, reader = _text_reader(fs, f.path, f.format)
-        with stream:
-            _require(f.path, reader.schema.names, required)
-            return sum(batch.num_rows for batch in reader)
-    except (pa.ArrowInvalid, OSError) as e:
+        names, start = _csv_header(fs, f.path) if f.format == "csv" else (None, 0)
+        if names is not None:
+            _require(f.path, names, required)
+        digest, rows, blocks, schema = hashlib.sha256(), 0, [], None
+        with fs.open_input_stream(f.path) as head:
+            digest.update(head.read(start))
+        for offset, data in _text_blocks(fs, f.path, start):
+            digest.update(data)
+            table = _parse_block(f.format, data, names)
+            if names is None and table.num_rows:  # JSONL: its first rows' columns; one type per column
+                if schema is None:
+                    _require(f.path, table.column_names, required)
+                schema = table.schema if schema is None else pa.unify_schemas([schema, table.schema],
+                                                                              promote_options="permissive")
+            blocks.append((rows, offset))
+            rows += table.num_rows
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as e:
         raise InputError(f"{f.path}: unreadable {f.format} file: {e}") from None
-
-
-def _digest(fs: pafs.FileSystem, path: str) -> str:
-    digest = hashlib.sha256()
-    with fs.open_input_stream(path) as f:
-        for block in iter(lambda: f.read(TEXT_BLOCK_BYTES), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    return rows, digest.hexdigest()[:16], blocks or [(0, start)]
 
 
 def _round(round_: int) -> str:
@@ -363,18 +408,19 @@ def read_span(fs: pafs.FileSystem, span: Span, columns: list[str] | None = None)
 
 
 def _read_row_range(fs: pafs.FileSystem, span: Span, columns: list[str] | None) -> pa.Table:
+    """A JSONL or CSV span's rows, read from the block its first row is in."""
     fmt = file_format(span.path)
-    stream, reader = _text_reader(fs, span.path, fmt)
-    batches, seen, end = [], 0, span.first_row + span.rows
-    with stream:
-        for batch in reader:
-            lo, hi = max(span.first_row - seen, 0), min(end - seen, batch.num_rows)
-            if lo < hi:
-                batches.append(batch.slice(lo, hi - lo))
-            seen += batch.num_rows
-            if seen >= end:
-                break
-    table = pa.Table.from_batches(batches, reader.schema)
+    names, data_start = _csv_header(fs, span.path) if fmt == "csv" else (None, 0)
+    tables, seen, end = [], span.offset_row, span.first_row + span.rows
+    for _, data in _text_blocks(fs, span.path, max(span.offset, data_start)):
+        table = _parse_block(fmt, data, names)
+        lo, hi = max(span.first_row - seen, 0), min(end - seen, table.num_rows)
+        if lo < hi:
+            tables.append(table.slice(lo, hi - lo))
+        seen += table.num_rows
+        if seen >= end:
+            break
+    table = pa.concat_tables(tables, promote_options="permissive") if tables else pa.table({})
     return table.select(columns) if columns is not None else table
 
 
