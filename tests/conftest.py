@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 # No model hub here or in CI: every load is from a local path.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -16,8 +17,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# What puts a test in the slow lane by itself: it needs the session's Ray or its trained model.
-RAY_FIXTURES = frozenset({"ray_local", "quality_model_dir"})
+# What puts a test in the slow lane by itself: it needs the session's Ray (directly, or through
+# the trained model or the docs' working directory).
+RAY_FIXTURES = frozenset({"ray_local"})
 
 
 def pytest_collection_modifyitems(items):
@@ -39,37 +41,71 @@ def ray_local():
     if not ray.is_initialized():
         from rayscore.logs import NOISE_ENV
 
-        ray.init(num_cpus=4, include_dashboard=True, log_to_driver=False,
+        # address="local": a Ray of this process's own, never one `ray start` left on the machine
+        # (a LocalHead test's, or another xdist worker's).
+        ray.init(address="local", num_cpus=4, include_dashboard=True, log_to_driver=False,
+                 object_store_memory=1 << 30,
                  runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1", **NOISE_ENV}})
     yield ray
     ray.shutdown()
 
 
+def shared_dir(tmp_path_factory, name: str) -> tuple[Path, FileLock]:
+    """A directory every xdist worker of this run sees (the run's base temp dir when there are
+    none), and the lock under which the first worker to get there fills it."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return root / name, FileLock(str(root / f"{name}.lock"))
+
+
 @pytest.fixture(scope="session")
 def tiny_records(tmp_path_factory):
-    """Generated address records: <dir>/train (400 rows) and <dir>/score (300 rows, 3 files)."""
+    """configs/generate_records/tiny.yaml's address records: <dir>/train (400 rows) and
+    <dir>/score (300 rows, 3 files); the same rows docs/train.md generates."""
     from rayscore.addresses.generate import GenerateJobConfig, run
+    from rayscore.config import load_config
 
-    root = tmp_path_factory.mktemp("records")
-    run(GenerateJobConfig(output_dir=str(root), train_rows=400, score_rows=300, seed=7, rows_per_file=100))
+    root, lock = shared_dir(tmp_path_factory, "records")
+    with lock:
+        if not (root / "done").exists():
+            run(load_config(GenerateJobConfig, ["--config", str(ROOT / "configs/generate_records/tiny.yaml"),
+                                                f"output_dir={root}"]))
+            (root / "done").write_text("")
     return root
 
 
 @pytest.fixture(scope="session")
-def quality_model_dir(ray_local, tiny_records, tmp_path_factory):
-    """A quality reward model trained for a few steps on Ray Train (2 workers): shared by the
-    scoring, serving and evaluation tests, which need a fixed trained checkpoint, not a good one."""
-    out = tmp_path_factory.mktemp("train_reward")
-    # The job in a process of its own, connected to the session's Ray as under `ray job submit`:
-    # its console, driver and workers, is kept in console.log for tests/integration/test_console.py.
-    env = {**os.environ, "RAY_ADDRESS": ray_local.get_runtime_context().gcs_address}
-    run = subprocess.run([sys.executable, "-m", "jobs.train_reward", "--config", "configs/train_reward/tiny.yaml",
-                          f"output_dir={out}", f"data.train_path={tiny_records / 'train'}",
-                          "train.progress_every_s=0"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    (out / "console.log").write_text(run.stdout + run.stderr, encoding="utf-8")
-    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
-    return out / "model"
+def docs_env(ray_local) -> dict:
+    """The environment the docs' commands run in: this venv's `python` first on PATH, and the
+    session's Ray in RAY_ADDRESS (ray.init() joins it, as under `ray job submit`)."""
+    return dict(os.environ, RAY_ADDRESS=ray_local.get_runtime_context().gcs_address,
+                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+@pytest.fixture(scope="session")
+def docs_workdir(docs_env, tmp_path_factory) -> Path:
+    """The working directory the docs' runnable blocks run in (tests/doc_blocks.py), with
+    docs/train.md's already run as written: generate_records and train_reward on the tiny configs
+    (a reward model trained for a few steps by 2 Ray Train workers). The model every scoring,
+    serving and evaluation test shares is thus the one a newcomer's first commands produce; its
+    console is <workdir>/train.log. Run once per run, by the first xdist worker that needs it."""
+    from doc_blocks import PAGE_ORDER, link_repository, run_page, runnable_pages
+
+    root, lock = shared_dir(tmp_path_factory, "docs_run")
+    with lock:
+        if not (root / "train.done").exists():
+            link_repository(root)
+            page, script = runnable_pages()[0]
+            assert page == ROOT / PAGE_ORDER[0], f"the first runnable page is {page}, not {PAGE_ORDER[0]}"
+            run_page(page, script, root, docs_env)
+            (root / "train.done").write_text("")
+    return root
+
+
+@pytest.fixture(scope="session")
+def quality_model_dir(docs_workdir) -> Path:
+    """The quality reward model docs/train.md trains: a fixed trained checkpoint, not a good one."""
+    return docs_workdir / "out/tiny/train_reward/model"
 
 
 @pytest.fixture(scope="session")

@@ -42,7 +42,7 @@ def scored(ray_local, quality_model_dir, tiny_records, tmp_path_factory):
     out = tmp_path_factory.mktemp("scored_checks")
     cfg = ScoreJobConfig(input=str(tiny_records / "score"), output=str(out), group_column="error_type",
                          scorer=ScorerSpec(kind="quality", model_dir=str(quality_model_dir), max_seq_len=64),
-                         rows_per_file=100, num_actors=2, cpus_per_actor=0.5)
+                         rows_per_file=100, num_actors=1, cpus_per_actor=0.5)
     summary = run(cfg)
     table = pd.concat([pd.read_parquet(p) for p in sorted(out.glob("part-*.parquet"))], ignore_index=True)
     return summary.data, table, out

@@ -1,6 +1,7 @@
 """What train_reward prints, driver and workers: its own lines, progress with a rate and an ETA, a
-final summary, and no library noise. The console is the session fixture's own run (a job process
-connected to the session's Ray, as under `ray job submit`), so no extra training runs here.
+final summary, and no library noise. The console is docs/train.md's run by the session fixture
+docs_workdir (a job process connected to the session's Ray, as under `ray job submit`), so no
+extra training runs here.
 score_batch's console is checked where it runs as a submitted job (test_job_submit.py)."""
 
 import re
@@ -8,8 +9,9 @@ import re
 from console import PROGRESS_LINE, console_problems
 
 
-def test_train_reward_console_is_progress_and_a_summary_without_noise(quality_model_dir):
-    console = (quality_model_dir.parent / "console.log").read_text(encoding="utf-8")
+def test_train_reward_console_is_progress_and_a_summary_without_noise(docs_workdir):
+    page = (docs_workdir / "train.log").read_text(encoding="utf-8")
+    console = page.split("python -m jobs.train_reward", 1)[1].split("\n", 1)[1]  # after bash's trace of the command
     assert console_problems(console) == [], console[-4000:]
     progress = [line for line in console.splitlines() if " train " in line and PROGRESS_LINE.search(line)]
     assert progress, console[-4000:]

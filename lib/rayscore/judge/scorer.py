@@ -76,8 +76,9 @@ class JudgeScorer:
 
     def score(self, frame: pd.DataFrame) -> pd.DataFrame:
         fields = {name: self.spec.columns[name] for name in self.spec.judge.item_fields()}
-        items = [{name: frame[column].iloc[i] if column in frame else None for name, column in fields.items()}
-                 for i in range(len(frame))]
+        values = {name: frame[column].tolist() if column in frame else [None] * len(frame)
+                  for name, column in fields.items()}
+        items = [dict(zip(values, row)) for row in zip(*values.values())]
         judged = judge_items(self.spec.judge, self.backend, items, self.spec.keep_prompts, fields)
         # Text columns typed as strings even when all null, so every part has the same schema.
         for column in judged.columns:
