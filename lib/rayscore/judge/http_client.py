@@ -7,9 +7,9 @@
     results = await client.acomplete_many(prompts)   # from async code
     [r.text for r in results]                    # None where r.error says what went wrong
 
-The client is aiohttp's: on a loopback endpoint that answers at once it sends about ten times the
-requests per CPU second of httpx (benchmarks/README.md), and at a million rows the client's own
-CPU is what bounds a judging actor.
+The client is aiohttp's: against a loopback endpoint that answers at once it sends about 14 times
+the requests per CPU second that httpx does (benchmarks/README.md); at a million rows the client's
+own CPU is what bounds a judging actor.
 
 One row out per prompt, in input order. Hosted endpoints fail transiently (rate limits,
 overloaded or restarting servers, dropped connections), and a run of thousands of prompts meets
