@@ -60,7 +60,7 @@ def setup(tmp_path_factory):
 def config(setup, out, **changes) -> ScoreJobConfig:
     cfg = ScoreJobConfig(input=str(setup / "in"), output=str(out),
                          scorer=ScorerSpec(model_dir=str(setup / "model_a"), batch_size=64, max_seq_len=96),
-                         rows_per_file=ROW_GROUP, num_actors=2, cpus_per_actor=0.5, progress_every_s=5)
+                         rows_per_file=ROW_GROUP, num_actors=1, cpus_per_actor=0.5, progress_every_s=5)
     return ScoreJobConfig(**{**cfg.__dict__, **changes})
 
 
@@ -98,7 +98,7 @@ def start_job(setup, out, ray_tmp, log: Path, inp=None, env: dict | None = None)
     args = [sys.executable, "-m", "jobs.score_batch", "--config", "configs/score_batch/tiny.yaml",
             f"input={inp or setup / 'in'}", f"output={out}", f"scorer.model_dir={setup / 'model_a'}",
             "scorer.batch_size=64", "scorer.max_seq_len=96", f"rows_per_file={ROW_GROUP}",
-            "num_actors=2", "cpus_per_actor=0.5", "progress_every_s=5"]
+            "num_actors=1", "cpus_per_actor=0.5", "progress_every_s=5"]
     with open(log, "w") as fh:
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -155,7 +155,8 @@ def test_killed_driver_rerun_equals_clean_run_on_s3(setup, clean_output, s3_serv
 def test_killed_actor_is_replaced_and_the_job_finishes_exactly(ray_local, setup, clean_output, tmp_path):
     out = tmp_path / "out"
     result: dict = {}
-    job = threading.Thread(target=lambda: result.update(summary=run(config(setup, out)).data))
+    # Two actors: one is killed while the other goes on.
+    job = threading.Thread(target=lambda: result.update(summary=run(config(setup, out, num_actors=2)).data))
     job.start()
     try:
         first = wait_for(lambda: markers(out), 300, "the first commit")[0]
