@@ -114,13 +114,13 @@ def test_autoscaler_adds_nodes_for_score_batch_and_removes_them_when_idle(tiny_r
         watcher.wait_first()
         job_id = f"rayscore-autoscale-{uuid.uuid4().hex[:8]}"
         job_log = open(tmp / "submit.log", "w")
-        # Two 1-CPU actors, both required (min_actors=2): neither fits on the head.
+        # A 1-CPU actor, required (min_actors=1): it does not fit on the head.
         submit = subprocess.Popen(
             [str(Path(sys.executable).parent / "ray"), "job", "submit", "--address", head.address,
              "--submission-id", job_id, "--runtime-env", str(shared_disk_runtime_env(tmp / "runtime_env.yaml")),
              "--", "python", "-m", "jobs.score_batch", "--config", str(ROOT / "configs/score_batch/tiny.yaml"),
              f"input={tiny_records / 'score'}", f"output={output}", f"scorer.model_dir={quality_model_dir}",
-             "num_actors=2", "min_actors=2", "cpus_per_actor=1"],
+             "num_actors=1", "min_actors=1", "cpus_per_actor=1"],
             cwd=ROOT, env=ray_env(), stdout=job_log, stderr=subprocess.STDOUT)
         deadline = time.time() + 150
         while submit.poll() is None and time.time() < deadline:
@@ -135,7 +135,7 @@ def test_autoscaler_adds_nodes_for_score_batch_and_removes_them_when_idle(tiny_r
         seen = watcher.read()
         assert seen and seen[0]["cpus"] == 0, seen[:3]  # the head alone could not run an actor
         busiest = max(seen, key=lambda s: s["alive"])
-        assert busiest["alive"] >= 3 and busiest["cpus"] >= 2, seen  # head + 2 one-CPU worker nodes
+        assert busiest["alive"] >= 2 and busiest["cpus"] >= 1, seen  # head + a one-CPU worker node
         assert max(s["alive"] for s in seen) <= 1 + MAX_WORKERS
         check_scored(output, read_table(tiny_records / "score"))
 

@@ -1,7 +1,7 @@
 """The Serve app for real: jobs.serve_scorer on the session Ray, HTTP on a free loopback port.
 
-Four apps share one Serve instance: the quality scorer open at / and with bearer auth at
-/secure, and the reward and pair scorers (on the same trained reward model) at /reward and /pair.
+Three apps share one Serve instance: the quality scorer at /, and the reward and pair scorers (on
+the same trained reward model) at /reward and /pair, the pair scorer behind bearer auth.
 Three tests add their own: a generative scorer (a tiny causal LM taught known answers) at
 /generative, a pairwise judge on a fake endpoint on loopback at /judge, and at /fault a scorer
 whose replica is killed (kill -9) under load.
@@ -44,7 +44,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served(ray_local, quality_model_dir):
-    """The tiny config served four times (/, /secure with a token, /reward, /pair); Serve shut down afterwards."""
+    """The tiny config served three times (/, /reward, /pair with a token); Serve shut down afterwards."""
     from ray import serve
 
     from jobs.serve_scorer import main
@@ -56,15 +56,14 @@ def served(ray_local, quality_model_dir):
         # A long batch wait makes concurrent requests share a batch reliably (checked below).
         assert main([*common, "app_name=open", "route_prefix=/", "auth_token_env=",
                      "batch_wait_timeout_s=0.25"]) == 0
-        assert main([*common, "app_name=secure", "route_prefix=/secure", f"auth_token_env={TOKEN_ENV}"]) == 0
-        # The reward and pair scorers load the same trained reward model.
-        for kind in ("reward", "pair"):
+        # The reward and pair scorers load the same trained reward model; the pair app wants a token.
+        for kind, auth in (("reward", ""), ("pair", TOKEN_ENV)):
             assert main([*common, f"app_name={kind}", f"route_prefix=/{kind}", f"scorer.kind={kind}",
-                         "auth_token_env="]) == 0
+                         f"auth_token_env={auth}"]) == 0
     finally:
         del os.environ[TOKEN_ENV]
     base = f"http://127.0.0.1:{port}"
-    yield {"url": base, "secure_url": base + "/secure", "token": token, "model_dir": quality_model_dir}
+    yield {"url": base, "secure_url": base + "/pair", "token": token, "model_dir": quality_model_dir}
     serve.shutdown()
 
 
@@ -193,6 +192,7 @@ def test_pairs_and_judge_are_501_without_their_scorer(client):
 
 def test_reward_and_pair_scorers(served):
     reward_url, pair_url = served["url"] + "/reward", served["url"] + "/pair"
+    auth = {"Authorization": f"Bearer {served['token']}"}
     prompt, good, bad = "邮编是几位数?", "六位", "八位"
     r = httpx.post(reward_url + "/v1/score", timeout=60, json={"items": [
         {"id": "g", "prompt": prompt, "response": good}, {"id": "b", "prompt": prompt, "response": bad}]})
@@ -203,7 +203,7 @@ def test_reward_and_pair_scorers(served):
     assert set(r.json()["scores"][0]) == {"id", "reward", "check_flags"}
     temperature = json.loads((served["model_dir"] / "calibration.json").read_text())["temperature"]
 
-    r = httpx.post(pair_url + "/v1/score_pairs", timeout=60, json={"items": [
+    r = httpx.post(pair_url + "/v1/score_pairs", timeout=60, headers=auth, json={"items": [
         {"id": 1, "prompt": prompt, "chosen": good, "rejected": bad}, {"id": 2, "chosen": good, "rejected": bad}]})
     assert r.status_code == 200, r.text
     with_prompt, without_prompt = r.json()["scores"]
@@ -221,21 +221,21 @@ def test_reward_and_pair_scorers(served):
     assert r.status_code == 422 and r.json()["error"].startswith("items[0].text: not read by this app's 'reward' scorer")
     r = httpx.post(reward_url + "/v1/score", json={"items": [{"prompt": prompt}]})
     assert r.status_code == 422 and r.json()["error"].startswith("items[0].response: required")
-    r = httpx.post(pair_url + "/v1/score", json={"items": [{"text": RECORD}]})
+    r = httpx.post(pair_url + "/v1/score", headers=auth, json={"items": [{"text": RECORD}]})
     assert r.status_code == 501 and "needs a 'quality', 'reward', 'classifier' or 'generative' scorer" in r.json()["error"]
 
 
 def test_bearer_auth_and_the_token_stays_out_of_logs(served, ray_local):
     url, token = served["secure_url"], served["token"]
     wrong = secrets.token_urlsafe(24)
-    item = {"items": [{"text": RECORD}]}
-    assert httpx.post(url + "/v1/score", json=item).status_code == 401
-    r = httpx.post(url + "/v1/score", json=item, headers={"Authorization": f"Bearer {wrong}"})
+    item = {"items": [{"chosen": "六位", "rejected": "八位"}]}
+    assert httpx.post(url + "/v1/score_pairs", json=item).status_code == 401
+    r = httpx.post(url + "/v1/score_pairs", json=item, headers={"Authorization": f"Bearer {wrong}"})
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
     assert token not in r.text and wrong not in r.text
     # Unauthenticated clients get 401 before their body is even parsed.
-    assert httpx.post(url + "/v1/score", content=b"{not json").status_code == 401
-    r = httpx.post(url + "/v1/score", json=item, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    assert httpx.post(url + "/v1/score_pairs", content=b"{not json").status_code == 401
+    r = httpx.post(url + "/v1/score_pairs", json=item, headers={"Authorization": f"Bearer {token}"}, timeout=60)
     assert r.status_code == 200 and len(r.json()["scores"]) == 1
     health = httpx.get(url + "/healthz").json()
     assert health["auth"] is True  # GETs (health, docs) stay open
