@@ -1,10 +1,12 @@
-"""What the training benchmarks share: a 2-CPU local Ray, the machine's record, the JSON file."""
+"""What the benchmarks share: a 2-CPU local Ray, a peak-RSS sampler, the machine's record, the JSON file."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import threading
+import time
 from pathlib import Path
 
 
@@ -15,6 +17,59 @@ def start_local_ray(root: Path) -> None:
 
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
              _temp_dir=str(root / "ray"), runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1", **NOISE_ENV}})
+
+
+class PeakRss:
+    """Peak RSS, sampled every `every_s` by a thread (psutil) while the `with` block runs: of this
+    process (the driver), of each child whose command line holds `actor_title` (Ray titles its
+    scoring actors after the class), of those actors together, and of every child with the driver.
+
+        with PeakRss() as peaks: run(cfg)
+        peaks.mb()   # {"driver_peak_rss_mb": ..., "actor_peak_rss_mb": ..., ...}
+    """
+
+    def __init__(self, actor_title: str = "ChunkWorker", every_s: float = 0.5):
+        self.actor_title, self.every_s = actor_title, every_s
+        self.driver = self.actors_total = self.everything = 0
+        self.actors: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.is_set():
+            own = me.memory_info().rss
+            actors, everything = 0, own
+            for child in me.children(recursive=True):
+                try:
+                    rss, title = child.memory_info().rss, " ".join(child.cmdline())
+                except psutil.Error:
+                    continue
+                everything += rss
+                if self.actor_title in title:
+                    self.actors[child.pid] = max(self.actors.get(child.pid, 0), rss)
+                    actors += rss
+            self.driver = max(self.driver, own)
+            self.actors_total = max(self.actors_total, actors)
+            self.everything = max(self.everything, everything)
+            time.sleep(self.every_s)
+
+    def mb(self) -> dict:
+        mb = 2**20
+        return {"driver_peak_rss_mb": round(self.driver / mb),
+                "actor_peak_rss_mb": round(max(self.actors.values(), default=0) / mb),
+                "actors": len(self.actors), "actors_total_peak_rss_mb": round(self.actors_total / mb),
+                "all_ray_processes_peak_rss_mb": round(self.everything / mb)}
 
 
 def machine(load_before: tuple[float, ...]) -> dict:

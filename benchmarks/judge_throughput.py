@@ -46,7 +46,6 @@ import multiprocessing as mp
 import os
 import resource
 import subprocess
-import threading
 import sys
 import tempfile
 import time
@@ -215,52 +214,26 @@ def job(base_url: str, rows: list[dict], concurrency: int, actors: int, chunk: i
 
 def memory_job(base_url: str, data: str, rows: int, concurrency: int, chunk: int, work: str) -> dict:
     """jobs.judge on `data` in this (fresh) process with its own local Ray; peak RSS sampled."""
-    import psutil
     import ray
 
-    from common import start_local_ray
+    from common import PeakRss, start_local_ray
     from jobs.judge import main as judge
 
     os.chdir(ROOT)
     start_local_ray(Path(work))
-    me = psutil.Process()
-    peaks = {"driver": 0, "actors": {}, "ray_total": 0}
-    stop = threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            total = own = me.memory_info().rss
-            peaks["driver"] = max(peaks["driver"], own)
-            for child in me.children(recursive=True):
-                try:
-                    rss, title = child.memory_info().rss, " ".join(child.cmdline())
-                except psutil.Error:
-                    continue
-                total += rss
-                if "ChunkWorker" in title:
-                    peaks["actors"][child.pid] = max(peaks["actors"].get(child.pid, 0), rss)
-            peaks["ray_total"] = max(peaks["ray_total"], total)
-            time.sleep(0.5)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
     out = Path(work) / "judged"
     started = time.perf_counter()
-    code = judge(["--config", "configs/judge/tiny.yaml", f"input={data}", f"output_dir={out}",
-                  f"http.base_url={base_url}", f"http.max_concurrency={concurrency}", "num_actors=2",
-                  f"rows_per_chunk={chunk}", "progress_every_s=60", "max_error_share=0"])
+    with PeakRss() as peaks:
+        code = judge(["--config", "configs/judge/tiny.yaml", f"input={data}", f"output_dir={out}",
+                      f"http.base_url={base_url}", f"http.max_concurrency={concurrency}", "num_actors=2",
+                      f"rows_per_chunk={chunk}", "progress_every_s=60", "max_error_share=0"])
     seconds = time.perf_counter() - started
-    stop.set()
-    sampler.join()
     ray.shutdown()
     summary = json.loads((out / "summary.json").read_text())
     assert code == 0 and summary["rows_judged"] == rows == summary["rows_parsed"], summary["problems"]
-    mb = 2**20
     return {"rows": rows, "seconds": round(seconds, 1), "rows_per_s": round(rows / seconds, 1),
-            "chunks": summary["chunks"], "driver_peak_rss_mb": round(peaks["driver"] / mb),
-            "driver_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "actor_peak_rss_mb": round(max(peaks["actors"].values(), default=0) / mb),
-            "actors": len(peaks["actors"]), "all_ray_processes_peak_rss_mb": round(peaks["ray_total"] / mb)}
+            "chunks": summary["chunks"], **peaks.mb(),
+            "driver_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
 def write_answers(path: Path, rows: int, row_group: int) -> None:

@@ -40,7 +40,6 @@ import platform
 import resource
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -200,9 +199,9 @@ def hf_pipeline(model_dir: str, texts: list[str]) -> dict:
 def ray_score(model_dir: str, input_path: str, batch_size: int, rows_per_file: int, dtype: str = "float32",
               kind: str = "quality") -> dict:
     """score_batch's run() on a fresh local Ray; peak RSS of the driver and the actors."""
-    import psutil
     import ray
 
+    from common import PeakRss
     from rayscore.score.pipeline import ScoreJobConfig, run
     from rayscore.score.scorers import ScorerSpec
 
@@ -212,29 +211,6 @@ def ray_score(model_dir: str, input_path: str, batch_size: int, rows_per_file: i
     # tasks that feed it never get one, and the job waits forever).
     ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False, _temp_dir=f"{work}/ray",
              runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}})
-    me = psutil.Process()
-    peaks = {"driver": 0, "actors": {}, "actors_total": 0, "ray_total": 0}
-    stop = threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            peaks["driver"] = max(peaks["driver"], me.memory_info().rss)
-            actors, everything = 0, me.memory_info().rss
-            for child in me.children(recursive=True):
-                try:
-                    rss, title = child.memory_info().rss, " ".join(child.cmdline())
-                except psutil.Error:
-                    continue
-                everything += rss
-                if "ChunkWorker" in title:
-                    peaks["actors"][child.pid] = max(peaks["actors"].get(child.pid, 0), rss)
-                    actors += rss
-            peaks["actors_total"] = max(peaks["actors_total"], actors)
-            peaks["ray_total"] = max(peaks["ray_total"], everything)
-            time.sleep(0.5)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
     cfg = ScoreJobConfig(input=input_path, output=f"{work}/out",
                          scorer=ScorerSpec(kind=kind, model_dir=model_dir, batch_size=batch_size,
                                            max_seq_len=MAX_SEQ_LEN, dtype=dtype,
@@ -242,10 +218,9 @@ def ray_score(model_dir: str, input_path: str, batch_size: int, rows_per_file: i
                          rows_per_file=rows_per_file, num_actors=2, cpus_per_actor=1.0, max_quarantine_share=1.0,
                          progress_every_s=60)
     started = time.perf_counter()
-    summary = run(cfg).data
+    with PeakRss() as peaks:
+        summary = run(cfg).data
     seconds = time.perf_counter() - started
-    stop.set()
-    sampler.join()
     records = [json.loads(p.read_text()) for p in Path(f"{work}/out/_committed").glob("*.json")]
     busy: dict[int, float] = {}
     for r in records:
@@ -258,16 +233,12 @@ def ray_score(model_dir: str, input_path: str, batch_size: int, rows_per_file: i
     import shutil
 
     shutil.rmtree(work, ignore_errors=True)
-    mb = 2**20
     return {"rows": summary["rows_scored"], "rows_per_s": round(summary["rows_scored"] / seconds, 1),
             "seconds": round(seconds, 1),
             "steady_rows_per_s": round(summary["rows_scored"] / max(busy.values()), 1),
             "chunks": summary["chunks"], "files": summary["files"], "mean_file_mb": summary["mean_file_mb"],
             "batch_size": batch_size, "ok": summary["ok"],
-            "driver_peak_rss_mb": round(peaks["driver"] / mb),
-            "actor_peak_rss_mb": round(max(peaks["actors"].values(), default=0) / mb),
-            "actors_total_peak_rss_mb": round(peaks["actors_total"] / mb),
-            "all_ray_processes_peak_rss_mb": round(peaks["ray_total"] / mb),
+            **peaks.mb(),
             "p_correct_by_id": dict(zip(scored["record_id"], scored["p_correct"].round(7)))
             if kind == "quality" else None}
 
