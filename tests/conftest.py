@@ -22,11 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 RAY_FIXTURES = frozenset({"ray_local"})
 
 
-# The longest test files, started first so that the xdist workers end together, not one waiting
-# on the other's last long file; alternating those that need the shared trained model (the first
-# to ask trains it) with those that do not.
-LONGEST_FIRST = ["test_serve.py", "test_train_fault.py", "test_autoscaling.py", "test_score_exactly_once.py",
-                 "test_job_submit.py", "test_deepspeed.py", "test_distill.py", "test_train_reward.py"]
+# The longest test files (measured), started first so that the xdist workers end together on short
+# files, not one waiting on the other's last long one. xdist keeps this order with
+# --no-loadscope-reorder (pyproject's addopts); it would otherwise put the files with most tests first.
+LONGEST_FIRST = ["test_serve.py", "test_score_exactly_once.py", "test_distill.py", "test_job_submit.py",
+                 "test_train_reward.py", "test_deepspeed.py", "test_autoscaling.py", "test_train_fault.py",
+                 "test_score_scorers.py", "test_train_classifier.py", "test_judge_resume.py", "test_train_sft.py"]
 
 
 def pytest_collection_modifyitems(items):

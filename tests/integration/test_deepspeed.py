@@ -4,7 +4,7 @@ Each runs the shipped config (configs/train_reward/deepspeed_zero{2,3}.yaml) on 
 test_train_reward_decoder.py; ZeRO-3's config also offloads weights and optimizer state to CPU
 memory. The saved model is then loaded here, independently, and must score the same sequences
 as the trained model did in memory on rank 0 (under ZeRO-3: after its shards were gathered).
-The first run on a machine builds DeepSpeed's shared-memory comm op (~25 s, cached after).
+Nothing is compiled: torch's AdamW, and DeepSpeed's shared-memory comm op left unbuilt.
 """
 
 import json

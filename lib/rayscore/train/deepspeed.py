@@ -12,10 +12,10 @@ HF trainer fills them from its own arguments and the two can never disagree. Cre
 arguments *before* loading the model: under ZeRO-3 `from_pretrained` then partitions weights as it
 loads them (HF's zero.Init integration) instead of materialising the whole model on every worker.
 
-On CPU DeepSpeed runs over Ray's gloo process group in float32. Its C++ ops build just in time
-(the shared-memory comm op ~25 s on an idle 2-core machine, ~90 s on a loaded one; DeepSpeed's
-Adam ~40 s); builds are cached in
-TORCH_EXTENSIONS_DIR, and `optimizer: torch` keeps the trainer's torch AdamW so no Adam is built.
+On CPU DeepSpeed runs over Ray's gloo process group in float32. Its C++ ops build just in time,
+cached in TORCH_EXTENSIONS_DIR: `optimizer: torch` keeps the trainer's torch AdamW so no Adam is
+built (DeepSpeed's takes ~40 s), and setup_worker skips the shared-memory comm op (~25 s on an idle
+2-core machine, ~90 s on a loaded one), which only DeepSpeed's inference all-reduce uses.
 
 Saving under ZeRO-3: `gather_full_state(trainer)` (called on every rank) consolidates the
 partitioned weights on rank 0 through the trainer's accelerator, the path `Trainer.save_model`
@@ -123,7 +123,11 @@ def setup_worker(spec: DeepSpeedSpec) -> None:
         return
     os.environ.setdefault("TORCH_EXTENSIONS_DIR", os.path.expanduser(spec.torch_extensions_dir))
     import deepspeed
+    import deepspeed.ops
 
+    # The comm backend builds this op when it starts, for inference all-reduce alone: training never
+    # calls it. Marked incompatible, DeepSpeed leaves it unbuilt and all-reduces through the process group.
+    deepspeed.ops.__compatible_ops__["deepspeed_shm_comm"] = False
     deepspeed.init_distributed()  # torch.distributed is already up (Ray Train): DeepSpeed wraps it
 
 
