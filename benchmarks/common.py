@@ -15,8 +15,11 @@ def start_local_ray(root: Path) -> None:
 
     from rayscore.logs import NOISE_ENV
 
+    from rayscore.runtime import ensure_ray
+
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
              _temp_dir=str(root / "ray"), runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1", **NOISE_ENV}})
+    ensure_ray()  # Ray is up: this only turns Ray Data's console report off, as the jobs do
 
 
 class PeakRss:

@@ -7,7 +7,8 @@ Run as:
 """
 
 from rayscore.config import load_config
-from rayscore.distill.job import DistillJobConfig, run
+from rayscore.distill.config import DistillJobConfig
+from rayscore.distill.job import run
 from rayscore.entry import run_job
 from rayscore.logs import setup_logging
 from rayscore.runtime import ensure_ray

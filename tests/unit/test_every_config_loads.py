@@ -7,7 +7,7 @@ import pytest
 
 from rayscore.config import load_config
 from rayscore.addresses.generate import GenerateJobConfig
-from rayscore.distill.job import DistillJobConfig
+from rayscore.distill.config import DistillJobConfig
 from rayscore.eval.job import EvaluateJobConfig
 from rayscore.judge.augment import AugmentJobConfig
 from rayscore.judge.job import JudgeJobConfig

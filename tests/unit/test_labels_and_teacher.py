@@ -7,8 +7,8 @@ import pytest
 
 from rayscore.config import ConfigError, load_config
 from rayscore.data.labels import LabelDataSpec, load_labels, split_rows
+from rayscore.distill.config import DistillJobConfig
 from rayscore.distill.corpus import generate_corpus
-from rayscore.distill.job import DistillJobConfig
 from rayscore.distill.teacher import RubricTeacher, grade
 from rayscore.eval.pointwise import pointwise_report
 from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
@@ -62,5 +62,5 @@ def test_distill_fills_the_nested_paths_itself_but_checks_the_rest():
     assert cfg.judge.input == "" and cfg.score.scorer.model_dir == ""  # set by run()
     with pytest.raises(ConfigError, match="train.train.learning_rate"):
         load_config(DistillJobConfig, ["--config", "configs/distill/tiny.yaml", "train.train.learning_rate=0"])
-    with pytest.raises(ConfigError, match="judge.mode"):
-        load_config(DistillJobConfig, ["--config", "configs/distill/tiny.yaml", "judge.mode=pairwise"])
+    with pytest.raises(ConfigError, match="min_preference"):
+        load_config(DistillJobConfig, ["--config", "configs/distill/tiny_pairwise.yaml", "min_preference=1"])

@@ -106,10 +106,11 @@ def row_problem(text, value) -> str | None:
     return None
 
 
-def split_rows(rows: pd.DataFrame, eval_fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Deterministic split by a hash of each text: the same text never lands in both, and a row's
-    side does not depend on the other rows."""
+def split_rows(rows: pd.DataFrame, eval_fraction: float, seed: int,
+               key: str = "text") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Deterministic split by a hash of each row's `key` column (the text; a pair's prompt): rows
+    with the same key never land on both sides, and a row's side does not depend on the others."""
     bucket = np.array([int(hashlib.md5((t + str(seed)).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-                       for t in rows["text"]])
+                       for t in rows[key]])
     is_eval = bucket < eval_fraction
     return rows[~is_eval].reset_index(drop=True), rows[is_eval].reset_index(drop=True)

@@ -1,8 +1,11 @@
-"""Distillation: a teacher's pointwise grades on a sample -> a small student -> the whole corpus
-scored and filtered by the student (the distill job).
+"""Distillation: a teacher's labels on a sample -> a small student -> the whole corpus scored and
+filtered by the student (the distill job).
 
-- job.py      the distill job (DistillJobConfig, run): sample, teacher (judge job), split, student
-              (train_classifier), score (score_batch), evaluate, filter
-- teacher.py  a stand-in teacher: an OpenAI-compatible server on loopback with a hidden rubric
-- corpus.py   a generated corpus of short texts of varied educational value (the demo's)
+- config.py     DistillJobConfig: the corpus, and the nested judge, student and scoring configs
+- job.py        the distill job (run): sample, teacher (judge job), split, student, score, evaluate, filter
+- pointwise.py  grades -> a classifier or regressor (train_classifier); rows at the threshold kept
+- pairwise.py   verdicts in both orders -> a reward model (train_reward); pairs it is sure of kept
+- outputs.py    reading and filtering the nested jobs' output parts
+- teacher.py    a stand-in teacher: an OpenAI-compatible server on loopback with a hidden rubric
+- corpus.py     generated corpora: short texts of varied educational value, or pairs of them
 """

@@ -1,6 +1,8 @@
-"""A generated corpus of short English texts of varied "educational value", for the distill demo.
+"""A generated corpus of short English texts of varied "educational value" (or of pairs of such
+texts answering one instruction), for the distill demos.
 
     frame = generate_corpus(rows=5000, seed=0)          # id, text, kind
+    pairs = generate_pairs(rows=5000, seed=0)           # id, prompt, response_1, response_2, kind
     write_corpus(frame, "out/distill_demo/corpus", rows_per_file=1000)
 
 Each text is built from parts: a topic sentence (a school concept, or an everyday subject),
@@ -50,19 +52,43 @@ def generate_corpus(rows: int, seed: int = 0) -> pd.DataFrame:
     rng = random.Random(seed)
     out = []
     for i in range(rows):
-        concept = rng.random() < 0.55
-        parts = [rng.choice(TOPIC_CONCEPT).format(c=rng.choice(CONCEPTS)) if concept
-                 else rng.choice(TOPIC_EVERYDAY).format(e=rng.choice(EVERYDAY))]
-        has = {name: rng.random() < p for name, p in
-               (("explain", 0.5), ("example", 0.45), ("learner", 0.4), ("pitch", 0.25), ("filler", 0.5))}
-        for name, options in (("explain", EXPLAIN), ("example", EXAMPLE), ("learner", LEARNER),
-                              ("pitch", PITCH), ("filler", FILLER)):
-            if has[name]:
-                parts.append(rng.choice(options))
-        body = parts[:1] + rng.sample(parts[1:], len(parts) - 1)  # the topic first, the rest in any order
-        kind = ("concept" if concept else "everyday") + "".join(f"+{n}" for n, v in has.items() if v)
-        out.append({"id": f"doc-{i:07d}", "text": " ".join(p[0].upper() + p[1:] for p in body), "kind": kind})
+        text, kind = draw_text(rng, concept=rng.random() < 0.55)
+        out.append({"id": f"doc-{i:07d}", "text": text, "kind": kind})
     return pd.DataFrame(out)
+
+
+def generate_pairs(rows: int, seed: int = 0) -> pd.DataFrame:
+    """`rows` pairs of responses to one instruction (id pair-0000000..., prompt, response_1,
+    response_2, kind), deterministic in seed. Both responses are drawn for the prompt's subject;
+    a response to a school concept drifts to an everyday subject a quarter of the time."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(rows):
+        concept = rng.random() < 0.55
+        subject = rng.choice(CONCEPTS if concept else EVERYDAY)
+        drawn = [draw_text(rng, concept=False) if concept and rng.random() < 0.25
+                 else draw_text(rng, concept, subject) for _ in range(2)]
+        out.append({"id": f"pair-{i:07d}", "prompt": f"Write a few sentences about {subject}.",
+                    "response_1": drawn[0][0], "response_2": drawn[1][0],
+                    "kind": f"{drawn[0][1]} | {drawn[1][1]}"})
+    return pd.DataFrame(out)
+
+
+def draw_text(rng: random.Random, concept: bool, subject: str | None = None) -> tuple[str, str]:
+    """(text, kind): a topic sentence on `subject` (else one drawn from the concepts or the
+    everyday subjects), then each part with its own probability, in any order."""
+    template = rng.choice(TOPIC_CONCEPT if concept else TOPIC_EVERYDAY)
+    subject = subject or rng.choice(CONCEPTS if concept else EVERYDAY)
+    parts = [template.format(c=subject, e=subject)]
+    has = {name: rng.random() < p for name, p in
+           (("explain", 0.5), ("example", 0.45), ("learner", 0.4), ("pitch", 0.25), ("filler", 0.5))}
+    for name, options in (("explain", EXPLAIN), ("example", EXAMPLE), ("learner", LEARNER),
+                          ("pitch", PITCH), ("filler", FILLER)):
+        if has[name]:
+            parts.append(rng.choice(options))
+    body = parts[:1] + rng.sample(parts[1:], len(parts) - 1)  # the topic first, the rest in any order
+    kind = ("concept" if concept else "everyday") + "".join(f"+{n}" for n, v in has.items() if v)
+    return " ".join(p[0].upper() + p[1:] for p in body), kind
 
 
 def write_corpus(frame: pd.DataFrame, out_dir: str | Path, rows_per_file: int = 1000) -> Path:

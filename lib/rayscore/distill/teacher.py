@@ -1,5 +1,6 @@
 """A stand-in teacher: an OpenAI-compatible chat-completions server on 127.0.0.1 that grades a
-text's educational value 0-5 with a rubric the student never sees.
+text's educational value 0-5 with a rubric the student never sees, or says which of two responses
+is better by the same rubric.
 
     with RubricTeacher() as teacher:          # a free port, served from a daemon thread
         judge_cfg.http.base_url = teacher.base_url      # what the judge job calls
@@ -20,6 +21,11 @@ is the hidden rubric:
     -2 it sells something (buy / discount / order / subscribe / win a free)
     clipped to 0..5
 
+A pairwise prompt (configs/judge/templates/pairwise_en.txt: "### Response 1:" and "### Response 2:"
+blocks) is answered "1", "2" (the response with the higher grade) and a "Reason:" line. Two equal
+grades get "1": the teacher then prefers the response shown first, the position bias real LLM
+judges show, which judging each pair in both orders exposes (the distill job sets such pairs aside).
+
 The rubric's features are words and phrases a small encoder can learn from a few hundred graded
 texts (corpus.py draws them independently), which is what a distilled student must do.
 """
@@ -35,6 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from rayscore.distill.corpus import CONCEPTS
 
 _TEXT = re.compile(r"\[Text\]\n(.*?)\n\[End of text\]", re.DOTALL)
+_PAIR = re.compile(r"### Response 1:\n(.*?)\n\n### Response 2:\n(.*?)\n\n###", re.DOTALL)
 _EXPLAINS = re.compile(r"\bbecause\b|\bwhich means\b|\bthe reason\b", re.IGNORECASE)
 _EXAMPLE = re.compile(r"\bfor (?:example|instance)\b", re.IGNORECASE)
 _LEARNERS = re.compile(r"\b(?:students?|lesson|learn(?:ed)?|quiz|exercise|teachers?)\b", re.IGNORECASE)
@@ -83,9 +90,14 @@ class RubricTeacher:
 
     def answer(self, prompt: str) -> str:
         found = _TEXT.search(prompt)
-        if found is None:
-            return "I can only grade a prompt with a [Text] ... [End of text] block."
-        return f"Educational score: {grade(found.group(1))}"
+        if found is not None:
+            return f"Educational score: {grade(found.group(1))}"
+        pair = _PAIR.search(prompt)
+        if pair is None:
+            return "I can only grade a [Text] ... [End of text] block or compare ### Response 1 / 2."
+        first, second = grade(pair.group(1)), grade(pair.group(2))
+        return (f"{1 if first >= second else 2}\n"
+                f"Reason: Response 1 scores {first} and Response 2 scores {second} on the rubric.")
 
     def _handler_class(self):
         teacher = self

@@ -1,0 +1,161 @@
+"""The pairwise student: the teacher's verdicts on pairs of responses, judged in both orders ->
+a reward model -> every corpus pair scored, the pairs the student is sure of kept as
+chosen/rejected (preference data labelled by AI feedback, at the student's cost).
+
+A verdict becomes a training pair only when it survives the swap and names a winner: a tie, an
+inconsistent pair (position bias decided it) or an unreadable verdict is set aside with its
+reason. Each step has the same name and shape as in pointwise.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rayscore.data.labels import split_rows
+from rayscore.distill.config import DistillJobConfig
+from rayscore.distill.outputs import read_parts, rewrite_parts
+from rayscore.eval import calibration, metrics, plots
+from rayscore.judge.job import read_judgements
+from rayscore.score.scorers import ScorerSpec
+from rayscore.train.scaling import TrainResult
+
+TEACHER_ONLY_CALLS_PER_ROW = 2
+"""What a teacher-only pipeline sends per corpus pair: a verdict in each order."""
+
+
+def judge_columns(cfg: DistillJobConfig) -> dict:
+    """The judge job's column keys for the corpus."""
+    return {"question_column": cfg.prompt_column, "answer_1_column": cfg.answer_1_column,
+            "answer_2_column": cfg.answer_2_column}
+
+
+def labels(verdicts: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame, dict[str, int]]:
+    """(id, prompt, chosen, rejected, teacher_verdict) of the pairs with a consistent winner
+    (teacher_verdict 1: the first response won, 2: the second), and {reason: pairs} of the rest."""
+    if not len(verdicts):
+        return pd.DataFrame(columns=["id", "prompt", "chosen", "rejected", "teacher_verdict"]), {}
+    final, decisive, reason = _verdicts(verdicts)
+    set_aside = pd.Series(reason[~decisive]).value_counts()
+    rows = verdicts[decisive]
+    first_won = (final[decisive] == 1).to_numpy()
+    first, second = rows[_column(rows, cfg.answer_1_column)], rows[_column(rows, cfg.answer_2_column)]
+    pairs = pd.DataFrame({
+        "id": rows[cfg.id_column if cfg.id_column in rows else "record_id"].astype(str).to_numpy(),
+        "prompt": rows[_column(rows, cfg.prompt_column)].to_numpy(),
+        "chosen": np.where(first_won, first, second),
+        "rejected": np.where(first_won, second, first),
+        "teacher_verdict": np.where(first_won, 1, 2),
+    })
+    return pairs, {str(k): int(v) for k, v in set_aside.items()}
+
+
+def heldout_ties(cfg: DistillJobConfig) -> pd.DataFrame:
+    """(id, prompt) of the teacher's tied or inconsistent pairs on the held-out side of the split
+    (the same hash of the prompt): pairs with no preference, which a sure student should not keep."""
+    verdicts = read_judgements(Path(cfg.output_dir, "teacher"))
+    if not len(verdicts):
+        return pd.DataFrame(columns=["id", "prompt"])
+    _, decisive, reason = _verdicts(verdicts)
+    tied = verdicts[~decisive & np.isin(reason, ["tie", "inconsistent"])]
+    rows = pd.DataFrame({"id": tied[cfg.id_column if cfg.id_column in tied else "record_id"].astype(str).to_numpy(),
+                         "prompt": tied[_column(tied, cfg.prompt_column)].to_numpy()})
+    data = cfg.train_reward.data
+    return split_rows(rows, data.eval_fraction, data.seed, key="prompt")[1]
+
+
+def train_student(cfg: DistillJobConfig, out: Path) -> TrainResult:
+    """train_reward on labels/train.parquet (prompt, chosen, rejected), evaluated on labels/heldout.parquet."""
+    from rayscore.train import reward
+
+    return reward.run(replace(
+        cfg.train_reward, output_dir=str(out / "student"), subset_column=None,
+        data=replace(cfg.train_reward.data, train_path=str(out / "labels" / "train.parquet"),
+                     eval_path=str(out / "labels" / "heldout.parquet"), format="pairs")))
+
+
+def scorer(cfg: DistillJobConfig, model_dir: str) -> ScorerSpec:
+    """The pair scorer over the corpus: reward of each response, margin, p_chosen = P(first preferred)."""
+    return replace(cfg.score.scorer, kind="pair", model_dir=model_dir, prompt_column=cfg.prompt_column,
+                   chosen_column=cfg.answer_1_column, rejected_column=cfg.answer_2_column)
+
+
+def evaluate(scored_dir: Path, heldout: pd.DataFrame, cfg: DistillJobConfig, out_dir: Path) -> dict:
+    """The student's verdicts (the sign of its reward margin) on the held-out pairs, against the
+    teacher's: agreement, agreement on the pairs it is sure of (what `keep` keeps), calibration of
+    p_chosen, confusion and reliability plots; and the share of the held-out pairs the teacher
+    found tied (or inconsistent) that the student is sure of all the same (what `keep` would keep
+    without a true preference)."""
+    scored = read_parts(scored_dir, ["record_id", "margin", "p_chosen"])
+    ties = heldout_ties(cfg).merge(scored, left_on="id", right_on="record_id", how="inner")
+    ties_sure = np.maximum(ties["p_chosen"], 1 - ties["p_chosen"]) >= cfg.min_preference
+    joined = heldout.merge(scored, left_on="id", right_on="record_id", how="inner")
+    gold = joined["teacher_verdict"].astype(int).tolist()
+    student = np.sign(joined["margin"].to_numpy()).astype(int)
+    predicted = np.where(student > 0, 1, np.where(student < 0, 2, 0)).tolist()
+    agreement = metrics.pairwise_agreement(gold, predicted)
+    p_first = joined["p_chosen"].to_numpy(dtype=float)
+    sure = np.maximum(p_first, 1 - p_first) >= cfg.min_preference
+    agree = np.asarray(gold) == np.asarray(predicted)
+    bins = calibration.calibration_bins(p_first.tolist(), [g == 1 for g in gold]) if len(gold) else None
+    report = {
+        "n": len(joined), "agreement": agreement["accuracy"],
+        "confusion_matrix": agreement.get("confusion_matrix"), "labels": agreement.get("labels"),
+        "min_preference": cfg.min_preference,
+        "sure_share": float(sure.mean()) if len(sure) else None,
+        "agreement_when_sure": float(agree[sure].mean()) if sure.any() else None,
+        "calibration": calibration.calibration_report(bins) if bins else None,
+        "heldout_ties": len(ties), "ties_kept_share": float(ties_sure.mean()) if len(ties) else None,
+        "heldout_rows": len(heldout), "heldout_rows_scored": len(joined),
+    }
+    if len(joined):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        report["plots"] = {
+            "verdict_confusion": str(plots.plot_confusion_matrix(
+                agreement["confusion_matrix"], agreement["labels"], out_dir / "verdict_confusion.png",
+                title="student vs teacher: verdicts (1, 2, 0 = tie)")),
+            "reliability": str(plots.plot_reliability(bins, out_dir / "reliability.png",
+                                                      title="student p(first preferred) vs teacher")),
+        }
+    report["headline"] = (f"agreement {report['agreement'] or 0:.3f}; {report['agreement_when_sure'] or 0:.3f} "
+                          f"on the {report['sure_share'] or 0:.0%} it is sure of (p >= {cfg.min_preference:g}); "
+                          f"sure of {report['ties_kept_share'] or 0:.0%} of {len(ties)} teacher ties")
+    return report
+
+
+def keep(scored_dir: Path, kept_dir: Path, cfg: DistillJobConfig) -> int:
+    """Each scored part's pairs the student prefers one way with p >= min_preference, to kept/ as
+    record_id, prompt, chosen, rejected, p_chosen (of the kept order) and margin; returns the pairs kept."""
+    def select(table: pa.Table) -> pa.Table:
+        p = table["p_chosen"]
+        sure = table.filter(pc.or_(pc.greater_equal(p, cfg.min_preference),
+                                   pc.less_equal(p, 1 - cfg.min_preference)))
+        first = pc.greater_equal(sure["p_chosen"], 0.5)
+        a, b = sure[cfg.answer_1_column], sure[cfg.answer_2_column]
+        return pa.table({
+            "record_id": sure["record_id"], "prompt": sure[cfg.prompt_column],
+            "chosen": pc.if_else(first, a, b), "rejected": pc.if_else(first, b, a),
+            "p_chosen": pc.if_else(first, sure["p_chosen"], pc.subtract(1, sure["p_chosen"])),
+            "margin": pc.abs(sure["margin"]),
+        })
+
+    return rewrite_parts(scored_dir, kept_dir, select)
+
+
+def _verdicts(verdicts: pd.DataFrame) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """(final verdict, whether it names a winner both orders agree on, reason when it does not)."""
+    final = pd.to_numeric(verdicts["final"], errors="coerce")
+    consistent = verdicts["consistent"].fillna(False).astype(bool)
+    decisive = (consistent & final.isin([1, 2])).to_numpy()
+    reason = np.where(consistent & (final == 0), "tie", verdicts["reason"].fillna("no_verdict").astype(str))
+    return final, decisive, reason
+
+
+def _column(frame: pd.DataFrame, name: str) -> str:
+    """A corpus column in the judge's output (input_<name> when a judge column has its name)."""
+    return name if name in frame else f"input_{name}"

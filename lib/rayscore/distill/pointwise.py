@@ -1,0 +1,80 @@
+"""The pointwise student: the teacher's grades -> a classifier (or regressor) -> every corpus row
+scored, the rows at or above the threshold kept (FineWeb-Edu's recipe).
+
+Each step the distill job runs is a function here with the same name and shape as in pairwise.py:
+judge_columns, labels, train_student, scorer, evaluate, keep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.compute as pc
+
+from rayscore.distill.config import DistillJobConfig
+from rayscore.distill.outputs import read_parts, rewrite_parts
+from rayscore.eval.pointwise import pointwise_report
+from rayscore.score.scorers import ScorerSpec
+from rayscore.train.scaling import TrainResult
+
+TEACHER_ONLY_CALLS_PER_ROW = 1
+"""What a teacher-only pipeline sends per corpus row: one grade."""
+
+
+def judge_columns(cfg: DistillJobConfig) -> dict:
+    """The judge job's column keys for the corpus."""
+    return {"answer_column": cfg.text_column}
+
+
+def labels(grades: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame, dict[str, int]]:
+    """(id, text, label, teacher_score) of the rows the teacher scored, and {reason: rows} of the
+    rest. A classifier student learns the grade rounded to a class 0..num_labels-1."""
+    text = cfg.text_column if cfg.text_column in grades else f"input_{cfg.text_column}"
+    usable = grades["score"].notna() if len(grades) else pd.Series(dtype=bool)
+    rows = grades[usable]
+    score = rows["score"].astype(float)
+    label = (score.round().clip(0, cfg.train.num_labels - 1).astype(int) if cfg.train.task == "classification"
+             else score)
+    ids = rows[cfg.id_column] if cfg.id_column in rows else rows["record_id"]
+    frame = pd.DataFrame({"id": ids.astype(str).to_numpy(), "text": rows[text].to_numpy(),
+                          "label": label.to_numpy(), "teacher_score": score.to_numpy()})
+    unusable = int((~usable).sum())
+    return frame, ({"no_score": unusable} if unusable else {})
+
+
+def train_student(cfg: DistillJobConfig, out: Path) -> TrainResult:
+    """train_classifier on labels/train.parquet, evaluated on labels/heldout.parquet."""
+    from rayscore.train import classifier
+
+    return classifier.run(replace(
+        cfg.train, output_dir=str(out / "student"), threshold=cfg.threshold,
+        data=replace(cfg.train.data, train_path=str(out / "labels" / "train.parquet"),
+                     eval_path=str(out / "labels" / "heldout.parquet"), text_column="text", label_column="label")))
+
+
+def scorer(cfg: DistillJobConfig, model_dir: str) -> ScorerSpec:
+    """The classifier scorer over the corpus texts: score, predicted_class, label (score >= threshold)."""
+    return replace(cfg.score.scorer, kind="classifier", model_dir=model_dir, text_column=cfg.text_column,
+                   threshold=cfg.threshold)
+
+
+def evaluate(scored_dir: Path, heldout: pd.DataFrame, cfg: DistillJobConfig, out_dir: Path) -> dict:
+    """The student's corpus scores on the held-out rows, against the teacher's grades."""
+    classes = cfg.train.task == "classification"
+    scored = read_parts(scored_dir, ["record_id", "score"] + (["predicted_class"] if classes else []))
+    joined = heldout.merge(scored, left_on="id", right_on="record_id", how="inner")
+    report = pointwise_report(joined["teacher_score"], joined["score"], cfg.threshold, out_dir,
+                              title="student vs teacher",
+                              gold_classes=joined["label"].tolist() if classes else None,
+                              predicted_classes=joined["predicted_class"].tolist() if classes else None)
+    report["heldout_rows"], report["heldout_rows_scored"] = len(heldout), len(joined)
+    report["headline"] = (f"agreement {report['agreement'] or 0:.3f}, F1 {report['binary']['f1'] or 0:.3f} "
+                          f"at {cfg.threshold:g}")
+    return report
+
+
+def keep(scored_dir: Path, kept_dir: Path, cfg: DistillJobConfig) -> int:
+    """Each scored part's rows with label 1 (score >= threshold), to kept/; returns the rows kept."""
+    return rewrite_parts(scored_dir, kept_dir, lambda table: table.filter(pc.equal(table["label"], 1)))
