@@ -53,7 +53,6 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 
 from rayscore.config import save_config
-from rayscore.data.labels import split_rows
 from rayscore.distill import pairwise, pointwise
 from rayscore.distill.config import DistillJobConfig
 from rayscore.io import JobSummary, absolute, write_json
@@ -66,7 +65,7 @@ SAMPLE_FILE, KEPT_DIR = "sample.parquet", "kept"
 
 def run(cfg: DistillJobConfig) -> JobSummary:
     """The seven steps; Ray must be initialised (jobs call ensure_ray())."""
-    from rayscore.distill.corpus import generate_corpus, generate_pairs, write_corpus
+    from rayscore.distill.corpus import write_corpus
     from rayscore.distill.teacher import RubricTeacher
     from rayscore.judge import job as judge_job
     from rayscore.score import pipeline
@@ -77,8 +76,7 @@ def run(cfg: DistillJobConfig) -> JobSummary:
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     if cfg.demo.enabled and not Path(cfg.corpus).exists():
-        generate = generate_pairs if student is pairwise else generate_corpus
-        write_corpus(generate(cfg.demo.corpus_rows, cfg.demo.seed), cfg.corpus)
+        write_corpus(student.demo_corpus(cfg.demo.corpus_rows, cfg.demo.seed), cfg.corpus)
         logger.info("demo: wrote a generated corpus of %d rows to %s", cfg.demo.corpus_rows, cfg.corpus)
     timings: dict[str, float] = {}
 
@@ -107,9 +105,7 @@ def run(cfg: DistillJobConfig) -> JobSummary:
     calls = teacher_calls(judge_cfg.output_dir)
 
     labels, set_aside = student.labels(read_judgements(judge_cfg.output_dir), cfg)
-    key = "prompt" if student is pairwise else "text"
-    seed = (cfg.train_reward if student is pairwise else cfg.train).data
-    train_rows, heldout = split_rows(labels, seed.eval_fraction, seed.seed, key=key)
+    train_rows, heldout = student.split(labels, cfg)
     (out / "labels").mkdir(parents=True, exist_ok=True)
     train_rows.to_parquet(out / "labels" / "train.parquet", index=False)
     heldout.to_parquet(out / "labels" / "heldout.parquet", index=False)

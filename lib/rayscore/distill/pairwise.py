@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from rayscore.data.labels import split_rows
 from rayscore.distill.config import DistillJobConfig
+from rayscore.distill.corpus import generate_pairs
 from rayscore.distill.outputs import read_parts, rewrite_parts
 from rayscore.eval import calibration, metrics, plots
 from rayscore.judge.job import read_judgements
@@ -27,6 +28,11 @@ from rayscore.train.scaling import TrainResult
 
 TEACHER_ONLY_CALLS_PER_ROW = 2
 """What a teacher-only pipeline sends per corpus pair: a verdict in each order."""
+
+
+def demo_corpus(rows: int, seed: int) -> pd.DataFrame:
+    """The demo's generated corpus: pairs (id, prompt, response_1, response_2, kind)."""
+    return generate_pairs(rows, seed)
 
 
 def judge_columns(cfg: DistillJobConfig) -> dict:
@@ -55,6 +61,13 @@ def labels(verdicts: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame,
     return pairs, {str(k): int(v) for k, v in set_aside.items()}
 
 
+def split(pairs: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, held out): train_reward.data.eval_fraction held out by a hash of the prompt, so the
+    pairs on one instruction land on one side."""
+    data = cfg.train_reward.data
+    return split_rows(pairs, data.eval_fraction, data.seed, key="prompt")
+
+
 def heldout_ties(cfg: DistillJobConfig) -> pd.DataFrame:
     """(id, prompt) of the teacher's tied or inconsistent pairs on the held-out side of the split
     (the same hash of the prompt): pairs with no preference, which a sure student should not keep."""
@@ -65,8 +78,7 @@ def heldout_ties(cfg: DistillJobConfig) -> pd.DataFrame:
     tied = verdicts[~decisive & np.isin(reason, ["tie", "inconsistent"])]
     rows = pd.DataFrame({"id": tied[cfg.id_column if cfg.id_column in tied else "record_id"].astype(str).to_numpy(),
                          "prompt": tied[_column(tied, cfg.prompt_column)].to_numpy()})
-    data = cfg.train_reward.data
-    return split_rows(rows, data.eval_fraction, data.seed, key="prompt")[1]
+    return split(rows, cfg)[1]
 
 
 def train_student(cfg: DistillJobConfig, out: Path) -> TrainResult:

@@ -2,7 +2,7 @@
 scored, the rows at or above the threshold kept (FineWeb-Edu's recipe).
 
 Each step the distill job runs is a function here with the same name and shape as in pairwise.py:
-judge_columns, labels, train_student, scorer, evaluate, keep.
+demo_corpus, judge_columns, labels, split, train_student, scorer, evaluate, keep.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.compute as pc
 
+from rayscore.data.labels import split_rows
 from rayscore.distill.config import DistillJobConfig
+from rayscore.distill.corpus import generate_corpus
 from rayscore.distill.outputs import read_parts, rewrite_parts
 from rayscore.eval.pointwise import pointwise_report
 from rayscore.score.scorers import ScorerSpec
@@ -21,6 +23,11 @@ from rayscore.train.scaling import TrainResult
 
 TEACHER_ONLY_CALLS_PER_ROW = 1
 """What a teacher-only pipeline sends per corpus row: one grade."""
+
+
+def demo_corpus(rows: int, seed: int) -> pd.DataFrame:
+    """The demo's generated corpus: texts (id, text, kind)."""
+    return generate_corpus(rows, seed)
 
 
 def judge_columns(cfg: DistillJobConfig) -> dict:
@@ -42,6 +49,11 @@ def labels(grades: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame, d
                           "label": label.to_numpy(), "teacher_score": score.to_numpy()})
     unusable = int((~usable).sum())
     return frame, ({"no_score": unusable} if unusable else {})
+
+
+def split(labels: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, held out): train.data.eval_fraction held out by a hash of the text."""
+    return split_rows(labels, cfg.train.data.eval_fraction, cfg.train.data.seed, key="text")
 
 
 def train_student(cfg: DistillJobConfig, out: Path) -> TrainResult:
