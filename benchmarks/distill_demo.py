@@ -25,6 +25,7 @@ from common import machine, start_local_ray, write_result
 
 from rayscore.config import load_config
 from rayscore.distill.config import DistillJobConfig
+from rayscore.distill.outputs import read_parts
 from rayscore.distill.job import run
 from rayscore.logs import setup_logging
 
@@ -34,12 +35,10 @@ RESULTS = Path("benchmarks/results")
 def whole_corpus_agreement(scored_dir: Path, threshold: float) -> dict:
     """The student against the hidden rubric on every corpus row (90% of them never graded by the
     teacher): possible here only because the stand-in teacher's rubric is a local function."""
-    import pandas as pd
-
     from rayscore.distill.teacher import grade
     from rayscore.eval.pointwise import pointwise_report
 
-    scored = pd.concat([pd.read_parquet(p) for p in sorted(scored_dir.glob("part-*.parquet"))])
+    scored = read_parts(scored_dir)
     report = pointwise_report(scored["text"].map(grade), scored["score"], threshold)
     return {"agreement": round(report["agreement"], 4), "f1": round(report["binary"]["f1"], 4), "n": report["n"]}
 
@@ -49,18 +48,14 @@ def whole_corpus_preferences(scored_dir: Path, kept_dir: Path) -> dict:
     the kept pairs: the share whose chosen response has the higher grade, and the share of equal
     grades (no right answer) among them."""
     import numpy as np
-    import pandas as pd
 
     from rayscore.distill.teacher import grade
 
-    def frame(d: Path) -> pd.DataFrame:
-        return pd.concat([pd.read_parquet(p) for p in sorted(d.glob("part-*.parquet"))])
-
-    scored = frame(scored_dir)
+    scored = read_parts(scored_dir)
     diff = scored["response_1"].map(grade) - scored["response_2"].map(grade)
     decided = diff != 0
     agree = np.sign(scored.loc[decided, "margin"]) == np.sign(diff[decided])
-    kept = frame(kept_dir)
+    kept = read_parts(kept_dir)
     kept_diff = kept["chosen"].map(grade) - kept["rejected"].map(grade)
     sure = np.maximum(scored["p_chosen"], 1 - scored["p_chosen"]).to_numpy()
     right = (np.sign(scored["margin"]) == np.sign(diff)).to_numpy() & decided.to_numpy()

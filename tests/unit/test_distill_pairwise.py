@@ -55,7 +55,8 @@ def test_only_consistent_verdicts_with_a_winner_become_pairs_and_the_rest_keep_t
     assert pairs["id"].tolist() == ["a", "b"]
     assert pairs["chosen"].tolist() == ["x1", "y2"] and pairs["rejected"].tolist() == ["y1", "x2"]
     assert pairs["teacher_verdict"].tolist() == [1, 2] and pairs["prompt"].tolist() == ["p1", "p2"]
-    assert set_aside == {"tie": 1, "inconsistent": 1, "parse_failed_ba": 1}
+    assert set_aside["id"].tolist() == ["c", "d", "e"] and set_aside["prompt"].tolist() == ["p3", "p4", "p5"]
+    assert set_aside["reason"].tolist() == ["tie", "inconsistent", "parse_failed_ba"]
 
 
 def test_kept_pairs_are_the_sure_ones_turned_to_chosen_and_rejected(tmp_path):

@@ -7,6 +7,7 @@ import pytest
 
 from rayscore.config import ConfigError, load_config
 from rayscore.data.labels import LabelDataSpec, load_labels, split_rows
+from rayscore.distill import pointwise
 from rayscore.distill.config import DistillJobConfig
 from rayscore.distill.corpus import generate_corpus
 from rayscore.distill.teacher import RubricTeacher, grade
@@ -64,3 +65,14 @@ def test_distill_fills_the_nested_paths_itself_but_checks_the_rest():
         load_config(DistillJobConfig, ["--config", "configs/distill/tiny.yaml", "train.train.learning_rate=0"])
     with pytest.raises(ConfigError, match="min_preference"):
         load_config(DistillJobConfig, ["--config", "configs/distill/tiny_pairwise.yaml", "min_preference=1"])
+
+
+def test_teacher_grades_become_classes_and_every_other_row_keeps_its_reason():
+    cfg = load_config(DistillJobConfig, ["--config", "configs/distill/tiny.yaml"])
+    grades = pd.DataFrame({"record_id": ["r1", "r2", "r3", "r4"], "id": ["a", "b", "c", "d"],
+                           "text": ["t1", "t2", "t3", "t4"], "score": [4.6, None, None, 0.0],
+                           "parse_problem": [None, "truncated", None, None],
+                           "error": [None, None, "gave up after 3 attempts: 503", None]})
+    labels, set_aside = pointwise.labels(grades, cfg)
+    assert labels["id"].tolist() == ["a", "d"] and labels["label"].tolist() == [5, 0]
+    assert set_aside["id"].tolist() == ["b", "c"] and set_aside["reason"].tolist() == ["truncated", "error"]

@@ -15,7 +15,7 @@ Steps, each an existing job run with its own nested config (judge, train or trai
                 once and resumable: a rerun sends no request for a row already judged.
                 Pairwise, each pair is judged in both orders.
   3. split      the usable labels -> labels/train.parquet, labels/heldout.parquet (by a hash of the
-                text or prompt). Pointwise: rows with a score, the grade rounded to a class
+                text or prompt); every other sampled row -> labels/set_aside.parquet with its reason. Pointwise: rows with a score, the grade rounded to a class
                 0..train.num_labels-1 for a classifier or kept as a number for a regressor.
                 Pairwise: pairs whose verdict survives the swap and names a winner, as
                 prompt/chosen/rejected; ties, inconsistent and unreadable verdicts are set aside.
@@ -102,15 +102,18 @@ def run(cfg: DistillJobConfig) -> JobSummary:
     with teacher or nullcontext():
         judged = judge_job.run(judge_cfg).data
     t = timed("teacher", t)
-    calls = teacher_calls(judge_cfg.output_dir)
+    verdicts = read_judgements(judge_cfg.output_dir, errors=True)  # rows whose requests failed too
+    calls = teacher_calls(verdicts)
 
-    labels, set_aside = student.labels(read_judgements(judge_cfg.output_dir), cfg)
+    labels, set_aside = student.labels(verdicts, cfg)
     train_rows, heldout = student.split(labels, cfg)
     (out / "labels").mkdir(parents=True, exist_ok=True)
     train_rows.to_parquet(out / "labels" / "train.parquet", index=False)
     heldout.to_parquet(out / "labels" / "heldout.parquet", index=False)
+    set_aside.to_parquet(out / "labels" / "set_aside.parquet", index=False)
+    reasons = {str(k): int(v) for k, v in set_aside["reason"].value_counts().items()}
     logger.info("teacher labels: %d usable (set aside: %s); %d to train, %d held out",
-                len(labels), set_aside or "none", len(train_rows), len(heldout))
+                len(labels), reasons or "none", len(train_rows), len(heldout))
     t = timed("split", t)
 
     trained = student.train_student(cfg, out)
@@ -121,12 +124,12 @@ def run(cfg: DistillJobConfig) -> JobSummary:
     scored = pipeline.run(score_cfg).data
     t = timed("score", t)
 
-    report = student.evaluate(out / "scored", heldout, cfg, out / "eval")
+    report = student.evaluate(out / "scored", heldout, set_aside, cfg, out / "eval")
     t = timed("evaluate", t)
     kept = student.keep(out / "scored", out / KEPT_DIR, cfg)
     timed("filter", t)
 
-    summary = distill_summary(cfg, corpus_rows, sample, judged, calls, labels, set_aside, train_rows, heldout,
+    summary = distill_summary(cfg, corpus_rows, sample, judged, calls, labels, reasons, train_rows, heldout,
                               trained, scored, report, kept, student.TEACHER_ONLY_CALLS_PER_ROW)
     summary.update(stage_seconds=timings, wall_time_s=round(time.time() - started, 1))
     path = write_json(out / "summary.json", summary)
@@ -157,10 +160,9 @@ def sample_corpus(cfg: DistillJobConfig) -> tuple[int, pd.DataFrame]:
     return len(ids), sample
 
 
-def teacher_calls(judge_output: str) -> int:
+def teacher_calls(rows: pd.DataFrame) -> int:
     """Requests sent to the teacher for the sample (every attempt, over the judged rows and any
     rows whose requests failed)."""
-    rows = read_judgements(judge_output, errors=True)
     columns = [c for c in ("attempts", "attempts_ab", "attempts_ba") if c in rows]  # pointwise, pairwise
     return int(sum(rows[c].fillna(0).sum() for c in columns))
 
@@ -174,6 +176,9 @@ def distill_summary(cfg, corpus_rows, sample, judged, calls, labels, set_aside, 
             problems.append(f"{name}: {detail}")
     if not trained.ok:
         problems.append("student: no model was exported")
+    accounted = len(labels) + sum(set_aside.values()) + judged.get("rows_quarantined", 0)
+    if accounted != len(sample):
+        problems.append(f"teacher: labelled + set aside + quarantined = {accounted} != {len(sample)} sampled rows")
     if scored["rows_scored"] + scored["rows_quarantined"] != corpus_rows:
         problems.append(f"score: rows scored + quarantined != {corpus_rows} corpus rows")
     if student["heldout_rows_scored"] != student["heldout_rows"]:

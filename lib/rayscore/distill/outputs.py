@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
-def read_parts(directory: Path, columns: list[str]) -> pd.DataFrame:
-    """`columns` of every part-*.parquet in directory (score_batch's committed chunks), in order."""
+def read_parts(directory: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """`columns` (None: all) of every part-*.parquet in directory (score_batch's committed chunks), in order."""
     files = sorted(directory.glob("part-*.parquet"))
     frames = [pd.read_parquet(f, columns=columns) for f in files]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)

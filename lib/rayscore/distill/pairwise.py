@@ -22,7 +22,6 @@ from rayscore.distill.config import DistillJobConfig
 from rayscore.distill.corpus import generate_pairs
 from rayscore.distill.outputs import read_parts, rewrite_parts
 from rayscore.eval import calibration, metrics, plots
-from rayscore.judge.job import read_judgements
 from rayscore.score.scorers import ScorerSpec
 from rayscore.train.scaling import TrainResult
 
@@ -41,24 +40,30 @@ def judge_columns(cfg: DistillJobConfig) -> dict:
             "answer_2_column": cfg.answer_2_column}
 
 
-def labels(verdicts: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame, dict[str, int]]:
+def labels(verdicts: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(id, prompt, chosen, rejected, teacher_verdict) of the pairs with a consistent winner
-    (teacher_verdict 1: the first response won, 2: the second), and {reason: pairs} of the rest."""
+    (teacher_verdict 1: the first response won, 2: the second), and (id, prompt, reason) of the
+    rest: "tie", "inconsistent", "parse_failed_<order>" or "error_<order>" (its request failed)."""
     if not len(verdicts):
-        return pd.DataFrame(columns=["id", "prompt", "chosen", "rejected", "teacher_verdict"]), {}
-    final, decisive, reason = _verdicts(verdicts)
-    set_aside = pd.Series(reason[~decisive]).value_counts()
-    rows = verdicts[decisive]
+        empty = pd.DataFrame(columns=["id", "prompt"])
+        return empty.assign(chosen=[], rejected=[], teacher_verdict=[]), empty.assign(reason=[])
+    ids = (verdicts[cfg.id_column] if cfg.id_column in verdicts else verdicts["record_id"]).astype(str).to_numpy()
+    prompts = verdicts[_column(verdicts, cfg.prompt_column)].to_numpy()
+    final = pd.to_numeric(verdicts["final"], errors="coerce")
+    consistent = verdicts["consistent"].fillna(False).astype(bool)
+    decisive = (consistent & final.isin([1, 2])).to_numpy()
+    reason = np.where(consistent & (final == 0), "tie", verdicts["reason"].fillna("no_verdict").astype(str))
     first_won = (final[decisive] == 1).to_numpy()
-    first, second = rows[_column(rows, cfg.answer_1_column)], rows[_column(rows, cfg.answer_2_column)]
+    first = verdicts.loc[decisive, _column(verdicts, cfg.answer_1_column)]
+    second = verdicts.loc[decisive, _column(verdicts, cfg.answer_2_column)]
     pairs = pd.DataFrame({
-        "id": rows[cfg.id_column if cfg.id_column in rows else "record_id"].astype(str).to_numpy(),
-        "prompt": rows[_column(rows, cfg.prompt_column)].to_numpy(),
+        "id": ids[decisive], "prompt": prompts[decisive],
         "chosen": np.where(first_won, first, second),
         "rejected": np.where(first_won, second, first),
         "teacher_verdict": np.where(first_won, 1, 2),
     })
-    return pairs, {str(k): int(v) for k, v in set_aside.items()}
+    set_aside = pd.DataFrame({"id": ids[~decisive], "prompt": prompts[~decisive], "reason": reason[~decisive]})
+    return pairs, set_aside
 
 
 def split(pairs: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -66,19 +71,6 @@ def split(pairs: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame, pd.
     pairs on one instruction land on one side."""
     data = cfg.train_reward.data
     return split_rows(pairs, data.eval_fraction, data.seed, key="prompt")
-
-
-def heldout_ties(cfg: DistillJobConfig) -> pd.DataFrame:
-    """(id, prompt) of the teacher's tied or inconsistent pairs on the held-out side of the split
-    (the same hash of the prompt): pairs with no preference, which a sure student should not keep."""
-    verdicts = read_judgements(Path(cfg.output_dir, "teacher"))
-    if not len(verdicts):
-        return pd.DataFrame(columns=["id", "prompt"])
-    _, decisive, reason = _verdicts(verdicts)
-    tied = verdicts[~decisive & np.isin(reason, ["tie", "inconsistent"])]
-    rows = pd.DataFrame({"id": tied[cfg.id_column if cfg.id_column in tied else "record_id"].astype(str).to_numpy(),
-                         "prompt": tied[_column(tied, cfg.prompt_column)].to_numpy()})
-    return split(rows, cfg)[1]
 
 
 def train_student(cfg: DistillJobConfig, out: Path) -> TrainResult:
@@ -97,14 +89,16 @@ def scorer(cfg: DistillJobConfig, model_dir: str) -> ScorerSpec:
                    chosen_column=cfg.answer_1_column, rejected_column=cfg.answer_2_column)
 
 
-def evaluate(scored_dir: Path, heldout: pd.DataFrame, cfg: DistillJobConfig, out_dir: Path) -> dict:
+def evaluate(scored_dir: Path, heldout: pd.DataFrame, set_aside: pd.DataFrame, cfg: DistillJobConfig,
+             out_dir: Path) -> dict:
     """The student's verdicts (the sign of its reward margin) on the held-out pairs, against the
     teacher's: agreement, agreement on the pairs it is sure of (what `keep` keeps), calibration of
-    p_chosen, confusion and reliability plots; and the share of the held-out pairs the teacher
-    found tied (or inconsistent) that the student is sure of all the same (what `keep` would keep
-    without a true preference)."""
+    p_chosen, confusion and reliability plots; and of the pairs the teacher found tied or
+    inconsistent, those on the held-out side of the split (the same hash of the prompt), the share
+    the student is sure of all the same (what `keep` would keep without a true preference)."""
     scored = read_parts(scored_dir, ["record_id", "margin", "p_chosen"])
-    ties = heldout_ties(cfg).merge(scored, left_on="id", right_on="record_id", how="inner")
+    tied = split(set_aside[set_aside["reason"].isin(["tie", "inconsistent"])], cfg)[1]
+    ties = tied.merge(scored, left_on="id", right_on="record_id", how="inner")
     ties_sure = np.maximum(ties["p_chosen"], 1 - ties["p_chosen"]) >= cfg.min_preference
     joined = heldout.merge(scored, left_on="id", right_on="record_id", how="inner")
     gold = joined["teacher_verdict"].astype(int).tolist()
@@ -157,15 +151,6 @@ def keep(scored_dir: Path, kept_dir: Path, cfg: DistillJobConfig) -> int:
         })
 
     return rewrite_parts(scored_dir, kept_dir, select)
-
-
-def _verdicts(verdicts: pd.DataFrame) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """(final verdict, whether it names a winner both orders agree on, reason when it does not)."""
-    final = pd.to_numeric(verdicts["final"], errors="coerce")
-    consistent = verdicts["consistent"].fillna(False).astype(bool)
-    decisive = (consistent & final.isin([1, 2])).to_numpy()
-    reason = np.where(consistent & (final == 0), "tie", verdicts["reason"].fillna("no_verdict").astype(str))
-    return final, decisive, reason
 
 
 def _column(frame: pd.DataFrame, name: str) -> str:

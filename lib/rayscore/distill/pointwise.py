@@ -35,20 +35,27 @@ def judge_columns(cfg: DistillJobConfig) -> dict:
     return {"answer_column": cfg.text_column}
 
 
-def labels(grades: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame, dict[str, int]]:
-    """(id, text, label, teacher_score) of the rows the teacher scored, and {reason: rows} of the
-    rest. A classifier student learns the grade rounded to a class 0..num_labels-1."""
+def labels(grades: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(id, text, label, teacher_score) of the rows the teacher scored, and (id, text, reason) of
+    the rest: "error" (its request failed), the parse problem ("truncated", ...), or "no_score".
+    A classifier student learns the grade rounded to a class 0..num_labels-1."""
+    if not len(grades):
+        empty = pd.DataFrame(columns=["id", "text"])
+        return empty.assign(label=[], teacher_score=[]), empty.assign(reason=[])
     text = cfg.text_column if cfg.text_column in grades else f"input_{cfg.text_column}"
-    usable = grades["score"].notna() if len(grades) else pd.Series(dtype=bool)
-    rows = grades[usable]
-    score = rows["score"].astype(float)
+    ids = (grades[cfg.id_column] if cfg.id_column in grades else grades["record_id"]).astype(str)
+    usable = grades["score"].notna()
+    score = grades.loc[usable, "score"].astype(float)
     label = (score.round().clip(0, cfg.train.num_labels - 1).astype(int) if cfg.train.task == "classification"
              else score)
-    ids = rows[cfg.id_column] if cfg.id_column in rows else rows["record_id"]
-    frame = pd.DataFrame({"id": ids.astype(str).to_numpy(), "text": rows[text].to_numpy(),
+    frame = pd.DataFrame({"id": ids[usable].to_numpy(), "text": grades.loc[usable, text].to_numpy(),
                           "label": label.to_numpy(), "teacher_score": score.to_numpy()})
-    unusable = int((~usable).sum())
-    return frame, ({"no_score": unusable} if unusable else {})
+    rest = grades[~usable]
+    problem = rest["parse_problem"] if "parse_problem" in rest else pd.Series(None, index=rest.index)
+    reason = problem.where(problem.notna(), "no_score").where(rest["error"].isna(), "error")
+    set_aside = pd.DataFrame({"id": ids[~usable].to_numpy(), "text": rest[text].to_numpy(),
+                              "reason": reason.astype(str).to_numpy()})
+    return frame, set_aside
 
 
 def split(labels: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -72,8 +79,10 @@ def scorer(cfg: DistillJobConfig, model_dir: str) -> ScorerSpec:
                    threshold=cfg.threshold)
 
 
-def evaluate(scored_dir: Path, heldout: pd.DataFrame, cfg: DistillJobConfig, out_dir: Path) -> dict:
-    """The student's corpus scores on the held-out rows, against the teacher's grades."""
+def evaluate(scored_dir: Path, heldout: pd.DataFrame, set_aside: pd.DataFrame, cfg: DistillJobConfig,
+             out_dir: Path) -> dict:
+    """The student's corpus scores on the held-out rows, against the teacher's grades (a row set
+    aside has no grade to compare with)."""
     classes = cfg.train.task == "classification"
     scored = read_parts(scored_dir, ["record_id", "score"] + (["predicted_class"] if classes else []))
     joined = heldout.merge(scored, left_on="id", right_on="record_id", how="inner")
