@@ -8,6 +8,7 @@ class LengthChecks:
 
     name = "length"
     flags = ("too_long", "has_digit")
+    certain = frozenset({"too_long"})
     examples = ("short", "a text that is far too long", "x1")
 
     def __init__(self, limit: int = 10, version: str = "1", wording: str = "长度"):

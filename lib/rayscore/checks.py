@@ -11,9 +11,10 @@ the model its observations as text appended to the user turn, so the model learn
 matter and still sees everything no check names. `observe` is the one way text reaches the
 model with its observations: training pairs, scoring, serving and evaluation all call it.
 
-A check set is any object with `name`, `version`, `flags` (every flag it can raise), `examples`
-(a few texts) and `run(texts) -> list[CheckResult]`, named in configs by its import path
-(`module:attribute`). Its identity (name, version and the rendering of its examples) is saved in
+A check set is any object with `name`, `version`, `flags` (every flag it can raise), `certain`
+(the flags no correct text raises: a text failing one is wrong whatever a model says),
+`examples` (a few texts) and `run(texts) -> list[CheckResult]`, named in configs by its import
+path (`module:attribute`). Its identity (name, version and the rendering of its examples) is saved in
 the model directory, so a model is always scored with the observations it was trained with.
 """
 
@@ -42,6 +43,7 @@ class CheckSet(Protocol):
     name: str
     version: str
     flags: tuple[str, ...]
+    certain: frozenset[str]
     examples: tuple[str, ...]
 
     def run(self, texts: list[str]) -> list[CheckResult]: ...
@@ -65,6 +67,13 @@ def load_check_set(ref: str) -> CheckSet:
     if checks is None or not callable(getattr(checks, "run", None)):
         raise ValueError(f"checks: {module_name} has no check set named {attribute!r}")
     return checks
+
+
+def certain_failures(checks: CheckSet | None, flags) -> tuple[str, ...]:
+    """The failed checks that are certain: a model never overrules them."""
+    if checks is None:
+        return ()
+    return tuple(f for f in flags if f in checks.certain)
 
 
 def with_observation(text: str, result: CheckResult) -> str:
@@ -102,6 +111,7 @@ def _last_user(messages: list[dict]) -> int | None:
 def identity(checks: CheckSet, ref: str) -> dict:
     """What a model directory records about its check set: enough to refuse another one."""
     return {"ref": ref, "name": checks.name, "version": checks.version, "flags": list(checks.flags),
+            "certain": sorted(checks.certain),
             "examples": {text: r.observation for text, r in zip(checks.examples, checks.run(list(checks.examples)))}}
 
 

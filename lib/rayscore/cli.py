@@ -4,6 +4,7 @@ Run as (from the project root, like `python -m jobs.<job>`: jobs/ and configs/ a
   rayscore score --config configs/score_batch/addresses.yaml input=data/in output=data/out
   rayscore train_reward --config configs/train_reward/addresses.yaml --help   # the job's keys
   rayscore --help                                                             # the jobs
+  rayscore --version                                                          # the installed version
   python -m rayscore.cli score ...                                            # without the script
 
 `rayscore <job> ARGS` imports jobs.<job> and calls its main(ARGS) through run_job, exactly as
@@ -14,7 +15,9 @@ user's mistake reads the same either way (a message on stderr, exit 2; see entry
 from __future__ import annotations
 
 import ast
+import difflib
 import importlib
+import importlib.metadata
 import importlib.util
 import logging
 import os
@@ -23,13 +26,13 @@ from pathlib import Path
 
 from rayscore.entry import USAGE_ERROR, run_job
 
-__all__ = ["JOBS", "ALIASES", "main", "resolve", "summaries", "usage"]
+__all__ = ["JOBS", "ALIASES", "main", "resolve", "summaries", "usage", "version"]
 
 logger = logging.getLogger(__name__)
 
 # The modules in jobs/, in the order a project runs them; test_cli checks this against jobs/.
 JOBS: tuple[str, ...] = ("generate_records", "train_reward", "train_classifier", "train_sft", "score_batch",
-                         "evaluate", "judge", "augment", "distill", "serve_scorer", "demo")
+                         "evaluate", "audit", "judge", "augment", "distill", "serve_scorer", "demo")
 ALIASES: dict[str, str] = {"train": "train_reward", "score": "score_batch", "serve": "serve_scorer",
                            "eval": "evaluate"}
 
@@ -39,12 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] in ("-h", "--help"):
         print(usage())
         return 0
+    if args and args[0] == "--version":
+        print(f"rayscore {version()}")
+        return 0
     if not args:
         print(usage(), file=sys.stderr)
         return USAGE_ERROR
     name = resolve(args[0])
     if name is None:
-        print(f"rayscore: {args[0]!r} is not a job; jobs: {', '.join(JOBS)} "
+        close = difflib.get_close_matches(args[0], [*JOBS, *ALIASES], n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        print(f"rayscore: {args[0]!r} is not a job; {hint}jobs: {', '.join(JOBS)} "
               f"(aliases: {', '.join(f'{a}={j}' for a, j in ALIASES.items())})", file=sys.stderr)
         return USAGE_ERROR
     if not _jobs_importable():
@@ -61,9 +69,19 @@ def resolve(word: str) -> str | None:
     return name if name in JOBS else None
 
 
+def version() -> str:
+    """The installed distribution's version (what pip installed, not a copy kept in the source)."""
+    try:
+        return importlib.metadata.version("rayscore")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
 def usage() -> str:
     lines = ["usage: rayscore <job> [--config FILE] [key=value ...]",
-             "       rayscore <job> --help      the job's keys, their types and defaults",
+             "       rayscore <job> [--config FILE] [key=value ...] --help",
+             "                                  every key: its value, type and docstring; (required) if unset",
+             "       rayscore --version",
              "",
              "jobs:"]
     aliases = {job: alias for alias, job in ALIASES.items()}

@@ -6,17 +6,26 @@ Every problem (unknown key, wrong type, bad value) is collected and raised toget
 ConfigError that names the key and where its value came from, before any work starts.
 A config class is a dataclass; it may define `check(self) -> list[str]` for value rules. A job
 that composes other jobs' configs (distill) and fills some of their keys itself names them in a
-class attribute `SET_BY_JOB` (dotted keys): their nested checks are skipped.
+class attribute `SET_BY_JOB` (dotted keys): a layer that sets one to another value than its
+default is refused (the job would overwrite it), and their nested checks are skipped.
+
+A nested section's defaults are its parent's: `lora.r=4` keeps the rest of the lora section a
+job's default_factory gives, not the section class's own defaults.
 """
 
 from __future__ import annotations
 
 import ast
+import contextvars
+import copy
 import dataclasses
+import difflib
 import inspect
+import re
 import sys
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union
 
@@ -24,7 +33,12 @@ import yaml
 
 T = TypeVar("T")
 
-__all__ = ["ConfigError", "load_config", "parse_config", "to_dict", "save_config", "describe"]
+__all__ = ["ConfigError", "load_config", "parse_config", "to_dict", "save_config", "describe", "on_load",
+           "resolve_config", "set_by_job"]
+
+on_load: contextvars.ContextVar[Callable[[Any], None] | None] = contextvars.ContextVar("on_load", default=None)
+"""Called with each config load_config returns during a job run (rayscore.entry sets it to the
+pre-flight checks). Unset elsewhere, so tests and tools load configs whose inputs are not here."""
 
 
 class ConfigError(ValueError):
@@ -38,9 +52,8 @@ class ConfigError(ValueError):
 def load_config(cls: type[T], argv: list[str] | None = None) -> T:
     """Build `cls` from command-line words: `--config FILE` (optional) and `key.sub=value` overrides."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if "--help" in argv or "-h" in argv:
-        print(describe(cls))
-        raise SystemExit(0)
+    wants_help = "--help" in argv or "-h" in argv
+    argv = [word for word in argv if word not in ("--help", "-h")]
     config_path, overrides, problems = None, [], []
     words = iter(argv)
     for word in words:
@@ -63,11 +76,29 @@ def load_config(cls: type[T], argv: list[str] | None = None) -> T:
     for word in overrides:
         key, raw = word.split("=", 1)
         layers.append((_nest(key.strip(), yaml.safe_load(raw) if raw else ""), "command line"))
-    return parse_config(cls, layers)
+    if wants_help:
+        # The values these layers resolve to; a problem is shown, not raised, so help always prints.
+        obj, problems = resolve_config(cls, layers)
+        print(describe(cls, obj, problems))
+        raise SystemExit(0)
+    cfg = parse_config(cls, layers)
+    hook = on_load.get()
+    if hook is not None:
+        hook(cfg)
+    return cfg
 
 
 def parse_config(cls: type[T], layers: list[tuple[dict, str]]) -> T:
     """Merge (data, source) layers over the defaults of `cls`, type-check, then run each `check()`."""
+    obj, problems = resolve_config(cls, layers)
+    if problems:
+        raise ConfigError(problems)
+    return obj
+
+
+def resolve_config(cls: type[T], layers: list[tuple[dict, str]]) -> tuple[T, list[str]]:
+    """parse_config without raising: the config these layers make and every problem with it (what
+    --help shows; with a type problem the object holds the raw value, or is None)."""
     merged: dict = {}
     sources: dict[str, str] = {}
     for data, source in layers:
@@ -75,10 +106,20 @@ def parse_config(cls: type[T], layers: list[tuple[dict, str]]) -> T:
     problems: list[str] = []
     obj = _build(cls, merged, "", sources, problems)
     if not problems:
+        problems += _set_by_job_problems(cls, obj, sources)
+    if not problems:
         _check(obj, "", sources, problems)
-    if problems:
-        raise ConfigError(problems)
-    return obj
+    return obj, problems
+
+
+def set_by_job(cls: type, prefix: str = "") -> list[str]:
+    """The dotted keys a job fills itself (SET_BY_JOB of `cls` and of its nested sections)."""
+    keys = [prefix + key for key in getattr(cls, "SET_BY_JOB", ())]
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(hints[f.name]):
+            keys += set_by_job(hints[f.name], prefix + f.name + ".")
+    return keys
 
 
 def to_dict(cfg: Any) -> dict:
@@ -94,24 +135,70 @@ def save_config(cfg: Any, path: str | Path) -> Path:
     return path
 
 
-def describe(cls: type, prefix: str = "") -> str:
-    """One line per key: name, type, default and the field's docstring (for --help)."""
+def describe(cls: type, values: Any = None, problems: list[str] | None = None) -> str:
+    """One line per key: name, value, type and the field's docstring (for --help). `values`: the
+    config to show (default: the defaults of `cls`, nested sections as its fields make them);
+    `problems`: those of resolving it (default: the checks of the defaults). A key still required
+    reads `(required)`, a key the job fills itself `(set by the job)`; other problems follow."""
+    if values is None and problems is None:
+        values, problems = resolve_config(cls, [])
+    problems = problems or []
+    required = {m.group(1) for m in map(_REQUIRED.match, problems) if m}
+    lines = _describe(cls, values, "", required, set(set_by_job(cls)))
+    others = [p for p in problems if not _REQUIRED.match(p)]
+    if others:
+        lines += ["", "problems:", *(f"  {p}" for p in others)]
+    return "\n".join(lines)
+
+
+# --- internals -------------------------------------------------------------------------------
+
+# "<key> (from <source>): required ..." -- a check's or _build's word for a key not set yet.
+_REQUIRED = re.compile(r"^([\w.]+)(?: \(from [^)]*\))?: required\b")
+
+
+def _describe(cls: type, values: Any, prefix: str, required: set[str], by_job: set[str]) -> list[str]:
     docs = _field_docs(cls)
     hints = typing.get_type_hints(cls)
     lines = []
     for f in dataclasses.fields(cls):
         key, tp = prefix + f.name, hints[f.name]
+        has, value = (True, getattr(values, f.name)) if values is not None else _field_default(f)
         if dataclasses.is_dataclass(tp):
-            lines.append(f"{key}:  {docs.get(f.name, '')}")
-            lines.append(describe(tp, key + "."))
+            lines.append(f"{key}:  {docs.get(f.name, '')}".rstrip())
+            lines += _describe(tp, value if has else None, key + ".", required, by_job)
             continue
-        default = f.default if f.default is not dataclasses.MISSING else (
-            f.default_factory() if f.default_factory is not dataclasses.MISSING else "(required)")
-        lines.append(f"{key} = {default!r}  [{_type_name(tp)}]  {docs.get(f.name, '')}")
-    return "\n".join(lines)
+        shown = ("(set by the job)" if key in by_job else
+                 "(required)" if key in required or not has else repr(value))
+        lines.append(f"{key} = {shown}  [{_type_name(tp)}]  {docs.get(f.name, '')}".rstrip())
+    return lines
 
 
-# --- internals -------------------------------------------------------------------------------
+def _field_default(f: dataclasses.Field) -> tuple[bool, Any]:
+    """(has a default, the default): a default_factory is called, so a section shows its real defaults."""
+    if f.default is not dataclasses.MISSING:
+        return True, f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return True, f.default_factory()
+    return False, None
+
+
+def _set_by_job_problems(cls: type, obj: Any, sources: dict) -> list[str]:
+    """A layer's value for a key the job fills itself would be overwritten without a word: refused.
+    Its default (what a saved config.yaml holds) is let through."""
+    default = _build(cls, {}, "", {}, [])
+    problems = []
+    for key in set_by_job(cls):
+        if key in sources and _get(obj, key) != _get(default, key):
+            problems.append(f"{_where(key, sources)}: set by the job itself (it would be overwritten); leave it out")
+    return problems
+
+
+def _get(obj: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
 
 def _read_yaml(path: str) -> dict:
     try:
@@ -158,7 +245,9 @@ def _where(key: str, sources: dict) -> str:
     return f"{key} (from {sources[key]})" if key in sources else key
 
 
-def _build(cls: type, data: Any, prefix: str, sources: dict, problems: list[str]) -> Any:
+def _build(cls: type, data: Any, prefix: str, sources: dict, problems: list[str], base: Any = None) -> Any:
+    """`cls` from `data` over `base` (the default instance the parent's field gives; None at the
+    top, where the class's own field defaults apply)."""
     if not isinstance(data, dict):
         problems.append(f"{_where(prefix.rstrip('.'), sources)}: expected a mapping, got {data!r}")
         return None
@@ -166,24 +255,33 @@ def _build(cls: type, data: Any, prefix: str, sources: dict, problems: list[str]
     names = {f.name for f in dataclasses.fields(cls) if f.init}
     for key in data:
         if key not in names:
-            hint = ", ".join(sorted(names))
-            problems.append(f"{_where(prefix + key, sources)}: unknown key (known here: {hint})")
+            problems.append(f"{_where(prefix + key, sources)}: {_unknown(prefix, str(key), names)}")
     kwargs = {}
     for f in dataclasses.fields(cls):
         if not f.init:
             continue
         key, tp = prefix + f.name, hints[f.name]
+        has, default = (True, copy.deepcopy(getattr(base, f.name))) if base is not None else _field_default(f)
         if f.name in data:
             if dataclasses.is_dataclass(tp):
-                kwargs[f.name] = _build(tp, data[f.name], key + ".", sources, problems)
+                kwargs[f.name] = _build(tp, data[f.name], key + ".", sources, problems, default if has else None)
             else:
                 kwargs[f.name] = _coerce(data[f.name], tp, key, sources, problems)
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        elif has:
+            kwargs[f.name] = default
+        else:
             problems.append(f"{key}: required, not set (set it in the YAML or as {key}=...)")
     try:
         return cls(**kwargs)
     except TypeError:  # a required field was missing: already reported above
         return None
+
+
+def _unknown(prefix: str, key: str, names: set[str]) -> str:
+    close = difflib.get_close_matches(key, names, n=1)
+    if close:
+        return f"unknown key; did you mean {prefix + close[0]!r}?"
+    return f"unknown key (known here: {', '.join(sorted(names))})"
 
 
 def _coerce(value: Any, tp: Any, key: str, sources: dict, problems: list[str]) -> Any:
@@ -284,5 +382,5 @@ def _own_field_docs(cls: type) -> dict[str, str]:
         if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
                 and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
                 and isinstance(nxt.value.value, str)):
-            docs[node.target.id] = nxt.value.value.strip().splitlines()[0]
+            docs[node.target.id] = " ".join(nxt.value.value.split())  # whole sentences, one line
     return docs

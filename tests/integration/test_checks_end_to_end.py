@@ -15,6 +15,7 @@ import pytest
 
 from rayscore.addresses.checks import ADDRESS_CHECKS
 from rayscore.checks import CHECKS_FILE, CheckSetMismatch, resolve_check_set
+from rayscore.eval.operating_points import outcome
 from rayscore.score.chunks import InputError
 from rayscore.score.pipeline import ScoreJobConfig, run
 from rayscore.score.scorers import ScorerSpec, build_scorer
@@ -67,17 +68,37 @@ def test_summary_counts_flags_and_reports_the_rules_baseline(scored):
     gold_wrong = table.input_label == "错误"
     assert rules["recall"] == round(float((flagged & gold_wrong).sum() / gold_wrong.sum()), 4)
     assert summary["calibration"]["n"] == 300 and 0 <= summary["calibration"]["ece"] <= 1
-    for plot in ("reliability.png", "p_correct_histogram.png"):
+    for plot in ("reliability.png", "p_correct_histogram.png", "risk_coverage.png"):
         assert (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_p_correct_uses_the_model_temperature_and_threshold(scored, quality_model_dir):
+def test_p_correct_uses_the_model_temperature_and_operating_points(scored, quality_model_dir):
     summary, table, _ = scored
     calibration = json.loads((quality_model_dir / "calibration.json").read_text())
     margin = (table.reward_correct - table.reward_wrong).to_numpy(np.float64)
     assert np.allclose(table.p_correct, 1 / (1 + np.exp(-margin / calibration["temperature"])), atol=1e-5)
-    assert summary["threshold"] == calibration["threshold"]
-    assert ((table.p_correct >= calibration["threshold"]) == (table.label == "正确")).all()
+    points = calibration["operating_points"]
+    assert summary["outcomes"]["operating_points"] == points
+    by_check = table.check_flags.map(lambda f: bool(set(f) & ADDRESS_CHECKS.certain)).to_numpy()
+    assert ((table.decided_by == "check").to_numpy() == by_check).all()
+    assert (table.label[by_check] == "错误").all()
+    assert (table.label[~by_check].to_numpy() == outcome(table.p_correct[~by_check], points)).all()
+    assert summary["outcomes"]["decided_by"] == table.decided_by.value_counts().to_dict()
+    assert (summary["gold_metrics"]["overall"]["automatic"]["review"] == (table.label == "待审").sum())
+
+
+def test_a_certain_check_is_never_overruled_even_one_training_never_saw(quality_model_dir, tiny_records):
+    # address_missing never fails in generated training data (missing_field drops a name, postcode
+    # or phone, never the address): the model never learned what it means, and still the label is 错误.
+    train = pd.concat([pd.read_parquet(p) for p in sorted((tiny_records / "train").glob("part-*.parquet"))])
+    seen = {f for r in ADDRESS_CHECKS.run(train.text.tolist()) for f in r.flags}
+    assert "address_missing" not in seen and "address_missing" in ADDRESS_CHECKS.certain
+    scorer = build_scorer(ScorerSpec(kind="quality", model_dir=str(quality_model_dir), max_seq_len=64))
+    texts = ["张三,邮编:100102,电话:13812345678", "李四,,邮编:310012,电话:13912345678",
+             "张三,北京市朝阳区望京街道阜通东大街6号,邮编:1001,电话:13812345678"]
+    out = scorer.score(pd.DataFrame({"text": texts}))
+    assert list(out.label) == ["错误"] * 3 and list(out.decided_by) == ["check"] * 3
+    assert "address_missing" in out.check_flags.iloc[0] and "postcode_format" in out.check_flags.iloc[2]
 
 
 def test_another_check_set_is_refused_before_any_work(ray_local, quality_model_dir, tiny_records, tmp_path):

@@ -152,9 +152,11 @@ def test_quality_threshold_chosen_on_validation_set(ray_local, quality_model_dir
     choice = summary["threshold_choice"]
     assert summary["ok"] and summary["threshold"] == choice["threshold"] and choice["n"] == 120
     out = read_parts(tmp_path / "out")
-    assert ((out.p_correct >= choice["threshold"]) == (out.label == "正确")).all()
-    # Scored on the same rows, the labels reproduce the choice's F1 exactly (positive = 错误).
-    overall = summary["gold_metrics"]["overall"]
+    by_model = out.decided_by == "model"
+    assert ((out.p_correct >= choice["threshold"]) == (out.label == "正确"))[by_model].all()
+    assert (out.label[~by_model] == "错误").all()
+    # Scored on the same rows, the model's own labels reproduce the choice's F1 exactly (positive = 错误).
+    overall = summary["model_baseline"]["overall"]
     assert overall["f1"] == pytest.approx(choice["f1"], abs=1e-4)
     assert overall["precision"] == pytest.approx(choice["precision"], abs=1e-4)
 

@@ -28,6 +28,7 @@ from fake_judge_server import FakeJudgeServer
 
 from rayscore.addresses.checks import ADDRESS_CHECKS
 from rayscore.config import ConfigError
+from rayscore.eval.operating_points import outcome
 from rayscore.io import read_table
 from rayscore.models import model_fingerprint
 
@@ -86,10 +87,12 @@ def test_score_happy_path(client, served):
     assert [s["id"] for s in body["scores"]] == ["a", 7, None]
     calibration = json.loads((served["model_dir"] / "calibration.json").read_text())
     for s in body["scores"]:
-        assert set(s) == {"id", "reward_correct", "reward_wrong", "p_correct", "label", "check_flags"}
+        assert set(s) == {"id", "reward_correct", "reward_wrong", "p_correct", "label", "decided_by", "check_flags"}
         margin = s["reward_correct"] - s["reward_wrong"]
         assert s["p_correct"] == pytest.approx(1 / (1 + math.exp(-margin / calibration["temperature"])), abs=1e-6)
-        assert s["label"] == ("正确" if s["p_correct"] >= calibration["threshold"] else "错误")
+        by_check = bool(set(s["check_flags"]) & ADDRESS_CHECKS.certain)
+        assert s["decided_by"] == ("check" if by_check else "model")
+        assert s["label"] == ("错误" if by_check else outcome([s["p_correct"]], calibration["operating_points"])[0])
     # Why a record is 错误: the checks that failed, as score_batch writes them.
     assert body["scores"][1]["check_flags"] == list(ADDRESS_CHECKS.run(["李四,邮编:10010222"])[0].flags)
     assert "postcode_format" in body["scores"][1]["check_flags"]

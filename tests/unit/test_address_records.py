@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 from rayscore.addresses.corruptions import CORRUPTIONS, ERROR_TYPES, GARBAGE_SYMBOLS
+from rayscore.addresses.numbering import DRAWN_MOBILE_PREFIXES
 from rayscore.addresses.records import (
-    MOBILE_PREFIXES,
     NO_ERROR,
     build_correct_record,
     generate_records,
@@ -205,7 +205,7 @@ def good_name(name: str) -> bool:
 
 def valid_phone(phone: str) -> bool:
     if m := MOBILE.match(phone):
-        return m.group(1) in MOBILE_PREFIXES
+        return m.group(1) in DRAWN_MOBILE_PREFIXES
     return bool(LANDLINE.match(phone))
 
 
@@ -305,7 +305,7 @@ def correct(records) -> list[dict]:
 
 def rows_of(records: pd.DataFrame, error_type: str) -> list[dict]:
     rows = records[records["error_type"] == error_type].to_dict("records")
-    assert len(rows) > 500, f"too few {error_type} rows to test: {len(rows)}"
+    assert len(rows) > 300, f"too few {error_type} rows to test: {len(rows)}"
     return rows
 
 
@@ -335,8 +335,10 @@ def test_bad_arguments_fail_at_once():
         generate_records(10, error_rate=1.5)
     with pytest.raises(ValueError, match="n=-1"):
         generate_records(-1)
+    with pytest.raises(ValueError, match="real_share"):
+        generate_records(10, real_share=-0.1)
     assert list(generate_records(0).columns) == ["record_id", "text", "label", "error_type",
-                                                 "province", "city", "district"]
+                                                 "province", "city", "district", "base"]
 
 
 # --- labels and error types -------------------------------------------------------------------
@@ -347,7 +349,7 @@ def test_error_rate_and_types_are_balanced(records):
     assert abs(wrong.mean() - 0.5) < 0.02
     assert (records.loc[~wrong, "error_type"] == NO_ERROR).all()
     shares = records.loc[wrong, "error_type"].value_counts(normalize=True)
-    assert set(shares.index) == set(ERROR_TYPES) and len(ERROR_TYPES) == 12
+    assert set(shares.index) == set(ERROR_TYPES) and len(ERROR_TYPES) == 24
     expected = 1 / len(ERROR_TYPES)
     assert shares.between(expected - 0.02, expected + 0.02).all(), shares
 
@@ -612,7 +614,7 @@ def check_admin_swap(kind: str, base, wrong) -> None:
 def test_wrong_records_differ_from_their_correct_record_exactly_as_their_kind_says():
     tables = load_tables()
     applied = Counter()
-    for kind in ERROR_TYPES:
+    for kind in ERROR_TYPES[:12]:          # the later kinds: test_address_kinds.py
         rng = random.Random(ERROR_TYPES.index(kind))
         for _ in range(300):
             base = build_correct_record(rng.random, tables)
@@ -629,7 +631,7 @@ def test_wrong_records_differ_from_their_correct_record_exactly_as_their_kind_sa
                     check_admin_swap(kind, base, wrong)
             except AssertionError:
                 pytest.fail(f"{kind}: {before_text} -> {wrong.text()}")
-    assert all(applied[k] >= 100 for k in ERROR_TYPES), applied
+    assert all(applied[k] >= 100 for k in ERROR_TYPES[:12]), applied
 
 
 def test_duplicated_segment_recovers_the_correct_address():
@@ -723,7 +725,8 @@ def test_handwritten_set_parses_with_every_label_and_kind(handwritten):
     assert set(handwritten["label"]) == {"正确", "错误"}
     assert ((handwritten["label"] == "正确") == (handwritten["error_type"] == NO_ERROR)).all()
     kinds = Counter(handwritten.loc[handwritten["label"] == "错误", "error_type"])
-    assert set(kinds) == set(ERROR_TYPES) and min(kinds.values()) >= 3, kinds
+    # Written for the first 12 kinds; the later ones are measured on generated records only.
+    assert set(ERROR_TYPES[:12]) <= set(kinds) <= set(ERROR_TYPES) and min(kinds.values()) >= 3, kinds
     assert 60 <= (handwritten["label"] == "正确").sum() <= 90
     assert handwritten["text"].is_unique
 

@@ -2,12 +2,13 @@
 
     .venv/bin/pytest tests/unit/test_cli.py -q
 
-Nothing here starts Ray: every job run stops at its config, before any work.
+Nothing here starts Ray: every job run stops at its config or its pre-flight, before any work.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +18,13 @@ import pytest
 from rayscore import cli
 from rayscore.checks import CheckSetMismatch
 from rayscore.config import ConfigError
-from rayscore.entry import run_job
+from rayscore.data.hupu import SftDataSpec
+from rayscore.entry import preflight, run_job
+from rayscore.judge.http_client import HttpJudgeSpec
+from rayscore.judge.local import LocalJudgeSpec
+from rayscore.models import ModelSpec
 from rayscore.score.chunks import InputError
+from rayscore.score.scorers import ScorerSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD_KEY = ["--config", "configs/score_batch/tiny.yaml", "nosuchkey=1"]
@@ -68,10 +74,34 @@ def test_no_arguments_list_the_jobs_and_exit_2(capsys):
     assert "usage: rayscore <job>" in err and "score_batch" in err
 
 
-def test_an_unknown_job_is_named(capsys):
+def test_an_unknown_job_is_named_with_the_closest_job(capsys):
     assert cli.main(["scroe", "--config", "x.yaml"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("rayscore: 'scroe' is not a job") and "score_batch" in err
+    assert err.startswith("rayscore: 'scroe' is not a job; did you mean 'score'? jobs: ") and "score_batch" in err
+    assert cli.main(["trian_sft"]) == 2
+    assert "did you mean 'train_sft'?" in capsys.readouterr().err
+    assert cli.main(["xyzzy"]) == 2
+    assert "did you mean" not in capsys.readouterr().err
+
+
+def test_a_misspelt_key_gets_a_suggestion(capsys):
+    assert cli.main(["train_sft", "lora.rr=4"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "rayscore train_sft: invalid configuration: lora.rr (from command line): unknown key; did you mean 'lora.r'?"]
+
+
+def test_version_is_the_installed_distributions(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"rayscore {importlib.metadata.version('rayscore')}"
+
+
+def test_a_jobs_help_with_a_config_shows_its_values(capsys):
+    assert cli.main(["train_sft", "--config", "configs/train_sft/tiny.yaml", "lora.r=4", "--help"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("lora.r = 4  [int]") for line in lines)
+    assert any(line.startswith("model.name_or_path = 'out/tiny/causal_lm'  [str]") for line in lines)
+    assert any(line.startswith("lora.dropout = 0.0  [float]") for line in lines)  # from the YAML
+    assert any(line.startswith("lora.alpha = 16  [int]") for line in lines)
 
 
 def test_an_alias_runs_its_job(capsys):
@@ -142,3 +172,82 @@ def test_run_job_passes_the_arguments_and_the_status():
 
     assert run_job(main, ["a=1"]) == 1
     assert seen == [["a=1"]]
+
+
+# --- pre-flight: what this machine lacks stops the job before Ray starts ----------------------
+
+def run_cli(capsys, *args: str) -> tuple[int, list[str]]:
+    import ray
+
+    status = cli.main(list(args))
+    assert not ray.is_initialized()
+    return status, capsys.readouterr().err.splitlines()
+
+
+def test_a_missing_input_stops_the_job_before_ray(capsys, tmp_path):
+    missing = str(tmp_path / "nope")
+    status, err = run_cli(capsys, "score", "--config", "configs/score_batch/tiny.yaml", f"input={missing}",
+                          f"scorer.model_dir={tmp_path}")
+    assert status == 2
+    assert err == [f"rayscore score_batch: invalid configuration: input = {missing!r}: no such file or directory"]
+
+
+def test_a_missing_local_model_stops_the_job_before_ray(capsys, tmp_path):
+    (tmp_path / "train.csv").write_text("x\n")
+    model = str(tmp_path / "no-model")
+    status, err = run_cli(capsys, "train_sft", f"data.train_path={tmp_path / 'train.csv'}",
+                          f"model.name_or_path={model}")
+    assert status == 2
+    assert err == [f"rayscore train_sft: invalid configuration: model.name_or_path = {model!r}: no such directory"]
+
+
+def test_a_hub_name_outside_the_cache_stops_the_job_when_offline(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    (tmp_path / "train.csv").write_text("x\n")
+    status, err = run_cli(capsys, "train_sft", f"data.train_path={tmp_path / 'train.csv'}",
+                          "model.name_or_path=nobody-here/no-such-model")
+    assert status == 2
+    assert err == ["rayscore train_sft: invalid configuration: model.name_or_path = 'nobody-here/no-such-model': "
+                   "not a local directory, and not in the Hugging Face cache (HF_HUB_OFFLINE is set)"]
+
+
+def test_an_unset_api_key_variable_stops_the_job_before_ray(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("RAYSCORE_TEST_NO_KEY", raising=False)
+    (tmp_path / "answers.jsonl").write_text("{}\n")
+    status, err = run_cli(capsys, "judge", "--config", "configs/judge/tiny.yaml",
+                          f"input={tmp_path / 'answers.jsonl'}", f"output_dir={tmp_path / 'out'}",
+                          "http.api_key_env=RAYSCORE_TEST_NO_KEY")
+    assert status == 2
+    assert err == ["rayscore judge: invalid configuration: http.api_key_env = 'RAYSCORE_TEST_NO_KEY': "
+                   "environment variable RAYSCORE_TEST_NO_KEY is not set"]
+
+
+def test_preflight_passes_what_is_here(tmp_path, monkeypatch):
+    from rayscore.judge.job import JudgeJobConfig
+    from rayscore.train.sft import SftJobConfig
+
+    (tmp_path / "train.csv").write_text("x\n")
+    (tmp_path / "model").mkdir()
+    preflight(SftJobConfig(data=SftDataSpec(train_path=str(tmp_path / "train.csv")),
+                           model=ModelSpec(name_or_path=str(tmp_path / "model"))), [])
+    preflight(SftJobConfig(data=SftDataSpec(train_path=str(tmp_path / "*.csv")),  # a glob that matches
+                           model=ModelSpec(name_or_path="minilm")), [])
+    monkeypatch.setenv("RAYSCORE_TEST_KEY", "secret")
+    preflight(JudgeJobConfig(input="s3://bucket/answers", output_dir=str(tmp_path),
+                             http=HttpJudgeSpec(model="m", api_key_env="RAYSCORE_TEST_KEY")), [])
+    # backend local: the carried http spec is not used, nor its key.
+    preflight(JudgeJobConfig(input=str(tmp_path / "train.csv"), output_dir=str(tmp_path), backend="local",
+                             local=LocalJudgeSpec(model_path=str(tmp_path / "model")),
+                             http=HttpJudgeSpec(api_key_env="RAYSCORE_TEST_NO_KEY")), [])
+
+
+def test_preflight_leaves_inputs_an_earlier_step_of_the_run_writes(tmp_path):
+    from rayscore.score.pipeline import ScoreJobConfig
+
+    written = [str(tmp_path / "out")]  # the output_dir of a step loaded before this one
+    cfg = ScoreJobConfig(input=str(tmp_path / "out" / "data"), output=str(tmp_path / "scored"),
+                         scorer=ScorerSpec(model_dir=str(tmp_path / "out" / "model")))
+    preflight(cfg, written)
+    assert str(tmp_path / "scored") in written
+    with pytest.raises(ConfigError, match="input = .*: no such file or directory"):
+        preflight(cfg, [])

@@ -1,5 +1,5 @@
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pytest
 import yaml
@@ -30,6 +30,35 @@ class DemoJobConfig:
     """Optional cap."""
     inner: InnerSpec = field(default_factory=InnerSpec)
     """Nested settings."""
+
+
+@dataclass
+class InputSpec:
+    path: str = ""
+    """Read from here."""
+    columns: list[str] = field(default_factory=lambda: ["text"])
+    """Columns read."""
+
+    def check(self) -> list[str]:
+        return [] if self.path else ["path: required (a file)"]
+
+
+@dataclass
+class ComposedJobConfig:
+    """A job that runs another's section and fills part of it itself (like distill)."""
+
+    SET_BY_JOB: ClassVar[tuple[str, ...]] = ("step.path",)
+
+    output_dir: str = ""
+    """Where everything goes; the job reads this first line only if nothing cuts it
+    in the middle of its sentence."""
+    inner: InnerSpec = field(default_factory=lambda: InnerSpec(size=7, mode="b"))
+    """Not the section class's own defaults."""
+    step: InputSpec = field(default_factory=InputSpec)
+    """The composed step; step.path is set by the job."""
+
+    def check(self) -> list[str]:
+        return [] if self.output_dir else ["output_dir: required (a directory)"]
 
 
 def write(tmp_path, data) -> str:
@@ -90,3 +119,57 @@ def test_describe_lists_every_key_with_its_docstring():
     text = describe(DemoJobConfig)
     assert "inner.size = 2  [int]  How many." in text
     assert "limit = None  [int | null]  Optional cap." in text
+
+
+def test_a_nested_override_keeps_the_parents_defaults_for_the_rest_of_the_section():
+    cfg = load_config(ComposedJobConfig, ["output_dir=o", "inner.size=3"])
+    assert cfg.inner == InnerSpec(size=3, mode="b")  # mode stays the parent's "b", not InnerSpec's "a"
+    assert load_config(ComposedJobConfig, ["output_dir=o"]).inner == InnerSpec(size=7, mode="b")
+
+
+def test_a_misspelt_key_gets_a_suggestion():
+    with pytest.raises(ConfigError) as err:
+        load_config(DemoJobConfig, ["inner.szie=3", "rat=1", "zzz=1"])
+    assert sorted(err.value.problems) == [
+        "inner.szie (from command line): unknown key; did you mean 'inner.size'?",
+        "rat (from command line): unknown key; did you mean 'rate'?",
+        "zzz (from command line): unknown key (known here: inner, limit, names, path, rate)"]
+
+
+def test_a_key_the_job_sets_itself_is_refused(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_config(ComposedJobConfig, ["output_dir=o", "step.path=mine.parquet"])
+    assert err.value.problems == [
+        "step.path (from command line): set by the job itself (it would be overwritten); leave it out"]
+    path = write(tmp_path, {"step": {"path": "mine.parquet"}})
+    with pytest.raises(ConfigError, match=rf"step.path \(from {path}\): set by the job itself"):
+        load_config(ComposedJobConfig, ["--config", path, "output_dir=o"])
+    # Its default, as a saved config.yaml holds it, loads; its section's check (path required) is skipped.
+    cfg = load_config(ComposedJobConfig, ["output_dir=o", "step.path=", "step.columns=[a]"])
+    assert cfg.step == InputSpec(path="", columns=["a"])
+
+
+def test_help_prints_the_resolved_values_and_marks_required_keys(tmp_path, capsys):
+    path = write(tmp_path, {"inner": {"size": 9}})
+    with pytest.raises(SystemExit) as done:
+        load_config(ComposedJobConfig, ["--config", path, "inner.mode=a", "--help"])
+    assert done.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "inner.size = 9  [int]  How many." in lines
+    assert "inner.mode = 'a'  ['a' | 'b']  Which mode." in lines
+    assert any(line.startswith("output_dir = (required)  [str]") for line in lines)
+    assert any(line.startswith("step.path = (set by the job)  [str]") for line in lines)
+    assert "step.columns = ['text']  [list of str]  Columns read." in lines
+
+
+def test_help_shows_other_problems_after_the_keys(capsys):
+    with pytest.raises(SystemExit):
+        load_config(DemoJobConfig, ["inner.size=-1", "-h"])
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("problems:\n  inner.size (from command line): must be > 0, got -1")
+    assert "inner.size = -1  [int]" in out
+
+
+def test_help_lines_hold_the_whole_docstring():
+    line = next(line for line in describe(ComposedJobConfig).splitlines() if line.startswith("output_dir ="))
+    assert line.endswith("only if nothing cuts it in the middle of its sentence.")

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from rayscore.config import load_config
 from rayscore.addresses.generate import GenerateJobConfig
+from rayscore.audit.config import AuditJobConfig
+from rayscore.config import load_config
 from rayscore.distill.config import DistillJobConfig
 from rayscore.eval.job import EvaluateJobConfig
 from rayscore.judge.augment import AugmentJobConfig
@@ -29,6 +30,7 @@ CLASSES = {
     "evaluate": EvaluateJobConfig,
     "distill": DistillJobConfig,
     "serve_scorer": ServeJobConfig,
+    "audit": AuditJobConfig,
 }
 YAMLS = sorted(p for p in CONFIGS.glob("*/*.yaml"))
 

@@ -174,7 +174,7 @@ def test_target_file_mb_sets_rows_per_chunk(tmp_path):
     assert 0 < per_row < 50
     cfg = ScoreJobConfig(input="x", output="y", scorer=ScorerSpec(model_dir="m"), target_file_mb=1.0)
     rows = chunk_rows(cfg, footers)
-    assert rows == int(2**20 / (per_row + 8 * 4 + 16))
+    assert rows == int(2**20 / (per_row + 8 * 5 + 16))  # five quality columns
     assert chunk_rows(ScoreJobConfig(rows_per_file=123), footers) == 123
 
 

@@ -4,6 +4,8 @@
     index = load_admin_index()                  # cached; ~0.3 s to build from divisions.py
     index.automaton.get("朝阳区").codes          # ('110105', '220104'): every place the name can be
     index.automaton.get("杭州").short            # True: a short form, never written as a full name
+    index.automaton.get("江干区").former         # ('330104',): a former name (divisions.load_history)
+    index.now_name["330104"]                     # '上城区': what a former name is called now
 
 Two lookups: an Aho-Corasick automaton (pyahocorasick) of every full name and short form, and,
 for near misses (海定区 for 海淀区), each name with one character masked, pooled by the name
@@ -19,7 +21,10 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from rayscore.addresses.divisions import CITY, COUNTY, TOWN, DivisionTable, Place, load_divisions, short_name
+from collections.abc import Iterable
+
+from rayscore.addresses.divisions import (CITY, COUNTY, TOWN, DivisionTable, FormerPlace, Place, load_divisions,
+                                          load_history, short_name)
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +35,8 @@ ETHNIC_PREFECTURE = re.compile(r"(?:土家族|布依族|朝鲜族|哈尼族|景�
                                r"彝族|侗族|壮族|傣族|回族)+自治州$")
 # Town-level names read as towns; other rows at that level (农场, 开发区) are left to the detail.
 TOWN_NAME = re.compile(r"(?:街道|镇|乡|苏木|地区|办事处)$")
+# Short forms in common use that no suffix rule gives (内蒙古自治区 shortens to 内蒙古, and to 内蒙).
+COLLOQUIAL_SHORT = {"内蒙": "15"}
 MAX_KEY_LENGTH = 24   # the longest name in the table (内蒙古赤峰高新技术产业开发区管理委员会红山产业园: 24)
 
 
@@ -38,10 +45,11 @@ class Entry:
     """One automaton key: a full name or short form and every place it can name."""
 
     length: int
-    codes: tuple[str, ...]     # levels 1-3 (empty for a town-only name or a placeholder)
+    codes: tuple[str, ...]     # levels 1-3 (empty for a town-only name or a placeholder), current places first
     towns: tuple[str, ...]     # level 4, only when the name is no level 1-3 name
     short: bool                # a short form (杭州), never a full name
     placeholder: bool          # 市辖区: skipped
+    former: tuple[str, ...] = ()   # the codes it names by a name they no longer have (江干区, 襄樊)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +60,7 @@ class NearMiss:
     name: str
     code: str
     full: bool
+    cut: bool = False   # found with one character deleted (雨花区 for 雨花台区), not changed
 
 
 class AdminIndex:
@@ -59,23 +68,49 @@ class AdminIndex:
 
     def __init__(self) -> None:
         table = load_divisions()
-        self.level = {p.code: p.level for p in table.places.values()}
-        self.name = {p.code: p.name for p in table.places.values()}
-        self.parent = {p.code: p.parent or "" for p in table.places.values()}
-        self.automaton = self.build_automaton(table)
+        history = load_history()
+        # A former place renamed in place keeps the current place's entries; an abolished one has its own.
+        gone = [p for p in history.values() if p.code not in table.places]
+        places = [*table.places.values(), *gone]
+        self.level = {p.code: p.level for p in places}
+        self.name = {p.code: p.name for p in places}
+        self.parent = {p.code: p.parent or "" for p in places}
+        self.former_codes = frozenset(p.code for p in gone)
+        # What a former name is called now: the same code's current name, or its successor's.
+        self.now_name = {p.code: table.places[p.successor].name for p in gone if p.successor in table.places}
+        self.now_name.update((p.code, self.name[p.code]) for p in history.values() if p.code in table.places)
+        self.automaton = self.build_automaton(table, history)
         # parent code (None: nothing written before) -> {length: {name with one character masked: [NearMiss]}}
         self.misses = self.build_near_misses(table)
         self.miss_lengths = {p: sorted(v, reverse=True) for p, v in self.misses.items()}
+        # parent code -> {length written: {name with one character deleted: [NearMiss]}}
+        self.cuts = self.build_cuts(table)
+        self.cut_lengths = {p: sorted(v, reverse=True) for p, v in self.cuts.items()}
+        # Cities with no counties (东莞市, 中山市): their towns follow the city.
+        self.countyless = frozenset(c for c, lv in self.level.items() if lv == CITY) - {
+            self.parent[c] for c, lv in self.level.items() if lv == COUNTY}
+        # (countyless city, the stem of a town's name) -> the town (东莞 东城 -> 东城街道)
+        self.town_stems = {(p.parent, TOWN_NAME.sub("", p.name)): p.code for p in table.places.values()
+                           if p.level == TOWN and p.parent in self.countyless}
+        # A former place -> the 2023 place it became (its towns are there).
+        self.successor = {p.code: p.successor for p in gone if p.successor}
         logger.debug("address checks: %d keys, %d near-miss pools", len(self.automaton), len(self.misses))
 
-    def build_automaton(self, table: DivisionTable) -> ahocorasick.Automaton:
+    def build_automaton(self, table: DivisionTable, history: dict[tuple[str, str], FormerPlace]) -> ahocorasick.Automaton:
         automaton = ahocorasick.Automaton()
-        for key, codes in written_names(table).items():
+        current = written_names(table.places.values(), table.by_name)
+        current.update((key, (code,)) for key, code in COLLOQUIAL_SHORT.items())
+        former = written_names(history.values(), names_of(history.values()))
+        full = {p.name for p in table.places.values()} | {p.name for p in history.values()}
+        for key in current.keys() | former.keys():
+            now = current.get(key, ())
+            old = tuple(c for c in former.get(key, ()) if c not in now)
+            codes = now + old
             admin = tuple(c for c in codes if self.level[c] < TOWN)
             if not admin and not TOWN_NAME.search(key):
                 continue   # 经济技术开发区, XX农场: town-level rows that read like the detail part
-            short = all(self.name[c] != key for c in codes)
-            automaton.add_word(key, Entry(len(key), admin, () if admin else codes, short, False))
+            entry = Entry(len(key), admin, () if admin else codes, key not in full, False, old)
+            automaton.add_word(key, entry)
         for key in PLACEHOLDERS:
             automaton.add_word(key, Entry(len(key), (), (), False, True))
         automaton.make_automaton()
@@ -96,6 +131,20 @@ class AdminIndex:
         return misses
 
 
+    def build_cuts(self, table: DivisionTable) -> dict[str | None, dict[int, dict[str, list[NearMiss]]]]:
+        """Full names with one character deleted, the suffix kept (雨花区, 杭市, 浙省), pooled as near misses."""
+        cuts: dict[str | None, dict[int, dict[str, list[NearMiss]]]] = {}
+        for place in table.places.values():
+            if place.level == TOWN or len(place.name) < 3:
+                continue
+            forms = {place.name[:i] + place.name[i + 1:] for i in range(len(place.name) - 1)}
+            for parent in [None] + near_miss_parents(place):
+                masks = cuts.setdefault(parent, {}).setdefault(len(place.name) - 1, {})
+                for form in forms:
+                    masks.setdefault(form, []).append(NearMiss(place.name, place.code, True, True))
+        return cuts
+
+
 def near_miss_parents(place: Place) -> list[str]:
     """Whose near-miss pool a place is in, besides the pool of nothing written before it.
 
@@ -112,12 +161,22 @@ def near_miss_parents(place: Place) -> list[str]:
     return parents
 
 
-def written_names(table: DivisionTable) -> dict[str, tuple[str, ...]]:
-    """Every name as written -> the places it names: the table's names and short forms, and the
+def names_of(places: Iterable[Place]) -> dict[str, tuple[str, ...]]:
+    """Full name or short form -> codes, as DivisionTable.by_name."""
+    names: dict[str, set[str]] = {}
+    for place in places:
+        for key in (place.name, short_name(place)):
+            if key:
+                names.setdefault(key, set()).add(place.code)
+    return {k: tuple(sorted(v)) for k, v in names.items()}
+
+
+def written_names(places: Iterable[Place], by_name: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Every name as written -> the places it names: the names and short forms of by_name, and the
     short forms people use for autonomous prefectures, leagues and prefectures (大理州 and 大理 for
     大理白族自治州, 锡林郭勒 for 锡林郭勒盟, 喀什 for 喀什地区)."""
-    names = dict(table.by_name)
-    for place in table.places.values():
+    names = dict(by_name)
+    for place in places:
         if place.level != CITY:
             continue
         ethnic = ETHNIC_PREFECTURE.search(place.name)

@@ -9,7 +9,11 @@ The admin part is read as a chain of table names from the start of the address (
 levels 1-3 and towns, looked up in admin_index.py), ambiguous names (朝阳区 in Beijing and in
 Changchun) resolved by the other names written. Where reading stops before a county, it is
 repaired at most twice: digits or symbols between or inside the names removed (北京市1234海淀区),
-or a name one character from a known name under the same parent read as that name (海定区).
+or a name one character from a known name under the same parent read as that name (海定区), or
+one character short of it (雨花区 for 雨花台区: match "cut"). Names no longer in the 2023 table
+(江干区, 襄樊) are known, with match "former" and the name they have now. Delivery platforms
+write the region, then the full address again (湖南衡阳常宁市湖南省衡阳市常宁市泉峰街道): that is
+read as one chain (reading.restated), the detail after the second.
 The reading says what it found (names, junk, repeats, order, nesting) and judges nothing:
 checks.py decides what fails.
 """
@@ -45,6 +49,11 @@ AREA_WORDS = frozenset({"高新区", "经开区", "开发区", "保税区", "工
                         "核心区", "自贸区", "老城区", "新城区", "主城区", "旧城区", "城东区", "城西区", "城南区",
                         "城北区", "城中区"})
 COUNTRY = "中国"
+# A name again right before one of these is an institution's name (清徐县清徐县人民医院,
+# 墨玉县公安局), not the name written twice.
+INSTITUTION = re.compile(r"人民|第[一二三四五六七八九十]|中医|妇幼|医院|卫生|疾控|公安|交警|派出所|看守所|政府|法院|检察|"
+                         r"中学|小学|一中|二中|三中|实验|职业|党校|电业|电力|供电|邮政|税务|财政|教育|民政|国土|工商|"
+                         r"信用|农商|粮食|烟草|汽车站|火车站|客运|[局委院站]")
 # The admin part is at the start: names are looked for in this many characters of the address.
 ADMIN_WINDOW = 96
 # How far after where reading stopped digits are looked for, to find them inside a name.
@@ -61,12 +70,13 @@ class AdminName:
     written: str         # as written (a typo as typed; digits inside a name removed)
     level: int           # 1 province, 2 city, 3 county/district, 4 town/street
     code: str | None     # the place it names; None when the other names do not decide (朝阳区 alone)
-    match: str           # "exact" | "short" (杭州) | "typo" (海定区) | "renamed" (富阳市 for 富阳区)
-    nearest: str | None  # for a typo or an old name: the table's name it is one character from
+    match: str           # "exact" | "short" (杭州) | "former" (江干区, 襄樊) | "typo" (海定区)
+                         # | "renamed" (富阳市 for 富阳区) | "cut" (雨花区 for 雨花台区)
+    nearest: str | None  # for a typo, cut or old name: the table's name meant; for a former name: what it is now
 
     @property
     def known(self) -> bool:
-        return self.match in ("exact", "short")
+        return self.match in ("exact", "short", "former")
 
 
 # --- reading the chain of names ------------------------------------------------------------------
@@ -89,6 +99,7 @@ class _Chain:
     stop: int                         # where reading stopped (the detail starts here)
     pending: _Element | None          # a short form cut off by what follows (浙江 in 浙江12杭州...)
     cut: bool                         # reading ended on a name that does not continue the chain
+    restart: int | None = None        # where a restatement of the chain begins (an index of elements)
 
 
 def skip_separators(text: str, pos: int) -> int:
@@ -193,6 +204,8 @@ def resolve(elements: list[_Element]) -> None:
         scored = [(nesting(c), c) for c in itertools.product(*(e.entry.codes for e in admin))]
         top = max(s for s, _ in scored)
         best = [c for s, c in scored if s == top]
+        if len(best) > 1 and any(e.entry.former for e in admin):
+            best = fewest_former(best)
     else:
         best = [greedy_codes(admin)]
     index = load_admin_index()
@@ -215,6 +228,15 @@ def nesting(codes: tuple[str, ...]) -> int:
     return score
 
 
+def fewest_former(readings: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Of readings that nest as well, those naming places that still exist (吉林省公主岭市 is
+    长春's, not 四平's former one)."""
+    former = load_admin_index().former_codes
+    counts = [sum(c in former for c in r) for r in readings]
+    least = min(counts)
+    return [r for r, n in zip(readings, counts) if n == least]
+
+
 def greedy_codes(admin: list[_Element]) -> tuple[str, ...]:
     chosen: list[str] = []
     for e in admin:
@@ -224,7 +246,8 @@ def greedy_codes(admin: list[_Element]) -> tuple[str, ...]:
 
 def resolve_town(town: _Element, admin: list[_Element]) -> None:
     town.level = TOWN
-    parents = [e.code for e in admin if e.level in (CITY, COUNTY)]
+    successor = load_admin_index().successor   # a former county's towns are its successor's
+    parents = [successor.get(e.code, e.code) for e in admin if e.level in (CITY, COUNTY)]
     under = [c for c in town.entry.towns if parents and is_under(parents[-1], c)]
     town.code = under[0] if under else town.entry.towns[0]
     town.ambiguous = not under and len(town.entry.towns) > 1
@@ -309,8 +332,27 @@ def read_chain(text: str) -> _Chain:
     kept = keep_chain(elements)
     if len(kept) < len(elements):
         resolve(kept)
-        return _Chain(text, kept, kept[-1].end if kept else 0, None, True)
-    return _Chain(text, kept, stop, pending, False)
+        chain = _Chain(text, kept, kept[-1].end if kept else 0, None, True)
+    else:
+        chain = _Chain(text, kept, stop, pending, False)
+    town_written_as_district(chain.elements)
+    return chain
+
+
+def town_written_as_district(elements: list[_Element]) -> None:
+    """A county name right after a city without counties, not in it, is the city's town of that
+    stem written as a district (东莞市东城区: 东城街道; 中山市石岐区: 石岐街道)."""
+    if len(elements) < 2:
+        return
+    city, e = elements[-2], elements[-1]
+    index = load_admin_index()
+    if e.level != COUNTY or city.level != CITY or city.code not in index.countyless:
+        return
+    if any(is_under(city.code, c) for c in e.entry.codes):
+        return
+    town = index.town_stems.get((city.code, index.name[e.code][:-1]))
+    if town is not None:
+        e.code, e.level, e.ambiguous = town, TOWN, False
 
 
 def admin_count(chain: _Chain) -> int:
@@ -406,16 +448,15 @@ def repair_near_miss(chain: _Chain) -> tuple[_Chain, _Element, NearMiss, str] | 
     for pos, parent_element in repair_points(chain):
         parents: tuple[str | None, ...] = parent_element.entry.codes if parent_element else (None,)
         for parent in parents:
-            for length in index.miss_lengths.get(parent, ()):
+            for length, candidates in candidate_misses(index, parent, text, pos):
                 written = text[pos:pos + length]
-                if len(written) < length or JUNK.search(written) or any(ch in SEPARATORS for ch in written):
-                    continue
                 # Of several near names (楠阳市: 南阳市, 洛阳市, 信阳市 ...) the one the next name
                 # lies in is meant; without such a name, the first sure one.
                 fallback = None
-                for miss in near_misses(index.misses[parent][length], written):
+                for miss in candidates:
                     again = read_chain(text[:pos] + miss.name + text[pos + length:])
-                    fixed = next((e for e in again.elements if e.start == pos and e.end == pos + length), None)
+                    end = pos + len(miss.name)
+                    fixed = next((e for e in again.elements if e.start == pos and e.end == end), None)
                     if fixed is None or miss.code not in fixed.entry.codes:
                         continue
                     fixed.code, fixed.level = miss.code, index.level[miss.code]
@@ -427,6 +468,45 @@ def repair_near_miss(chain: _Chain) -> tuple[_Chain, _Element, NearMiss, str] | 
                 if fallback:
                     return fallback
     return None
+
+
+def repair_misplaced_cut(chain: _Chain) -> tuple[_Chain, _Element, NearMiss, str] | None:
+    """A county not in the city written before it, one character short of one that is, is that
+    county cut short (南京市雨花区: 雨花区 is 长沙's, 南京's is 雨花台区), when sure or confirmed
+    as a near miss is."""
+    index = load_admin_index()
+    text = chain.text
+    for parent, e in zip(chain.elements, chain.elements[1:]):
+        if e.level != COUNTY or parent.level >= COUNTY or any(is_under(p, c) for p in parent.entry.codes
+                                                                  for c in e.entry.codes):
+            continue
+        written = text[e.start:e.end]
+        for code in parent.entry.codes:
+            for miss in index.cuts.get(code, {}).get(len(written), {}).get(written, ()):
+                again = read_chain(text[:e.start] + miss.name + text[e.end:])
+                end = e.start + len(miss.name)
+                fixed = next((x for x in again.elements if x.start == e.start and x.end == end), None)
+                if fixed is None or miss.code not in fixed.entry.codes:
+                    continue
+                fixed.code, fixed.level = miss.code, index.level[miss.code]
+                if confirmed(again, fixed) or is_sure_near_miss(written, miss.name):
+                    return again, fixed, miss, written
+    return None
+
+
+def candidate_misses(index, parent: str | None, text: str, pos: int) -> Iterator[tuple[int, list[NearMiss]]]:
+    """(length written, the names it may stand for) at a position, longest first: a name with a
+    character left out (杭市 for 杭州市, before 杭州 with its last character changed), then a
+    name with one character changed."""
+    pools = ((index.cut_lengths, index.cuts, cut_misses), (index.miss_lengths, index.misses, near_misses))
+    for lengths, misses, find in pools:
+        for length in lengths.get(parent, ()):
+            written = text[pos:pos + length]
+            if len(written) < length or JUNK.search(written) or any(ch in SEPARATORS for ch in written):
+                continue
+            found = find(misses[parent][length], written)
+            if found:
+                yield length, found
 
 
 def is_sure_near_miss(written: str, name: str) -> bool:
@@ -445,12 +525,18 @@ def is_renamed(written: str, name: str) -> bool:
 
 
 def near_misses(masks: dict[str, list[NearMiss]], written: str) -> list[NearMiss]:
+    """The names one character from the written one; an old suffix first (揭东县 is 揭东区 renamed,
+    not a typo of 揭西县)."""
     out = []
     for i in range(len(written)):
         for miss in masks.get(written[:i] + "\0" + written[i + 1:], ()):
             if miss.name != written:
                 out.append(miss)
-    return out
+    return sorted(out, key=lambda m: not is_renamed(written, m.name)) if len(out) > 1 else out
+
+
+def cut_misses(cuts: dict[str, list[NearMiss]], written: str) -> list[NearMiss]:
+    return cuts.get(written, [])
 
 
 def confirmed(chain: _Chain, fixed: _Element) -> bool:
@@ -474,12 +560,28 @@ class AdminReading:
     in_order: bool
     repeated: tuple[str, ...]
     detail: str
+    restated: bool = False   # the admin part written again after itself (see read_restatement); names lists both
+
+
+Misses = dict[int, tuple[NearMiss, str]]   # start -> (the name it is near, as written)
 
 
 def read_admin(address: str) -> AdminReading:
-    chain = read_chain(address)
+    chain, junk, misses = read_repaired(address)
+    again = read_restatement(chain)
+    if again is not None:
+        chain, more_junk, more_misses = again
+        junk = junk or more_junk
+        misses.update(more_misses)
+    return describe(chain, junk, misses)
+
+
+def read_repaired(text: str) -> tuple[_Chain, str | None, Misses]:
+    """The chain with at most MAX_REPAIRS repairs: junk removed, near misses and cut names read
+    as the names they stand for."""
+    chain = read_chain(text)
     junk: str | None = None
-    misses: dict[int, tuple[NearMiss, str]] = {}   # start -> (the name it is near, as written)
+    misses: Misses = {}
     for _ in range(MAX_REPAIRS):
         if not can_repair(chain):
             break
@@ -493,7 +595,78 @@ def read_admin(address: str) -> AdminReading:
             break
         chain, element, miss, written = fixed_miss
         misses[element.start] = (miss, written)
-    return describe(chain, junk, misses)
+    if len(misses) < MAX_REPAIRS and (fixed_cut := repair_misplaced_cut(chain)):
+        chain, element, miss, written = fixed_cut
+        misses[element.start] = (miss, written)
+    return chain, junk, misses
+
+
+def read_restatement(chain: _Chain) -> tuple[_Chain, str | None, Misses] | None:
+    """The address written again after its admin part, as delivery platforms write it: the region,
+    then (after 中国, perhaps) the full address (湖南衡阳常宁市湖南省衡阳市常宁市泉峰街道,
+    清徐县中国山西太原清徐县). The second chain restates the first when it ends at the place the
+    first ends at and its names lie on that place's line; the two are then one chain, whose
+    detail follows the second."""
+    first = chain.elements
+    if not any(e.level < TOWN for e in first):
+        return None
+    # The second chain begins at a name shallower than the one before it, else where reading stopped.
+    k = next((i for i in range(1, len(first)) if first[i].level < first[i - 1].level), None)
+    head = first[:k] if k is not None else first
+    if k is None and first[-1].level == TOWN:
+        return None   # a town ends the admin part: what follows is the detail
+    text = chain.text
+    start = first[k].start if k is not None else skip_separators(text, chain.stop)
+    if text.startswith(COUNTRY, start):
+        start = skip_separators(text, start + len(COUNTRY))
+    if not begins_admin_name(text, start):
+        return None
+    again, junk, misses = read_repaired(text[start:])
+    if not restates(head, again.elements):
+        return None
+    for e in again.elements:
+        e.start += start
+        e.end += start
+    joined = _Chain(text[:start] + again.text, head + again.elements, again.stop + start, None, again.cut, len(head))
+    return joined, junk, {start + k: v for k, v in misses.items()}
+
+
+def begins_admin_name(text: str, pos: int) -> bool:
+    """Whether a province, city or county name (not only a town's) begins at pos."""
+    automaton = load_admin_index().automaton
+    window = text[pos:pos + MAX_KEY_LENGTH]
+    for length in range(automaton.longest_prefix(window), 1, -1):
+        entry = automaton.get(window[:length], None)
+        if entry is not None and entry.codes:
+            return True
+    return False
+
+
+def restates(head: list[_Element], again: list[_Element]) -> bool:
+    first = [e for e in head if e.level < TOWN]
+    second = [e for e in again if e.level < TOWN]
+    if not second or not same_place(first[-1], second[-1]):
+        return False
+    end = second[-1]
+    return all(same_place(e, end) or any(is_under(c, end.code) for c in e.entry.codes) for e in second)
+
+
+def miss_kind(miss: NearMiss, written: str) -> str:
+    if miss.cut:
+        return "cut"
+    return "renamed" if is_renamed(written, miss.name) else "typo"
+
+
+def written_again_by_rule(previous: _Element, e: _Element, text: str) -> bool:
+    """A name written twice that is not a repeat: a municipality as province and city (北京市北京市),
+    a city without counties as the region of delivery platforms writes it, short then full, the
+    full name in the county's place (广东东莞东莞市; 东莞市东莞市 is a repeat), and a name
+    beginning an institution's (清徐县清徐县人民医院)."""
+    if e.level == PROVINCE and e.code in MUNICIPALITY_CODES:
+        return True
+    if e.level == CITY and previous.entry.short and not e.entry.short and e.code in load_admin_index().countyless:
+        return True
+    return INSTITUTION.match(text, e.end) is not None
 
 
 def describe(chain: _Chain, junk: str | None, misses: dict[int, tuple[NearMiss, str]]) -> AdminReading:
@@ -502,15 +675,23 @@ def describe(chain: _Chain, junk: str | None, misses: dict[int, tuple[NearMiss, 
     in_order = True
     deepest = 0
     previous: _Element | None = None
-    for e in chain.elements:
+    index = load_admin_index()
+    # The place a restatement ends at: the user's own address may begin with it once more
+    # (天津天津北辰区中国天津天津北辰区北辰区...), which is no repeat.
+    end = next((e for e in reversed(chain.elements[:chain.restart]) if e.level < TOWN), None) if chain.restart else None
+    for i, e in enumerate(chain.elements):
+        if i == chain.restart:   # the restatement begins a chain of its own
+            previous, deepest = None, 0
         written = chain.text[e.start:e.end]
         match, nearest = ("short" if e.entry.short else "exact"), None
+        if e.code in e.entry.former and not e.ambiguous:
+            match, nearest = "former", index.now_name.get(e.code)
         if e.start in misses:
             miss, written = misses[e.start]
-            match, nearest = ("renamed" if is_renamed(written, miss.name) else "typo"), miss.name
+            match, nearest = miss_kind(miss, written), miss.name
         names.append(AdminName(written, e.level, None if e.ambiguous else e.code, match, nearest))
         if previous is not None and e.level < TOWN and same_place(previous, e):
-            if not (e.level == PROVINCE and e.code in MUNICIPALITY_CODES):
+            if not (written_again_by_rule(previous, e, chain.text) or (end is not None and same_place(e, end))):
                 repeated.append(written)
         elif e.level < deepest:
             in_order = False
@@ -518,4 +699,5 @@ def describe(chain: _Chain, junk: str | None, misses: dict[int, tuple[NearMiss, 
         previous = e
     city, county = nesting_checks(chain.elements)
     detail = chain.text[skip_separators(chain.text, chain.stop):]
-    return AdminReading(tuple(names), junk, city, county, in_order, tuple(repeated), detail)
+    restated = chain.restart is not None
+    return AdminReading(tuple(names), junk, city, county, in_order, tuple(repeated), detail, restated)

@@ -21,6 +21,12 @@ known name under the same parent (海定区), digits or symbols between or insid
 levels out of order. A name nobody knows with no near miss (a development zone missing from the
 table, 工业区 in the detail part) is not a failure, and towns are never one: the 2023 table does
 not know every renamed street.
+
+Version 2 adds numbers of another province (postcode, area code; numbering.py), unallocated
+mobile prefixes, a phone, junk or a broken house number in the address (detail.py), an address
+that stops at its admin names, two names of one level in a row, and another place's names in
+the detail. CERTAIN names the flags that decide a record is wrong on their own; docs/checks.md
+gives the reason for each flag.
 """
 
 from __future__ import annotations
@@ -30,8 +36,13 @@ import logging
 import re
 from dataclasses import dataclass
 
-from rayscore.addresses.admin_names import AdminName, read_admin
+from rayscore.addresses.admin_index import MAX_KEY_LENGTH, load_admin_index
+from rayscore.addresses.admin_names import AREA_WORDS, WORD_COUNTIES, AdminName, is_under, read_admin, skip_separators
+from rayscore.addresses.detail import bad_house_numbers, junk_symbols, name_at_end, phone_in, road_name_cut_short
+from rayscore.addresses.divisions import CITY, TOWN
 from rayscore.addresses.fields import DIGIT, Phone, read_phone, split_fields
+from rayscore.addresses.names import GIVEN_NAME_CHARS, SURNAMES
+from rayscore.addresses.numbering import area_code_provinces, mobile_prefix_allocated, postcode_provinces
 from rayscore.checks import CheckResult
 
 logger = logging.getLogger(__name__)
@@ -39,22 +50,46 @@ logger = logging.getLogger(__name__)
 # Every flag, in the order observations list them; the label is what the model reads.
 LABELS = {
     "name_missing": "缺姓名",
+    "name_junk": "姓名乱码",
     "address_missing": "缺地址",
     "postcode_missing": "缺邮编",
     "postcode_format": "邮编位数",
+    "postcode_region": "邮编异省",
     "phone_missing": "缺电话",
     "phone_format": "电话格式",
     "phone_length": "电话位数",
+    "phone_prefix": "号段无效",
+    "area_code_region": "区号异省",
+    "address_phone": "地址夹号",
+    "address_incomplete": "地址不全",
     "admin_digits": "地名夹数",
     "admin_unknown": "地名错字",
     "admin_repeated": "地名重复",
     "admin_order": "地名倒序",
+    "admin_conflict": "地名冲突",
     "detail_repeated": "详址重复",
+    "road_suffix": "路名缺字",
+    "address_name": "地址夹名",
+    "detail_junk": "详址乱码",
+    "detail_other_place": "详址异地",
+    "house_number": "门牌无效",
     "city_not_in_province": "市不属省",
     "county_not_in_city": "区不属市",
 }
 FLAGS = tuple(LABELS)
 NOTHING_FAILED = "检查:无"
+
+# The flags no correct, deliverable record raises: a record failing one is wrong whatever a model
+# says. The others are evidence a model weighs: the table does not know every name (admin_unknown),
+# systems restate or reorder levels (admin_repeated, admin_order), counties moved between cities
+# (资阳市简阳市 until 2016), real names repeat syllables (detail_repeated), and a landline is the
+# person's, not the address's (area_code_region). docs/checks.md gives the reason for each.
+CERTAIN = frozenset({
+    "name_missing", "name_junk", "address_missing", "postcode_missing", "postcode_format", "postcode_region",
+    "phone_missing", "phone_format", "phone_length", "phone_prefix", "address_phone",
+    "address_incomplete", "admin_conflict", "detail_junk", "detail_other_place", "house_number",
+    "city_not_in_province",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +109,16 @@ class AddressReport:
     in_order: bool
     repeated: tuple[str, ...]        # names written twice in a row (北京市北京市 is how it is written)
     detail: str                      # the address after the admin names
+    conflict: str | None             # a name of the last name's level and parent right after it
+    other_place: str | None          # names of another place written in the detail (上海市浦东新区)
+    house_numbers: tuple[str, ...]   # numbers that cannot be one (0号, 3O1室, 5@02室)
+    junk: str                        # symbols no address holds, found in the detail
+    address_phone: str | None        # a phone number written inside the address
+
+    @property
+    def provinces(self) -> frozenset[str]:
+        """The provinces the resolved admin names lie in (empty: none known)."""
+        return frozenset(a.code[:2] for a in self.admin if a.code and a.level < TOWN)
 
 
 # --- the report and its flags --------------------------------------------------------------------
@@ -83,6 +128,9 @@ def inspect(text: str) -> AddressReport:
     """Observe one record (any string: a field not found is None, nothing raises)."""
     name, address, postcode, phone = split_fields(text)
     admin = read_admin(address) if address else None
+    names = admin.names if admin else ()
+    detail = admin.detail if admin else ""
+    conflict = conflicting_name(names, detail)
     return AddressReport(
         name=name,
         address=address,
@@ -96,12 +144,14 @@ def inspect(text: str) -> AddressReport:
         county_in_city=admin.county_in_city if admin else None,
         in_order=admin.in_order if admin else True,
         repeated=admin.repeated if admin else (),
-        detail=admin.detail if admin else "",
+        detail=detail,
+        conflict=conflict,
+        # A conflicting name starts the detail and a chain read from it is the same cause: skipped.
+        other_place=other_place(names, detail, len(conflict or "")),
+        house_numbers=bad_house_numbers(detail),
+        junk=junk_symbols(detail),
+        address_phone=phone_in(address) if address else None,
     )
-
-
-# A mobile's second digit: mainland mobile numbers begin 13-19.
-MOBILE_SECOND_DIGITS = frozenset("3456789")
 
 
 def phone_flag(phone: Phone) -> str | None:
@@ -110,7 +160,7 @@ def phone_flag(phone: Phone) -> str | None:
     if phone.kind == "mobile":
         if phone.digits != 11:
             return "phone_length"
-        return None if phone.number[1] in MOBILE_SECOND_DIGITS else "phone_format"
+        return None if mobile_prefix_allocated(phone.number) else "phone_prefix"
     if phone.kind == "landline":
         return None if phone.local_digits is not None and 7 <= phone.local_digits <= 8 else "phone_length"
     # No area code: a local number alone (87654321) is how some write it; any other length is not.
@@ -122,33 +172,174 @@ def flags_of(report: AddressReport) -> tuple[str, ...]:
     failed = []
     if report.name is None:
         failed.append("name_missing")
+    elif name_junk(report.name):
+        failed.append("name_junk")
     if report.address is None:
         failed.append("address_missing")
     if report.postcode is None:
         failed.append("postcode_missing")
     elif report.postcode_length != 6 or report.postcode_digits != 6:
         failed.append("postcode_format")
+    elif not fits_provinces(postcode_provinces(report.postcode.strip()), report.provinces):
+        failed.append("postcode_region")
     if report.phone is None:
         failed.append("phone_missing")
     else:
-        flag = phone_flag(report.phone)
-        if flag:
-            failed.append(flag)
+        failed += phone_flags(report.phone, report.provinces)
+    if report.address_phone:
+        failed.append("address_phone")
+    if report.admin and not ADDRESS_CONTENT.search(report.detail):
+        failed.append("address_incomplete")
     if report.admin_junk is not None:
         failed.append("admin_digits")
-    if any(a.match == "typo" for a in report.admin):
+    if any(a.match in ("typo", "cut") for a in report.admin):
         failed.append("admin_unknown")
     if report.repeated:
         failed.append("admin_repeated")
     if not report.in_order:
         failed.append("admin_order")
+    if report.conflict:
+        failed.append("admin_conflict")
     if detail_repeated(report):
         failed.append("detail_repeated")
+    if report.detail and road_name_cut_short(report.detail):
+        failed.append("road_suffix")
+    if report.address and name_at_end(report.address, COMMON_SURNAMES, GIVEN_CHARACTERS):
+        failed.append("address_name")
+    if report.junk:
+        failed.append("detail_junk")
+    if report.other_place:
+        failed.append("detail_other_place")
+    if report.house_numbers:
+        failed.append("house_number")
     if report.city_in_province is False:
         failed.append("city_not_in_province")
     if report.county_in_city is False:
         failed.append("county_not_in_city")
     return tuple(failed)
+
+
+def phone_flags(phone: Phone, provinces: frozenset[str]) -> list[str]:
+    """The phone's own fault, then whether its area code lies in the province the address names."""
+    flags = [flag] if (flag := phone_flag(phone)) else []
+    if phone.area_code and not fits_provinces(area_code_provinces(phone.area_code), provinces):
+        flags.append("area_code_region")
+    return flags
+
+
+def fits_provinces(allowed: frozenset[str] | None, provinces: frozenset[str]) -> bool:
+    """Whether a number's provinces meet the address's; an unknown prefix or no province fits."""
+    return allowed is None or not provinces or not allowed.isdisjoint(provinces)
+
+
+# Names nobody is called: words typed to test a form, and the placeholders 某某, 无.
+JUNK_NAMES = frozenset({"test", "ceshi", "admin", "user", "null", "none", "na", "xx", "abc", "abcd", "asdf", "qwe",
+                        "qwer", "sdf", "xyz", "qq", "测试", "某某", "无"})
+# What a name never holds: digits, and symbols other than the dot of minority names (阿卜杜·热合曼).
+NOT_IN_A_NAME = re.compile(r"[0-9０-９!-/:-@\[-`{-~！-／：-＠]")
+SAME_CHARACTER_THRICE = re.compile(r"(.)\1\1")
+LATIN = re.compile(r"[A-Za-z]")
+HANZI = re.compile(r"[\u3400-\u9fff]")
+COMMON_SURNAMES = frozenset(SURNAMES[:200])
+GIVEN_CHARACTERS = frozenset(GIVEN_NAME_CHARS)
+
+
+def name_junk(name: str) -> bool:
+    """A name no person has: digits or symbols in it, one character three times (啊啊啊), a
+    test word (test, 测试), or hanzi and latin letters mixed (张abc). A latin name alone (Amy) is
+    a name."""
+    name = name.strip()
+    return bool(name.lower() in JUNK_NAMES or NOT_IN_A_NAME.search(name.replace("·", ""))
+                or SAME_CHARACTER_THRICE.search(name) or (LATIN.search(name) and HANZI.search(name)))
+
+
+# What a deliverable address has after its admin names: a road, a village, a number, a POI.
+ADDRESS_CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def conflicting_name(admin: tuple[AdminName, ...], detail: str) -> str | None:
+    """A name of the same level and parent as the last admin name, written right after it
+    (杭州市宁波市, 海淀区朝阳区): reading stops there, so it starts the detail. Words that are
+    also county names (城区, 高新区) and development zones (their codes run x7x) are not names here,
+    and neither is a name of another parent (东城区 after 西湖区 is a part of town)."""
+    last = admin[-1] if admin else None
+    if last is None or last.level >= TOWN or last.code is None or not detail:
+        return None
+    index = load_admin_index()
+    for written, codes in names_at_start(detail):
+        if written in WORD_COUNTIES or written in AREA_WORDS or last.code in codes:
+            continue
+        parent = index.parent[last.code]
+        if any(index.level[c] == last.level and is_under(parent, c) and not is_zone(c) for c in codes):
+            return written
+    return None
+
+
+def names_at_start(detail: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The full names (not short forms) the detail starts with, longest first, with their places."""
+    automaton = load_admin_index().automaton
+    found = []
+    for length in range(automaton.longest_prefix(detail[:MAX_KEY_LENGTH]), 1, -1):
+        entry = automaton.get(detail[:length], None)
+        if entry is not None and entry.codes and not entry.short:
+            found.append((detail[:length], entry.codes))
+    return found
+
+
+def is_zone(code: str) -> bool:
+    """Development zones are numbered 71-79 under their city (130171 石家庄高新技术产业开发区)."""
+    return len(code) == 6 and code[4] == "7"
+
+
+def other_place(admin: tuple[AdminName, ...], detail: str, skip: int = 0) -> str | None:
+    """An admin chain of another place written in the detail (上海市浦东新区 in a Beijing address):
+    a province or city with a county under it, or a full province name with a city under it.
+    The same place again (a restated prefix) is not another place, and one name alone
+    (北京路, 上海大厦) is a street or a building named after a place. Chains starting in the
+    first `skip` characters are not read."""
+    known = max((a.code for a in admin if a.code and a.level < TOWN), key=len, default=None)
+    if known is None or not detail:
+        return None
+    # A remark in parentheses names other places freely: （销售部在广州番禺区）, (城东乡(扬州市广陵区)附近).
+    detail = REMARK.sub(lambda m: " " * len(m.group()), detail)
+    index = load_admin_index()
+    found = [(end - entry.length + 1, end + 1, entry) for end, entry in index.automaton.iter(detail)]
+    name_starts = {start for start, _, _ in found}
+    # A chain needs a second name right after the first: only such starts are read (one read each).
+    starts = sorted({start for start, end, entry in found
+                     if entry.codes and min(index.level[c] for c in entry.codes) <= CITY
+                     and skip_separators(detail, end) in name_starts})
+    done = skip
+    for start in starts:
+        if start < done:
+            continue
+        chain = [a for a in read_admin(detail[start:]).names if a.level < TOWN]
+        deepest = nested_deepest(chain)
+        # Another place: neither the address's deepest place nor one above or below it.
+        if deepest is not None and not (deepest.startswith(known) or known.startswith(deepest)):
+            return "".join(a.written for a in chain)
+        done = start + sum(len(a.written) for a in chain)
+    return None
+
+
+REMARK = re.compile(r"[(（][^()（）]*[)）]")
+
+
+def nested_deepest(chain: list[AdminName]) -> str | None:
+    """The deepest place of a chain that names a place for certain: a county under the name before
+    it, or a city under a full province name (浙江省杭州); None otherwise."""
+    # A former name (金明区, now in 龙亭区) or a zone (they overlap districts) names no other place.
+    if len(chain) < 2 or any(a.code is None or a.match not in ("exact", "short") for a in chain):
+        return None
+    if is_zone(chain[-1].code):
+        return None
+    for upper, lower in zip(chain, chain[1:]):
+        if not is_under(upper.code, lower.code):
+            return None
+    last, before = chain[-1], chain[-2]
+    if last.level > CITY or (before.match == "exact" and before.level < CITY):
+        return last.code
+    return None
 
 
 # Two or more hanzi written twice in a row (人民路人民路, 虎门镇虎门镇): copying is what a reward
@@ -157,13 +348,18 @@ REPEATED_SPAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff]{2,})\1")
 
 
 def detail_repeated(report: AddressReport) -> bool:
-    """A part of the address below the administrative names written twice in a row, the last
-    name read included (so a town written again right after itself counts), but not a repeat
-    inside that known name (萨克萨克街道 is a real town)."""
-    last = report.admin[-1].written if report.admin else ""
-    text, pos = last + report.detail, 0
+    """A part of the address below the administrative names written twice in a row (人民路人民路),
+    the last name read included, but not a repeat inside that known name (萨克萨克街道 is a real
+    town), and not a town written again right after itself (泉峰街道泉峰街道): that is how
+    delivery platforms join their town field to the address a customer typed, which starts with
+    the town again, and the address is deliverable."""
+    last = report.admin[-1] if report.admin else None
+    written = last.written if last else ""
+    text, pos = written + report.detail, 0
+    if last is not None and last.level == TOWN and report.detail.startswith(written):
+        text = text[len(written):]
     while (match := REPEATED_SPAN.search(text, pos)) is not None:
-        if match.end() > len(last):
+        if match.end() > len(written):
             return True
         pos = match.start() + 1
     return False
@@ -178,8 +374,9 @@ class AddressChecks:
     """The check set rayscore.checks loads as rayscore.addresses.checks:ADDRESS_CHECKS."""
 
     name = "addresses"
-    version = "1"
+    version = "3"
     flags = FLAGS
+    certain = CERTAIN
     examples = (
         "张伟,北京市朝阳区望京街道阜通东大街6号院3号楼2单元502室,邮编:100102,联系电话:13812345678",
         "李女士，浙江义乌市稠城街道宾王商贸区3F-12，手机：+86 139 5790 1234，邮政编码：322000",
@@ -199,6 +396,11 @@ class AddressChecks:
             logger.exception("address checks failed on %r", str(text)[:200])
             flags = ()
         return CheckResult(flags, render(flags))
+
+
+def certain_flags(flags: tuple[str, ...]) -> tuple[str, ...]:
+    """The flags of a record that decide it is wrong on their own (CERTAIN), in the order given."""
+    return tuple(f for f in flags if f in CERTAIN)
 
 
 def as_text(value: object) -> str:

@@ -16,6 +16,12 @@ Written form differs from the table in three ways, all resolved here: municipali
 province as their city (北京市朝阳区, not 北京市市辖区朝阳区); county-level units under a
 "省直辖县级行政区划" placeholder hang directly under the province (河南省济源市); and cities
 without districts (东莞市, 儋州市) write towns right after the city (广东省东莞市虎门镇).
+
+Addresses also write names no longer in the table (杭州市江干区, 山东省莱芜市): load_history()
+gives the provinces, cities and counties named since 2016 (and a few renamed before) that the 2023
+table does not, from data/divisions_history.csv.
+
+    load_history()["330104"]                # FormerPlace(name="江干区", parent="3301", ..., successor="330102")
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DATA_FILE = Path(__file__).with_name("data") / "divisions.csv"
+HISTORY_FILE = DATA_FILE.with_name("divisions_history.csv")
 MUNICIPALITY_CODES = frozenset({"11", "12", "31", "50"})
 # City-level rows that only group counties; never written in an address.
 PLACEHOLDER_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
@@ -104,6 +111,17 @@ class DivisionTable:
         return {p.name for p in self.places.values()}
 
 
+@dataclass(frozen=True)
+class FormerPlace(Place):
+    """A name the 2023 table no longer has. Its code is the code it had: a place renamed in place
+    (襄樊市 -> 襄阳市, both 4206) shares the current place's code, an abolished one (江干区 330104)
+    keeps its own, so its former counties still lie in it by code."""
+
+    first_year: int | None   # the earliest table naming it (2016: 2016 or before; None: before 2016)
+    last_year: int           # the last table naming it (or the year it was renamed)
+    successor: str | None    # the 2023 place it became or mostly went to
+
+
 def short_name(place: Place) -> str | None:
     """How people also write a province or city: 广西, 北京, 杭州. None when there is no safe short form."""
     if place.level == PROVINCE:
@@ -124,6 +142,19 @@ def read_rows(path: Path = DATA_FILE) -> dict[str, str]:
 def load_divisions() -> DivisionTable:
     """The table, read once per process (about 0.2 s)."""
     return build_table(read_rows())
+
+
+@functools.cache
+def load_history(path: Path = HISTORY_FILE) -> dict[tuple[str, str], FormerPlace]:
+    """The former names by (code, name): a code may have had two (平顶山市新城区, then another)."""
+    out = {}
+    with path.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            code, name = row["code"], row["name"]
+            out[code, name] = FormerPlace(
+                code, name, LEVEL_OF_CODE_LENGTH[len(code)], row["parent"] or None,
+                int(row["first_year"]) if row["first_year"] else None, int(row["last_year"]), row["successor"] or None)
+    return out
 
 
 def build_table(rows: dict[str, str]) -> DivisionTable:

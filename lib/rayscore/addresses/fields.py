@@ -46,13 +46,14 @@ def split_fields(text: str) -> tuple[str | None, str | None, str | None, str | N
             labelled.setdefault(LABEL_KIND.get(m.group(1), "phone"), m.group(2).strip())
         else:
             plain.append(field)
-    address_at = pick_address(plain) if "address" not in labelled else None
-    used = {address_at}
-    if address_at is not None:
-        labelled["address"] = plain[address_at]
+    span = address_span(plain) if "address" not in labelled else None
+    address_at = span[0] if span else None
+    used = set(span or ())
+    if span:
+        labelled["address"] = "，".join(plain[j] for j in span)
     # Unlabelled numbers after the address (or after the first field, the name): a postcode
     # has 6 digits, the phone is the other.
-    for j in range(1 if address_at is None else address_at + 1, len(plain)):
+    for j in range(1 if span is None else span[-1] + 1, len(plain)):
         field = plain[j]
         if not NUMERIC_FIELD.fullmatch(field):
             continue
@@ -76,9 +77,28 @@ def split_fields(text: str) -> tuple[str | None, str | None, str | None, str | N
             labelled.get("postcode") or None, labelled.get("phone") or None)
 
 
+def address_span(plain: list[str]) -> range | None:
+    """The unlabelled fields that hold the address: the one pick_address chooses, with the fields
+    of address content next to it (an address written with commas: 西小口路66号，东升科技园B座),
+    but never the first field, which is the name's."""
+    at = pick_address(plain)
+    if at is None:
+        return None
+    start = end = at
+    while start > 1 and has_address_content(plain[start - 1]):
+        start -= 1
+    while end + 1 < len(plain) and has_address_content(plain[end + 1]):
+        end += 1
+    return range(start, end + 1)
+
+
+def has_address_content(field: str) -> bool:
+    return not NUMERIC_FIELD.fullmatch(field) and bool(ADDRESS_HINT.search(field))
+
+
 def pick_address(plain: list[str]) -> int | None:
     """Which unlabelled field holds the address: the longest with address content."""
-    hinted = [j for j, f in enumerate(plain) if not NUMERIC_FIELD.fullmatch(f) and ADDRESS_HINT.search(f)]
+    hinted = [j for j, f in enumerate(plain) if has_address_content(f)]
     if hinted:
         return max(hinted, key=lambda j: len(plain[j]))
     # No address content anywhere: the longest field of words after the first field (the name).
@@ -89,6 +109,8 @@ def pick_address(plain: list[str]) -> int | None:
 # --- phones --------------------------------------------------------------------------------------
 
 PHONE_PUNCTUATION = re.compile(r"[\s\-－—()（）]")
+# A landline's extension after its number (0571-87654321转8001): an office switchboard, still the number.
+EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?)\s*[0-9]{1,6}\s*$", re.I)
 DIGITS = re.compile(r"[0-9]+")
 # Mainland area codes: 010 and 020-029 have 3 digits, every other one 4.
 THREE_DIGIT_AREA_SECOND = frozenset("12")
@@ -108,7 +130,8 @@ class Phone:
 
 
 def read_phone(written: str) -> Phone:
-    number = PHONE_PUNCTUATION.sub("", written)
+    line = EXTENSION.sub("", written) if written.lstrip("(（ ").startswith("0") else written
+    number = PHONE_PUNCTUATION.sub("", line)
     if number.startswith("+86"):
         number = number[3:]
     elif number.startswith("0086"):
@@ -120,7 +143,7 @@ def read_phone(written: str) -> Phone:
     kind = "mobile" if number[:1] == "1" else "landline" if number[:1] == "0" else "unknown"
     area = local = None
     if kind == "landline" and not nondigit:
-        area, local = split_area_code(written, number)
+        area, local = split_area_code(line, number)
     return Phone(written, number, kind, digits, area, local, nondigit)
 
 

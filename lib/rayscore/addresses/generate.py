@@ -42,6 +42,10 @@ class GenerateJobConfig:
     """Rows per parquet part."""
     train_kind_weights: dict[str, float] | None = None
     """Relative frequency of each error kind in the train split (unnamed kinds weigh 1; null: equal). The score split keeps every kind equally often."""
+    real_share: float = 0.0
+    """Share of train and valid rows built on a real address (the train part of the shipped corpora; see addresses/real_bases.py) instead of a generated one."""
+    score_real_share: float = 0.0
+    """The same share for the score split."""
     handwritten: bool = False
     """Also write the shipped hand-written real-style records to <output_dir>/handwritten/."""
     progress_every_s: float = 30.0
@@ -53,6 +57,9 @@ class GenerateJobConfig:
             problems.append("train_rows: train_rows, score_rows and valid_rows must be >= 0")
         if not 0 <= self.error_rate <= 1:
             problems.append(f"error_rate: must be in [0, 1], got {self.error_rate}")
+        for name in ("real_share", "score_real_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                problems.append(f"{name}: must be in [0, 1], got {getattr(self, name)}")
         if self.rows_per_file < 1:
             problems.append(f"rows_per_file: must be >= 1, got {self.rows_per_file}")
         try:
@@ -68,12 +75,13 @@ def run(cfg: GenerateJobConfig) -> dict[str, list[str]]:
     out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     written = {}
-    splits = (("train", cfg.train_rows, cfg.seed, cfg.train_kind_weights), ("score", cfg.score_rows, cfg.seed + 1, None),
-              ("valid", cfg.valid_rows, cfg.seed + 2, None))
-    for split, rows, seed, weights in splits:
+    splits = (("train", cfg.train_rows, cfg.seed, cfg.train_kind_weights, cfg.real_share),
+              ("score", cfg.score_rows, cfg.seed + 1, None, cfg.score_real_share),
+              ("valid", cfg.valid_rows, cfg.seed + 2, None, cfg.real_share))
+    for split, rows, seed, weights, real_share in splits:
         if rows:
             written[split] = write_records(str(out / split), rows, seed, cfg.error_rate, cfg.rows_per_file, weights,
-                                           cfg.progress_every_s)
+                                           cfg.progress_every_s, real_share)
             logger.info("%s: %d records in %d files under %s", split, rows, len(written[split]), out / split)
     if cfg.handwritten:
         written["handwritten"] = [write_handwritten(str(out / "handwritten"))]

@@ -48,7 +48,8 @@ class Record:
     postcode_first: bool
     shape: str = ""               # the admin shape it was drawn with (ADMIN_SHAPES)
     rest_shape: str = ""          # the rest shape it was drawn with (REST_SHAPES)
-    duplicated: str = ""          # duplicated_segment only: what was written twice (admin, town, road)
+    duplicated: str = ""          # duplicated_segment only: what was written twice (admin, road)
+    base: str = "generated"       # "real": the admin names, town and rest are a real address's
 
     def copy(self) -> Record:
         out = Record(**{**self.__dict__})

@@ -33,7 +33,6 @@ import bisect
 import itertools
 import logging
 import random
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -41,6 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rayscore.addresses.corruptions import (
+    CONTACT_SUFFIX,
     CORRUPTIONS,
     ERROR_TYPES,
     GARBAGE_SYMBOLS,
@@ -48,15 +48,34 @@ from rayscore.addresses.corruptions import (
     JUNK_REPEATED,
     JUNK_SYMBOLS,
     NONDIGIT_CHARS,
+    NUMBER_JUNK_LETTERS,
+    NUMBER_JUNK_SYMBOLS,
     PHONE_LOOKALIKES,
     TYPO_FALLBACK,
     TYPO_GROUPS,
     suits,
 )
+from rayscore.addresses.numbering import AREA_CODES, CITY_AREA_CODES, DRAWN_MOBILE_PREFIXES, POSTCODE_PREFIXES
 from rayscore.addresses.divisions import CITY, COUNTY, PROVINCE
 from rayscore.addresses.draws import Draw, draw_digits, pick, pick_cumulative
 from rayscore.addresses.names import GIVEN_NAME_CHARS, HONORIFICS, MINORITY_NAME_PARTS, NAME_DOT, SURNAMES, make_name
+from rayscore.addresses.real_bases import draw_real_base, real_target
 from rayscore.addresses.record_parts import Record, render_phone
+from rayscore.addresses.rest_parts import (
+    BUILDING_SUFFIXES,
+    COMMUNITY_SUFFIXES,
+    COMPOUND_SUFFIXES,
+    NATURAL_VILLAGES,
+    PLACE_CHARS,
+    POI_BRANDS,
+    POI_TYPES,
+    REST_SHAPE_CUMULATIVE,
+    ROAD_SUFFIXES,
+    ROAD_WORDS,
+    SHOP_WORDS,
+    VILLAGE_STEM_ENDINGS,
+    write_rest,
+)
 from rayscore.addresses.targets import Tables, Target, load_tables
 from rayscore.data.pairs import CORRECT, WRONG
 from rayscore.logs import Progress
@@ -64,7 +83,8 @@ from rayscore.logs import Progress
 logger = logging.getLogger(__name__)
 
 NO_ERROR = "none"
-COLUMNS = ("record_id", "text", "label", "error_type", "province", "city", "district")
+COLUMNS = ("record_id", "text", "label", "error_type", "province", "city", "district", "base")
+BASES = ("generated", "real")   # what a row is built on (the base column)
 
 # ---------------------------------------------------------------------------------------------
 # Shapes (names used by the tests and in the docs; the generator draws them with these shares)
@@ -81,11 +101,6 @@ ADMIN_SHAPE_CUMULATIVE = (
 )
 COUNTY_CITY_SHARE = 0.45
 ADMIN_SEPARATORS_CUMULATIVE = (("", 0.8), (" ", 0.9), ("-", 1.0))
-REST_SHAPES = ("road", "yard", "village", "community", "poi", "hash_building", "bare_room")
-REST_SHAPE_CUMULATIVE = (
-    ("road", 0.50), ("yard", 0.58), ("village", 0.67), ("community", 0.79), ("poi", 0.89),
-    ("hash_building", 0.945), ("bare_room", 1.0),
-)
 TOWN_SHARE = 0.6                  # a town or street is written
 TOWN_SHARE_CITY_WITHOUT_COUNTIES = 0.92   # 东莞市虎门镇: the town is what locates the address
 
@@ -93,81 +108,13 @@ TOWN_SHARE_CITY_WITHOUT_COUNTIES = 0.92   # 东莞市虎门镇: the town is what
 # Character tables (exposed so chinese_chars can collect every character the generator emits)
 # ---------------------------------------------------------------------------------------------
 
-# Without 花园苑府庭: a word from these chars must never repeat the suffix after it (花园花园).
-PLACE_CHARS = tuple(dict.fromkeys(
-    "东西南北中新安和平永兴长金龙凤桥湖山河江海城关台坪坝塘庄营屯集店铺沟岭峪口门阳泉水石林松"
-    "柏梅竹桃李杨柳青红白黄绿华光明德仁义福寿康宁泰丰盛昌隆顺吉祥瑞庆乐清溪源田湾滩洲岛浦港渡埠亭"
-    "阁寺堡寨围圩望京朝晖文武建设胜利友谊团结前进旗先锋五里十八三六九马牛鹿鹤燕莲荷兰桂菊枫槐榆杏"
-    "梨枣高峰云霞虹彩锦绣春秋翠碧玉珠宝鼎鸿泽汇通达远景观"
-))
-ROAD_WORDS = (
-    "人民", "解放", "中山", "建设", "和平", "胜利", "友谊", "长江", "黄河", "文化", "学院", "工业",
-    "商业", "新华", "光明", "幸福", "团结", "青年", "东风", "红旗", "朝阳", "南京", "北京", "上海",
-    "延安", "江南", "滨江", "湖滨", "环城", "体育", "公园", "车站", "机场", "科技", "创业", "富强",
-    "民主", "迎宾", "世纪", "振兴", "复兴", "金融", "望京", "阜通", "中关村", "学府", "府前", "金桥",
-)
-ROAD_SUFFIXES = ("路", "路", "路", "街", "大街", "大道", "巷", "胡同", "东路", "西路", "南路", "北路",
-                 "中路", "一路", "二路", "三路", "弄", "道")
-COMPOUND_SUFFIXES = ("小区", "小区", "花园", "家园", "公寓", "苑", "新村", "雅居", "大厦", "名苑",
-                     "华府", "公馆", "嘉园", "国际", "府")
-BUILDING_SUFFIXES = ("号楼", "号楼", "栋", "幢", "座")
-VILLAGE_STEM_ENDINGS = ("家", "庄", "营", "寨", "湾", "集", "屯", "店")
-# Villages are named after common clans (张家庄, 李营), not after rare or compound surnames.
-VILLAGE_SURNAMES = SURNAMES[:200]
-# Natural villages (自然村) written after the administrative village: 白沙村下庄.
-NATURAL_VILLAGES = ("下庄", "上庄", "东庄", "西庄", "前庄", "后庄", "大湾", "小湾", "东头", "西头",
-                    "上屋", "下屋", "新屋", "老屋", "村口", "岭下", "塘边", "坑口")
-COMMUNITY_SUFFIXES = ("社区", "社区", "小区")
-POI_TYPES = ("工业区", "工业园", "商场", "市场", "广场", "批发市场", "购物中心", "商业街", "商贸城",
-             "农贸市场", "科技园", "产业园")
-# Brand-like names of malls and markets, as often as invented ones.
-POI_BRANDS = ("万达", "吾悦", "宝龙", "银泰", "万象", "天虹", "华润", "龙湖", "凯德", "永旺", "国贸",
-              "百联", "大润发", "苏宁", "国美", "步步高")
-SHOP_WORDS = ("门口", "号铺", "栋", "商铺", "F-")
 SEPARATORS = (",", ",", "，")
 COLONS = (":", ":", "：")
 POSTCODE_LABELS = ("邮编", "邮编", "邮政编码")
 MOBILE_LABELS = ("联系电话", "电话", "手机", "手机号")
 LANDLINE_LABELS = ("联系电话", "电话", "座机")
 # Fixed words the text can contain besides the tables above (kept here for chinese_chars).
-FIXED_WORDS = ("号", "号院", "单元", "室", "村", "组", "#楼", "+86 ", "()", CORRECT, WRONG)
-
-# Real mobile number prefixes (China Mobile / Unicom / Telecom / virtual operators).
-MOBILE_PREFIXES = tuple(str(p) for p in (
-    *range(130, 140), 145, 147, 149, 150, 151, 152, 153, 155, 156, 157, 158, 159, 162, 165, 166,
-    167, 170, 171, 172, 173, 175, 176, 177, 178, *range(180, 190), 190, 191, 192, 193, 195, 196,
-    197, 198, 199,
-))
-# Real postcode leading digits by province code.
-POSTCODE_PREFIXES = {
-    "11": ("10",), "12": ("30",), "13": ("05", "06", "07"), "14": ("03", "04"), "15": ("01", "02"),
-    "21": ("11", "12"), "22": ("13",), "23": ("15", "16"), "31": ("20",), "32": ("21", "22"),
-    "33": ("31", "32"), "34": ("23", "24"), "35": ("35", "36"), "36": ("33", "34"),
-    "37": ("25", "26", "27"), "41": ("45", "46", "47"), "42": ("43", "44"), "43": ("41", "42"),
-    "44": ("51", "52"), "45": ("53", "54"), "46": ("57",), "50": ("40",),
-    "51": ("61", "62", "63", "64"), "52": ("55", "56"), "53": ("65", "66", "67"), "54": ("85",),
-    "61": ("71", "72"), "62": ("73", "74"), "63": ("81",), "64": ("75",), "65": ("83", "84"),
-}
-# Area code of each province's capital: the fallback for a city not in CITY_AREA_CODES.
-AREA_CODES = {
-    "11": "010", "12": "022", "13": "0311", "14": "0351", "15": "0471", "21": "024", "22": "0431",
-    "23": "0451", "31": "021", "32": "025", "33": "0571", "34": "0551", "35": "0591", "36": "0791",
-    "37": "0531", "41": "0371", "42": "027", "43": "0731", "44": "020", "45": "0771", "46": "0898",
-    "50": "023", "51": "028", "52": "0851", "53": "0871", "54": "0891", "61": "029", "62": "0931",
-    "63": "0971", "64": "0951", "65": "0991",
-}
-CITY_AREA_CODES = {
-    "深圳市": "0755", "东莞市": "0769", "佛山市": "0757", "中山市": "0760", "珠海市": "0756",
-    "汕头市": "0754", "惠州市": "0752", "江门市": "0750", "湛江市": "0759", "苏州市": "0512",
-    "无锡市": "0510", "常州市": "0519", "南通市": "0513", "徐州市": "0516", "扬州市": "0514",
-    "宁波市": "0574", "温州市": "0577", "金华市": "0579", "绍兴市": "0575", "嘉兴市": "0573",
-    "台州市": "0576", "湖州市": "0572", "芜湖市": "0553", "厦门市": "0592", "泉州市": "0595",
-    "漳州市": "0596", "赣州市": "0797", "青岛市": "0532", "烟台市": "0535", "潍坊市": "0536",
-    "临沂市": "0539", "洛阳市": "0379", "宜昌市": "0717", "绵阳市": "0816", "桂林市": "0773",
-    "柳州市": "0772", "唐山市": "0315", "保定市": "0312", "大同市": "0352", "包头市": "0472",
-    "大连市": "0411", "吉林市": "0432", "大庆市": "0459",
-}
-
+FIXED_WORDS = ("号", "号院", "单元", "室", "村", "组", "#楼", "+86 ", "()", CONTACT_SUFFIX, CORRECT, WRONG)
 
 def generator_characters() -> set[str]:
     """Every character generate_records can write, apart from the division (and town) names."""
@@ -176,7 +123,8 @@ def generator_characters() -> set[str]:
               NATURAL_VILLAGES, COMMUNITY_SUFFIXES, POI_TYPES, POI_BRANDS, SHOP_WORDS, SEPARATORS,
               COLONS, POSTCODE_LABELS, MOBILE_LABELS, LANDLINE_LABELS, FIXED_WORDS, JUNK_LATIN,
               JUNK_REPEATED, TYPO_GROUPS, (TYPO_FALLBACK, GARBAGE_SYMBOLS, NONDIGIT_CHARS,
-                                           JUNK_SYMBOLS, "0123456789- "),
+                                           JUNK_SYMBOLS, NUMBER_JUNK_LETTERS, NUMBER_JUNK_SYMBOLS,
+                                           "0123456789- "),
               tuple(PHONE_LOOKALIKES.values()))
     return {ch for table in tables for word in table for ch in word}
 
@@ -187,25 +135,27 @@ def generator_characters() -> set[str]:
 
 
 def generate_records(n: int, seed: int = 0, error_rate: float = 0.5, start: int = 0,
-                     kind_weights: dict[str, float] | None = None) -> pd.DataFrame:
+                     kind_weights: dict[str, float] | None = None, real_share: float = 0.0) -> pd.DataFrame:
     """Rows [start, start+n) of the record stream for `seed`; see the module docstring.
 
     kind_weights: relative frequency of each error kind among the wrong records (a kind not
     named weighs 1; None: all kinds equally often, the stream's default).
+    real_share: share of rows built on a real address (real_bases.py) instead of a generated one.
 
     Columns: record_id, text, label (正确/错误), error_type (one of ERROR_TYPES or "none"),
     province, city, district: the administrative names as the text writes them, short forms
     included ("" when not written; a municipality fills both province and city; 浙江省义乌市
-    has city "" and district 义乌市).
+    has city "" and district 义乌市), base (generated or real).
     """
     if n < 0 or start < 0:
         raise ValueError(f"n={n}, start={start}: both must be >= 0")
-    if not 0.0 <= error_rate <= 1.0:
-        raise ValueError(f"error_rate={error_rate}: must be within [0, 1]")
+    for name, share in (("error_rate", error_rate), ("real_share", real_share)):
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{name}={share}: must be within [0, 1]")
     tables = load_tables()
     rng = random.Random()
     cumulative = kind_cumulative(kind_weights)
-    rows = [generate_row(rng, tables, seed, i, error_rate, cumulative) for i in range(start, start + n)]
+    rows = [generate_row(rng, tables, seed, i, error_rate, cumulative, real_share) for i in range(start, start + n)]
     return pd.DataFrame(rows, columns=list(COLUMNS)).astype(str)
 
 
@@ -222,8 +172,8 @@ def kind_cumulative(kind_weights: dict[str, float] | None) -> list[float] | None
     return list(itertools.accumulate(w / sum(weights) for w in weights))
 
 
-def generate_row(rng: random.Random, tables: Tables, seed: int, i: int,
-                 error_rate: float, cumulative: list[float] | None = None) -> tuple[str, ...]:
+def generate_row(rng: random.Random, tables: Tables, seed: int, i: int, error_rate: float,
+                 cumulative: list[float] | None = None, real_share: float = 0.0) -> tuple[str, ...]:
     # Re-seeding from (seed, index) makes every row independent of how the range is chunked;
     # an int key (unique per pair for |seed| < 2**63) seeds ~25% faster than a string.
     rng.seed((seed % 2**64) << 64 | i)
@@ -233,13 +183,18 @@ def generate_row(rng: random.Random, tables: Tables, seed: int, i: int,
         u = r()
         error_type = (ERROR_TYPES[int(u * len(ERROR_TYPES))] if cumulative is None
                       else ERROR_TYPES[min(bisect.bisect_right(cumulative, u), len(ERROR_TYPES) - 1)])
-    record = build_record(r, tables, error_type)
+    record = build_record(r, tables, error_type, real=r() < real_share)
     label = CORRECT if error_type == NO_ERROR else WRONG
-    return (f"addr-{seed}-{i:09d}", record.text(), label, error_type, *record.columns())
+    return (f"addr-{seed}-{i:09d}", record.text(), label, error_type, *record.columns(), record.base)
 
 
-def build_record(r: Draw, tables: Tables, error_type: str) -> Record:
-    """A correct record with `error_type` applied (none: as drawn).
+# Real bases tried for a row before it falls back to generated ones (a kind few real
+# addresses suit, such as stops_at_town on a landline record, may find none).
+REAL_BASE_ATTEMPTS = 40
+
+
+def build_record(r: Draw, tables: Tables, error_type: str, real: bool = False) -> Record:
+    """A correct record with `error_type` applied (none: as drawn), on a real base if `real`.
 
     Some corruptions need a part the drawn record lacks (a city to replace, two admin names to
     put digits between); then another correct record is drawn, from the same row's stream. A
@@ -247,8 +202,12 @@ def build_record(r: Draw, tables: Tables, error_type: str) -> Record:
     have the same mix of shapes: no shape (an address without admin part) gives the label away.
     """
     kind = error_type if error_type != NO_ERROR else ERROR_TYPES[int(r() * len(ERROR_TYPES))]
-    for _ in range(200):
-        record = build_correct_record(r, tables)
+    for attempt in range(200):
+        record = None
+        if real and attempt < REAL_BASE_ATTEMPTS:
+            record = build_real_record(r, tables)
+        if record is None:
+            record = build_correct_record(r, tables)
         if suits(kind, record) and (error_type == NO_ERROR or CORRUPTIONS[error_type](r, tables, record)):
             return record
     raise RuntimeError(f"{kind}: no suitable record in 200 draws")   # never in practice
@@ -257,18 +216,6 @@ def build_record(r: Draw, tables: Tables, error_type: str) -> Record:
 # ---------------------------------------------------------------------------------------------
 # Correct records
 # ---------------------------------------------------------------------------------------------
-
-
-def _number(r: Draw, top: int) -> int:
-    """1..top, small numbers far more common than large ones (as house numbers are)."""
-    return int(r() ** 2 * top) + 1
-
-
-def _place_word(r: Draw, chars: tuple[str, ...] = PLACE_CHARS, n: int = len(PLACE_CHARS)) -> str:
-    # Inlined picks: this runs a few times per row and dominates the per-row cost.
-    first = chars[int(r() * n)]
-    second = chars[int(r() * n)]
-    return first + (second if second != first else chars[(chars.index(first) + 1) % n])
 
 
 def build_correct_record(r: Draw, tables: Tables) -> Record:
@@ -280,18 +227,36 @@ def build_correct_record(r: Draw, tables: Tables) -> Record:
     sep = pick_cumulative(r, ADMIN_SEPARATORS_CUMULATIVE) if admin or town else ""
     rest_shape = pick_cumulative(r, REST_SHAPE_CUMULATIVE)
     rest, named, suffix = write_rest(r, rest_shape)
+    return Record(target=target, admin=admin, levels=levels, town=town, sep=sep, rest=rest, named=named,
+                  named_suffix=suffix, shape=shape, rest_shape=rest_shape, **draw_fields(r, target))
+
+
+def draw_fields(r: Draw, target: Target) -> dict:
+    """The name, postcode and phone of a record about `target`, and how they are written."""
     phone_kind, phone_format, area, number = draw_phone(r, target)
     colon = pick(r, COLONS)
-    record = Record(
-        target=target, name=make_name(r), admin=admin, levels=levels, town=town, sep=sep,
-        rest=rest, named=named, named_suffix=suffix, postcode=make_postcode(r, target),
+    return dict(
+        name=make_name(r), postcode=make_postcode(r, target),
         phone=render_phone(phone_kind, phone_format, area, number), phone_kind=phone_kind,
         phone_format=phone_format, phone_area=area, phone_number=number,
         postcode_label=pick(r, POSTCODE_LABELS) + colon,
         phone_label=pick(r, MOBILE_LABELS if phone_kind == "mobile" else LANDLINE_LABELS) + colon,
-        field_sep=pick(r, SEPARATORS), postcode_first=r() < 0.6, shape=shape, rest_shape=rest_shape,
+        field_sep=pick(r, SEPARATORS), postcode_first=r() < 0.6,
     )
-    return record
+
+
+def build_real_record(r: Draw, tables: Tables) -> Record | None:
+    """A correct record on a real address (real_bases.py), None when no base was found."""
+    base = draw_real_base(r)
+    target = real_target(r, tables, base) if base is not None else None
+    if target is None:
+        return None
+    # 浙江省义乌市: a county-level unit right after its province, as city_not_in_province expects.
+    county_city = base.levels == (PROVINCE, COUNTY) and not target.division.is_municipality
+    return Record(target=target, admin=list(base.admin), levels=list(base.levels), town=base.town,
+                  sep=base.sep, rest=list(base.rest), named=base.named, named_suffix=base.named_suffix,
+                  shape="county_city" if county_city else "real", rest_shape="real", base="real",
+                  **draw_fields(r, target))
 
 
 def draw_admin_shape(r: Draw, target: Target) -> str:
@@ -346,128 +311,6 @@ def draw_town(r: Draw, target: Target, shape: str) -> str | None:
     return None
 
 
-def write_rest(r: Draw, shape: str) -> tuple[list[str], int, str]:
-    """(the parts after the town, index of the named part, its suffix) for a rest shape."""
-    return REST_WRITERS[shape](r)
-
-
-def _road(r: Draw) -> tuple[str, str]:
-    stem = pick(r, ROAD_WORDS) if r() < 0.4 else _place_word(r)
-    suffix = pick(r, ROAD_SUFFIXES)
-    return stem + suffix, suffix
-
-
-def _compound(r: Draw) -> tuple[str, str]:
-    suffix = pick(r, COMPOUND_SUFFIXES)
-    return _place_word(r) + suffix, suffix
-
-
-def _room(r: Draw) -> str:
-    return f"{int(r() * 32) + 1}{int(r() * 4) + 1:02d}"
-
-
-def _building_unit_room(r: Draw, always_building: bool = False) -> list[str]:
-    parts = []
-    if always_building or r() < 0.6:
-        parts.append(f"{int(r() * 30) + 1}{pick(r, BUILDING_SUFFIXES)}")
-        if r() < 0.6:
-            parts.append(f"{int(r() * 6) + 1}单元")
-        if r() < 0.75:
-            parts.append(_room(r) + ("室" if r() < 0.7 else ""))
-    return parts
-
-
-def _road_before(r: Draw, share: float) -> list[str]:
-    """A road and house number written before a POI or compound, `share` of the time (else none)."""
-    return [_road(r)[0], f"{_number(r, 998)}号"] if r() < share else []
-
-
-def write_road(r: Draw) -> tuple[list[str], int, str]:
-    road, suffix = _road(r)
-    parts = [road, f"{_number(r, 998)}号"]
-    if r() < 0.35:
-        parts.append(_compound(r)[0])
-    return parts + _building_unit_room(r), 0, suffix
-
-
-def write_yard(r: Draw) -> tuple[list[str], int, str]:
-    road, suffix = _road(r)
-    return [road, f"{_number(r, 300)}号院"] + _building_unit_room(r), 0, suffix
-
-
-def write_village(r: Draw) -> tuple[list[str], int, str]:
-    x = r()
-    if x < 0.4:
-        stem = _place_word(r)
-    elif x < 0.75:
-        stem = pick(r, VILLAGE_SURNAMES) + pick(r, VILLAGE_STEM_ENDINGS)
-    else:
-        stem = pick(r, VILLAGE_SURNAMES) + "家" + pick(r, ("湾", "庄", "坪", "沟", "岭", "坝"))
-    parts = [stem + "村"]
-    y = r()
-    if y < 0.5:
-        parts.append(f"{int(r() * 15) + 1}组")
-        if r() < 0.3:
-            parts.append(f"{_number(r, 120)}号")
-    elif y < 0.75:
-        parts.append(pick(r, NATURAL_VILLAGES))
-        if r() < 0.3:
-            parts.append(f"{_number(r, 80)}号")
-    else:
-        parts.append(f"{_number(r, 200)}号")
-    return parts, 0, "村"
-
-
-def write_community(r: Draw) -> tuple[list[str], int, str]:
-    suffix = pick(r, COMMUNITY_SUFFIXES)
-    return [_place_word(r) + suffix] + _building_unit_room(r, always_building=True), 0, suffix
-
-
-def write_poi(r: Draw) -> tuple[list[str], int, str]:
-    parts = _road_before(r, 0.35)
-    stem = pick(r, POI_BRANDS) if r() < 0.4 else _place_word(r)
-    suffix = pick(r, POI_TYPES)
-    named = len(parts)
-    parts.append(stem + suffix)
-    x = r()
-    if x < 0.2:
-        parts.append("门口")
-    elif x < 0.5:
-        parts.append(f"{_number(r, 300)}号铺")
-    elif x < 0.7:
-        parts.append(f"{int(r() * 300) + 1}栋{int(r() * 4000) + 1001}商铺")
-    else:
-        parts.append(f"{int(r() * 6) + 1}F-{int(r() * 60) + 1:02d}")
-    return parts, named, suffix
-
-
-def write_hash_building(r: Draw) -> tuple[list[str], int, str]:
-    parts = _road_before(r, 0.4)
-    named = len(parts)
-    compound, suffix = _compound(r)
-    parts += [compound, f"{int(r() * 30) + 1}#楼"]
-    if r() < 0.6:
-        parts.append(f"{int(r() * 6) + 1}单元")
-    if r() < 0.8:
-        parts.append(_room(r) + ("室" if r() < 0.5 else ""))
-    return parts, named, suffix
-
-
-def write_bare_room(r: Draw) -> tuple[list[str], int, str]:
-    parts = _road_before(r, 0.4)
-    named = len(parts)
-    compound, suffix = _compound(r)
-    floor = int(r() * 33) + 1
-    return parts + [compound, f"{floor}{int(r() * 8) + 1:02d}"], named, suffix
-
-
-REST_WRITERS: dict[str, Callable[[Draw], tuple[list[str], int, str]]] = {
-    "road": write_road, "yard": write_yard, "village": write_village, "community": write_community,
-    "poi": write_poi, "hash_building": write_hash_building, "bare_room": write_bare_room,
-}
-assert tuple(REST_WRITERS) == REST_SHAPES
-
-
 def make_postcode(r: Draw, target: Target) -> str:
     return pick(r, POSTCODE_PREFIXES[target.province_code]) + draw_digits(r, 4)
 
@@ -485,7 +328,7 @@ def draw_phone(r: Draw, target: Target) -> tuple[str, int, str, str]:
     """(kind, format, area code, number): mostly mobiles, sometimes a landline of the city."""
     if r() < 0.75:
         fmt = int(pick_cumulative(r, MOBILE_FORMATS_CUMULATIVE))
-        return "mobile", fmt, "", pick(r, MOBILE_PREFIXES) + draw_digits(r, 8)
+        return "mobile", fmt, "", pick(r, DRAWN_MOBILE_PREFIXES) + draw_digits(r, 8)
     area = area_code(target)
     # Three-digit area codes are the big cities, whose local numbers all have 8 digits.
     length = 8 if len(area) == 3 or r() < 0.7 else 7
@@ -501,7 +344,8 @@ SCHEMA = pa.schema([(name, pa.string()) for name in COLUMNS])
 
 
 def write_records(path: str, n: int, seed: int, error_rate: float, rows_per_file: int,
-                  kind_weights: dict[str, float] | None = None, progress_every_s: float = 30.0) -> list[str]:
+                  kind_weights: dict[str, float] | None = None, progress_every_s: float = 30.0,
+                  real_share: float = 0.0) -> list[str]:
     """Write rows [0, n) as part-00000.parquet, ... under `path`, rows_per_file rows per file,
     logging progress (records/s, ETA) every progress_every_s seconds.
 
@@ -523,7 +367,7 @@ def write_records(path: str, n: int, seed: int, error_rate: float, rows_per_file
     progress = Progress(n, unit="records", every_s=progress_every_s, what=f"{out.name}:", log=logger)
     for k, file in enumerate(paths):
         start = k * rows_per_file
-        frame = generate_records(min(rows_per_file, n - start), seed, error_rate, start, kind_weights)
+        frame = generate_records(min(rows_per_file, n - start), seed, error_rate, start, kind_weights, real_share)
         pq.write_table(pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False), file)
         logger.debug("wrote %s (%d rows)", file, len(frame))
         progress.advance(len(frame))

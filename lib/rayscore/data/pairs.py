@@ -12,6 +12,8 @@ import pandas as pd
 
 CORRECT, WRONG = "正确", "错误"
 LABELS = (CORRECT, WRONG)
+# The third outcome of a quality label: neither automatic answer is certain enough, a person looks.
+REVIEW = "待审"
 
 
 def conversation(record: str, answer: str) -> list[dict]:

@@ -43,6 +43,10 @@ class PreferenceDataSpec(SplitSpec):
     """Parquet file/dir, JSONL or JSON with preference pairs (or labelled records, see format)."""
     format: Literal["pairs", "records"] = "pairs"
     """pairs: TRL preference shapes; records: text + label (正确/错误) rows, converted to pairs."""
+    audited_path: str = ""
+    """records: an audit directory's labels (rayscore audit): people's answers trained on, a held-back share measured; "" = none."""
+    audited_weight: int = 1
+    """Each audited training record is trained on this many times (oversampling)."""
 
 
 def load_preferences(spec: PreferenceDataSpec, path: str | None = None,

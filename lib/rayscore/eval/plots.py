@@ -181,3 +181,19 @@ def plot_reliability(bins: dict, path: str | Path, title: str = "") -> Path:
            ylabel="share positive")
     ax_count.set(xlabel="predicted probability", ylabel="rows")
     return _save(fig, path)
+
+
+def plot_risk_coverage(curve: list[dict], path: str | Path, point: dict | None = None, title: str = "") -> Path:
+    """Risk (share of automatic labels that are wrong) against coverage (share labelled
+    automatically) as the operating points move (operating_points.risk_coverage); `point`
+    ({coverage, risk}) marks the one in use."""
+    fig, ax = _figure()
+    if curve:
+        ax.plot([c["coverage"] for c in curve], [c["risk"] for c in curve], marker=".", color="tab:blue",
+                label="symmetric operating points")
+    if point and point.get("coverage") is not None:
+        ax.scatter([point["coverage"]], [point["risk"]], color="tab:red", zorder=3, label="in use")
+    ax.legend(loc="upper left")
+    ax.set(title=ascii_label(title) if title else "risk-coverage", xlim=(0, 1.02),
+           xlabel="coverage (decided automatically)", ylabel="risk (automatic labels wrong)")
+    return _save(fig, path)

@@ -50,15 +50,16 @@ import yaml
 
 from rayscore.checks import resolve_check_set
 from rayscore.config import to_dict
-from rayscore.data.pairs import CORRECT, WRONG
+from rayscore.data.pairs import CORRECT, REVIEW, WRONG
 from rayscore.eval.calibration import calibration_bins, calibration_report, merge_bins
 from rayscore.eval.metrics import classification_from_counts
+from rayscore.eval.operating_points import risk_coverage
 from rayscore.io import JobSummary, absolute
 from rayscore.logs import Progress, quiet_libraries, setup_logging
 from rayscore.models import load_calibration
 from rayscore.score.chunks import (Chunk, ChunkStore, InputError, Span, combine_tables, compressed_bytes_per_row,
                                    filesystem, plan_chunks, read_inputs, read_span)
-from rayscore.score.scorers import QualityScorer, ScorerSpec, ThresholdSpec, default_threshold
+from rayscore.score.scorers import QualityScorer, ScorerSpec, ThresholdSpec, calibrated_points, default_threshold
 from rayscore.score.validate import OverLength, first_reasons, invalid_utf8, repair_utf8, validate_column
 
 logger = logging.getLogger(__name__)
@@ -204,6 +205,8 @@ def run(cfg: ScoreJobConfig) -> JobSummary:
                    skipped_files={"count": len(skipped), "files": skipped[:SKIPPED_LISTED]})
     if threshold_choice:
         summary["threshold_choice"] = threshold_choice
+    if spec.kind == "quality":
+        summary["outcomes"] = outcomes_summary(given.scorer, summary)
     if cfg.id_column:
         summary["duplicate_ids"] = store.duplicate_ids(chunks)
         if summary["duplicate_ids"]["ids"]:
@@ -291,6 +294,8 @@ def resolve_spec(spec: ScorerSpec) -> tuple[ScorerSpec, dict | None]:
     return replace(spec, threshold=scorer.spec.threshold, threshold_from=ThresholdSpec()), scorer.threshold_choice
 
 
+RISK_BINS = 200
+"""Bins of p_correct behind the risk-coverage curve (the operating points sit near 0 and 1)."""
 SKIPPED_LISTED = 20
 """Skipped input files named in summary.json (all are counted)."""
 UNREADABLE_LISTED = 20
@@ -386,6 +391,7 @@ class ChunkWorker:
             "gold": self.gold_counts(scored, scored["label"].to_pylist() if spec.kind == "quality" else None),
             **self.check_counts(scored),
             **self.probability_bins(scored),
+            **self.model_counts(scored),
             "truncated_rows": getattr(self.scorer, "truncated_rows", 0) - truncated_before,
             "unreadable": unreadable,
             "seconds": round(time.time() - started, 3),
@@ -556,6 +562,22 @@ class ChunkWorker:
                 "rows_flagged": sum(1 for row in flags if row),
                 "rules_gold": self.gold_counts(scored, [WRONG if row else CORRECT for row in flags])}
 
+    def model_counts(self, scored: pa.Table) -> dict:
+        """Quality scorers: the model's own labels' gold counts (what it says with no check
+        overruling it), and the fine reliability bins of the rows it decides, for the summary's
+        model baseline and its risk-coverage curve."""
+        if self.cfg.scorer.kind != "quality":
+            return {}
+        p = scored["p_correct"].to_numpy(zero_copy_only=False)
+        out = {"model_gold": self.gold_counts(scored, self.scorer.model_label(p).tolist())}
+        gold_col = self.gold_column(scored)
+        if gold_col:
+            gold = np.array(scored[gold_col].to_pylist(), dtype=object)
+            by_model = np.array(scored["decided_by"].to_pylist(), dtype=object) == "model"
+            rows = by_model & np.isin(gold, (CORRECT, WRONG))
+            out["model_bins"] = calibration_bins(p[rows], gold[rows] == CORRECT, n_bins=RISK_BINS)
+        return out
+
     def probability_bins(self, scored: pa.Table) -> dict:
         """p_correct's histogram (20 bins) and, with gold labels, its reliability bins: sums that
         merge across chunks into the job's calibration report."""
@@ -585,11 +607,26 @@ class ChunkWorker:
         return counts
 
 
+def outcomes_summary(spec: ScorerSpec, summary: dict) -> dict:
+    """How the quality labels were decided: the operating points (and what they were fitted on)
+    or the one threshold, the rows each of check and model decided, and on gold rows the coverage
+    and precision of the automatic outcomes."""
+    points = calibrated_points(spec)
+    out = {"rule": "a certain check failed: 错误; else 正确 at p_correct >= accept_at, 错误 below reject_below, "
+                   "待审 between" if points else "a certain check failed: 错误; else 正确 at p_correct >= threshold",
+           "decided_by": summary["value_counts"].get("decided_by", {})}
+    if points:
+        out["operating_points"] = points
+    if "gold_metrics" in summary:
+        out["automatic"] = summary["gold_metrics"]["overall"]["automatic"]
+    return out
+
+
 def write_plots(store: ChunkStore, summary: dict) -> dict:
     """p_correct_histogram.png and, with gold labels, reliability.png in the output directory."""
     import tempfile
 
-    from rayscore.eval.plots import plot_reliability, plot_score_histogram
+    from rayscore.eval.plots import plot_reliability, plot_risk_coverage, plot_score_histogram
 
     written = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -603,11 +640,15 @@ def write_plots(store: ChunkStore, summary: dict) -> dict:
         if "calibration" in summary:
             written["reliability.png"] = plot_reliability(summary["calibration"]["reliability_bins"], f"{tmp}/r.png",
                                                           title="p_correct reliability")
+        if "risk_coverage" in summary:
+            point = summary["model_baseline"]["overall"]["automatic"]
+            written["risk_coverage.png"] = plot_risk_coverage(summary["risk_coverage"], f"{tmp}/c.png", point,
+                                                              title="model decisions: risk vs coverage")
         paths = {name: store.write_file(name, path.read_bytes()) for name, path in written.items()}
     return {"plots": paths} if paths else {}
 
 
-COUNTED_COLUMNS = ("label", "predicted_class", "preferred", "parse_ok")
+COUNTED_COLUMNS = ("label", "decided_by", "predicted_class", "preferred", "parse_ok")
 """Categorical output columns whose values are counted in summary.json (value_counts)."""
 
 
@@ -642,8 +683,8 @@ def input_name(column: str, output_columns) -> str:
 def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> dict:
     """Totals over every committed chunk of this fingerprint; the row accounting must balance."""
     total = Counter()
-    reasons, values, gold, rules_gold, flags = Counter(), {}, {}, {}, Counter()
-    histogram, reliability, precisions = np.zeros(20, dtype=np.int64), [], Counter()
+    reasons, values, gold, rules_gold, model_gold, flags = Counter(), {}, {}, {}, {}, Counter()
+    histogram, reliability, model_bins, precisions = np.zeros(20, dtype=np.int64), [], [], Counter()
     unreadable = []
     for r in records:
         precisions[r.get("precision", "unrecorded")] += 1
@@ -656,13 +697,16 @@ def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> 
         flags.update(r.get("flags", {}))
         for column, counts in r["value_counts"].items():
             values.setdefault(column, Counter()).update(counts)
-        for target, counts in ((gold, r["gold"]), (rules_gold, r.get("rules_gold", {}))):
+        for target, counts in ((gold, r["gold"]), (rules_gold, r.get("rules_gold", {})),
+                               (model_gold, r.get("model_gold", {}))):
             for group, cells in counts.items():
                 target.setdefault(group, Counter()).update(cells)
         if "p_histogram" in r:
             histogram += np.asarray(r["p_histogram"], dtype=np.int64)
         if r.get("reliability"):
             reliability.append(r["reliability"])
+        if r.get("model_bins"):
+            model_bins.append(r["model_bins"])
     expected_rows = sum(c.rows for c in chunks)
     problems = []
     if len(records) != len(chunks):
@@ -699,20 +743,32 @@ def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> 
         summary["gold_metrics"] = gold_metrics(gold)
     if rules_gold:
         summary["rules_baseline"] = gold_metrics(rules_gold)
+    if model_gold:
+        summary["model_baseline"] = gold_metrics(model_gold)
     merged = merge_bins(*reliability) if reliability else None
     if merged and sum(merged["count"]):
         summary["calibration"] = calibration_report(merged) | {"reliability_bins": merged}
+    merged = merge_bins(*model_bins) if model_bins else None
+    if merged and sum(merged["count"]):
+        summary["risk_coverage"] = risk_coverage(merged)
     return summary
 
 
 def gold_metrics(counts: dict[str, Counter], positive: str = WRONG) -> dict:
     """Accuracy, and precision/recall/F1 for catching wrong records (positive = 错误), overall and
     per group, from the chunks' merged {group: {"gold|pred": rows}} counts; each is
-    rayscore.eval.metrics.classification_from_counts, rounded to 4 decimals."""
+    rayscore.eval.metrics.classification_from_counts, rounded to 4 decimals.
+
+    A 待审 label is not accepted: it counts as 错误 here (a wrong record sent to a person is
+    caught, a correct one is not kept). `automatic` says how much was decided without a person
+    (coverage) and the precision of each automatic outcome."""
     def metrics(cells: Counter) -> dict:
-        # The prediction is a label of ours (正确 / 错误), so the last "|" is the separator.
-        confusion = {tuple(cell.rsplit("|", 1)): n for cell, n in cells.items()}
-        scores = classification_from_counts(confusion, positive)
+        # The prediction is a label of ours (正确 / 错误 / 待审), so the last "|" is the separator.
+        confusion = Counter()
+        for cell, n in cells.items():
+            gold, pred = cell.rsplit("|", 1)
+            confusion[gold, WRONG if pred == REVIEW else pred] += n
+        scores = classification_from_counts(confusion, positive) | {"automatic": automatic(cells)}
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
 
     overall = Counter()
@@ -720,3 +776,22 @@ def gold_metrics(counts: dict[str, Counter], positive: str = WRONG) -> dict:
         overall.update(cells)
     return {"positive_label": positive, "overall": metrics(overall),
             "by_group": {g: metrics(c) for g, c in sorted(counts.items())}}
+
+
+def automatic(cells: Counter) -> dict:
+    """Coverage (share of rows labelled 正确 or 错误, not 待审) and the precision of each automatic
+    outcome, from {"gold|pred": rows} counts."""
+    by_pred: dict[str, Counter] = {}
+    for cell, n in cells.items():
+        gold, pred = cell.rsplit("|", 1)
+        by_pred.setdefault(pred, Counter())[gold] += n
+    total = sum(cells.values())
+    decided = sum(sum(by_pred.get(p, {}).values()) for p in (CORRECT, WRONG))
+    wrongly = sum(n for o in (CORRECT, WRONG) for g, n in by_pred.get(o, {}).items() if g != o)
+    out = {"coverage": round(decided / total, 4) if total else None,
+           "risk": round(wrongly / decided, 4) if decided else None,
+           "review": sum(by_pred.get(REVIEW, {}).values())}
+    for outcome in (CORRECT, WRONG):
+        rows = sum(by_pred.get(outcome, {}).values())
+        out[f"precision_{outcome}"] = round(by_pred[outcome][outcome] / rows, 4) if rows else None
+    return out

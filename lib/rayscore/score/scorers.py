@@ -12,9 +12,11 @@ in KIND_FIELDS (score_batch's input columns, serve's request fields). Kinds and 
 - pair:       [prompt +] chosen / rejected -> reward_chosen, reward_rejected, margin,
               p_chosen = sigmoid(margin) (Bradley-Terry), preferred (chosen | rejected | tie)
 - quality:    a record -> reward_correct, reward_wrong (the record answered 正确 / 错误),
-              p_correct = sigmoid((reward_correct - reward_wrong) / T), label (正确 if p_correct >=
-              threshold); T and the threshold are the model's calibration (fitted on held-out
-              pairs at training), or a threshold set here or chosen on a labelled set (`threshold_from`)
+              p_correct = sigmoid((reward_correct - reward_wrong) / T), label (正确, 错误 or 待审)
+              and decided_by (check | model): a failed certain check makes it 错误, else the
+              model's operating points decide (QualityScorer); T and the operating points are the
+              model's calibration (fitted on held-out records at training), or one threshold set
+              here or chosen on a labelled set (`threshold_from`)
 - classifier: a text -> score (a regressor's output, or a classifier's expected class value
               sum_i p_i * i over classes 0..N-1), and for classifiers predicted_class (argmax) and
               probabilities (softmax, one per class); label = 1 if score >= threshold else 0, the
@@ -40,10 +42,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from rayscore.checks import observe, observe_conversations, resolve_check_set, saved_check_ref
+from rayscore.checks import certain_failures, observe, observe_conversations, resolve_check_set, saved_check_ref
 from rayscore.data.labels import as_conversation
 from rayscore.data.pairs import CORRECT, WRONG, conversation
 from rayscore.data.preferences import to_messages
+from rayscore.eval.operating_points import outcome
 from rayscore.models import load_calibration, load_scorer, model_fingerprint
 from rayscore.score.runner import PRECISIONS, Precision, RewardRunner
 
@@ -185,7 +188,7 @@ class ScorerSpec:
 
     def output_columns(self) -> tuple[str, ...]:
         """The columns score() returns (the scorer's `output_columns`), known without loading the model."""
-        columns = {"quality": ("reward_correct", "reward_wrong", "p_correct", "label"),
+        columns = {"quality": ("reward_correct", "reward_wrong", "p_correct", "label", "decided_by"),
                    "reward": ("reward",),
                    "pair": ("reward_chosen", "reward_rejected", "margin", "p_chosen", "preferred"),
                    "classifier": ("score",) + (("predicted_class", "probabilities") if self.classes() else ()) + (
@@ -309,13 +312,19 @@ class PairScorer(_RewardModelScorer):
 class QualityScorer(_RewardModelScorer):
     """Scores each record with both answers; p_correct = softmax over the two rewards.
 
-    The threshold is spec.threshold, else the one calibrated with the model, else 0.5. With
-    spec.threshold_from set, it is chosen once, here, on the validation set, and `threshold_choice`
-    says how (score_batch resolves it on the driver and hands actors the result)."""
+    The label is 正确, 错误 or 待审 (a person should look), and `decided_by` says what decided it:
+    `check` when a certain check failed (the check set's `certain` flags: the model never
+    overrules them, even for a flag it never saw fail in training), else `model`. The model's
+    label comes from the two operating points calibrated with it (automatic 正确 and 错误 at a
+    stated precision, 待审 between them). A threshold set in the spec (spec.threshold, or chosen
+    on a validation set with spec.threshold_from) replaces them with one cut: 正确 or 错误, no
+    待审. With threshold_from, the choice is made once, here, and `threshold_choice` says how
+    (score_batch resolves it on the driver and hands actors the result)."""
 
     def __init__(self, spec: ScorerSpec, device: str | None = None):
         super().__init__(spec, device)
         self.threshold_choice: dict | None = None
+        self.operating_points = calibrated_points(spec, self.calibration)
         if spec.threshold is None:
             self.spec = replace(spec, threshold=default_threshold(self.calibration))
         if spec.threshold_from.path:
@@ -330,13 +339,21 @@ class QualityScorer(_RewardModelScorer):
         correct, wrong = rewards[: len(texts)], rewards[len(texts):]
         return correct, wrong, _sigmoid((correct - wrong) / self.temperature), flags
 
+    def model_label(self, p_correct: np.ndarray) -> np.ndarray:
+        """The model's label alone: by the operating points, else by the one threshold."""
+        if self.operating_points:
+            return outcome(p_correct, self.operating_points)
+        return np.where(p_correct >= self.spec.threshold, CORRECT, WRONG).astype(object)
+
     def score(self, frame: pd.DataFrame) -> pd.DataFrame:
         correct, wrong, p_correct, flags = self.p_correct(frame[self.spec.text_column].tolist())
+        by_check = np.array([bool(certain_failures(self.checks, f)) for f in flags], dtype=bool)
         return self.with_flags(pd.DataFrame({
             "reward_correct": correct,
             "reward_wrong": wrong,
             "p_correct": p_correct,
-            "label": np.where(p_correct >= self.spec.threshold, CORRECT, WRONG),
+            "label": np.where(by_check, WRONG, self.model_label(p_correct)),
+            "decided_by": np.where(by_check, "check", "model"),
         }, index=frame.index), flags)
 
 
@@ -363,6 +380,14 @@ class ClassifierScorer(_RewardModelScorer):
             out["score"] = logits[:, 0]
         out["label"] = (out["score"] >= self.threshold).astype(np.int64)
         return self.with_flags(pd.DataFrame(out, index=frame.index), flags)
+
+
+def calibrated_points(spec: ScorerSpec, calibration: dict | None = None) -> dict | None:
+    """The operating points a quality scorer labels by: the model's calibrated ones, unless the
+    spec sets a threshold (or chooses one on a validation set), which replaces them."""
+    if spec.kind != "quality" or spec.threshold is not None or spec.threshold_from.path:
+        return None
+    return (calibration if calibration is not None else load_calibration(spec.model_dir)).get("operating_points")
 
 
 def default_threshold(calibration: dict) -> float:

@@ -14,8 +14,8 @@ re-tokenises a row, and every dropped row is in quarantine with its reason.
 Writes under <output_dir>:
   model/                 adapter/ (LoRA only), merged/ (what score and serve load), fingerprint.txt,
                          metrics.json, save_check.json (rewards in memory vs from the saved model),
-                         calibration.json (temperature, and a quality model's threshold, fitted on
-                         the held-out pairs), checks.json (the check set, when `checks` is set)
+                         calibration.json (temperature, and a quality model's threshold and the
+                         operating points of 正确 / 错误 / 待审, fitted on the held-out pairs), checks.json (the check set, when `checks` is set)
   metrics.json           data account, training and held-out metrics (accuracy, margin, swap check)
   config.yaml            the resolved config
   training_curves.png    loss and accuracy by step; log_history.json, the numbers behind it
@@ -37,7 +37,8 @@ import pandas as pd
 
 from rayscore.checks import load_check_set, observe_conversations, save_check_set
 from rayscore.config import save_config
-from rayscore.data.pairs import CORRECT, WRONG
+from rayscore.data.audited import audited_source
+from rayscore.data.pairs import CORRECT, WRONG, records_to_pairs
 from rayscore.data.preferences import (
     PreferenceDataSpec, load_preferences, reason_counts, split_pairs, write_quarantine)
 from rayscore.io import write_json
@@ -78,6 +79,23 @@ class RewardTrainSpec(TrainSpec):
 
 
 @dataclass
+class OutcomeSpec:
+    """How sure an automatic quality label must be: the precision it must reach on held-out records,
+    with this confidence (a Clopper-Pearson bound); rows between the two operating points are 待审."""
+
+    target_precision: float = 0.99
+    """Precision each automatic outcome (正确, 错误) must reach on the held-out records."""
+    confidence: float = 0.95
+    """Probability that the stated precision holds (1 - delta of Learn then Test)."""
+    fitted_on: str = "eval split"
+    """Which data the operating points were fitted on, as the summary reports it."""
+
+    def check(self) -> list[str]:
+        values = {"target_precision": self.target_precision, "confidence": self.confidence}
+        return [f"outcomes.{k}: must be in [0.5, 1), got {v}" for k, v in values.items() if not 0.5 <= v < 1]
+
+
+@dataclass
 class RewardJobConfig:
     """train_reward: preference pairs in, a reward model directory out."""
 
@@ -99,9 +117,11 @@ class RewardJobConfig:
     """Column for per-subset eval accuracy (skipped when absent), e.g. error_type."""
     checks: str | None = None
     """Check set (module:attribute) whose observations are appended to every user turn; saved with the model."""
+    outcomes: OutcomeSpec = field(default_factory=OutcomeSpec)
+    """Quality records: the operating points of automatic 正确 / 错误 (the rest is 待审), fitted on the eval split."""
 
     def check(self) -> list[str]:
-        problems = []
+        problems = self.outcomes.check()
         if self.checks:
             try:
                 load_check_set(self.checks)
@@ -176,6 +196,12 @@ def prepare_pairs(cfg: RewardJobConfig, tok) -> PreparedPairs:
         train_df = pairs
     else:
         train_df, eval_df = split_pairs(pairs, cfg.data.eval_fraction, cfg.data.seed)
+    if cfg.data.audited_path:  # people's answers: trained on (oversampled); a held-back share is only measured
+        audited = audited_source(cfg.data.audited_path, cfg.data.audited_weight, cfg.checks)
+        train_df = pd.concat([train_df, records_to_pairs(audited.train)], ignore_index=True)
+        eval_df = pd.concat([eval_df, records_to_pairs(audited.held_back)], ignore_index=True)
+        bad = pd.concat([bad, audited.left_out], ignore_index=True)   # contradicts a certain check, or conflicting
+        input_pairs += len(audited.train) + len(audited.held_back) + len(audited.left_out)
     checks = load_check_set(cfg.checks) if cfg.checks else None
     train_df, eval_df = with_observations(train_df, checks), with_observations(eval_df, checks)
     extra_chars = add_missing_chars(tok, data_chars(pd.concat([train_df, eval_df]))) if cfg.model.add_chinese_chars else []
@@ -327,7 +353,9 @@ def save_and_evaluate(trainer, cfg: RewardJobConfig, tok, data: PreparedPairs, m
     rewards = score_pairs(runner, data.eval["chosen"], data.eval["rejected"]) if len(data.eval) else None
     metrics.update(evaluate_pairs(runner, data.eval, cfg.subset_column, rewards))
     if rewards is not None:
-        calibration = calibrate(*rewards, data.eval, records=cfg.data.format == "records")
+        calibration = calibrate(*rewards, data.eval, records=cfg.data.format == "records",
+                                certain=load_check_set(cfg.checks).certain if cfg.checks else frozenset(),
+                                outcomes=cfg.outcomes)
         save_calibration(model_dir, calibration)
         metrics["calibration"] = calibration
     write_json(model_dir / "metrics.json", metrics)
@@ -376,13 +404,17 @@ def evaluate_pairs(runner, pairs: pd.DataFrame, subset_column: str | None = None
     return metrics
 
 
-def calibrate(chosen: np.ndarray, rejected: np.ndarray, pairs: pd.DataFrame, records: bool) -> dict:
+def calibrate(chosen: np.ndarray, rejected: np.ndarray, pairs: pd.DataFrame, records: bool,
+              certain: frozenset[str] = frozenset(), outcomes: OutcomeSpec | None = None) -> dict:
     """Temperature T for p = sigmoid(margin / T), fitted on the held-out pairs in both orders
     (Bradley-Terry: P(first preferred)); for labelled records also the threshold on
-    p_correct = sigmoid((r_正确 - r_错误) / T) with the best F1 for catching 错误, and the ECE there.
+    p_correct = sigmoid((r_正确 - r_错误) / T) with the best F1 for catching 错误, the ECE there,
+    and the two operating points of the three outcomes (operating_points.py), fitted on the
+    held-out records no certain check decides (those the model decides when scoring).
     Fitting one parameter on held-out pairs keeps the ranking (and pair accuracy) unchanged."""
     from rayscore.eval.calibration import (apply_temperature, calibration_bins, expected_calibration_error,
                                            fit_temperature)
+    from rayscore.eval.operating_points import fit_operating_points
     from rayscore.score.scorers import choose_threshold
 
     margin = (chosen - rejected).astype(np.float64)
@@ -400,6 +432,15 @@ def calibrate(chosen: np.ndarray, rejected: np.ndarray, pairs: pd.DataFrame, rec
         choice = choose_threshold(p_correct, gold, best_f1=True)
         out.update(threshold=choice["threshold"], threshold_f1=choice["f1"],
                    ece=round(expected_calibration_error(calibration_bins(p_correct, gold_correct)), 4))
+        outcomes = outcomes or OutcomeSpec()
+        flags = pairs["check_flags"] if "check_flags" in pairs else pd.Series([""] * len(pairs))
+        model_decides = np.array([not set(f.split(",")) & certain for f in flags], dtype=bool)
+        points = fit_operating_points(p_correct[model_decides], gold_correct[model_decides],
+                                      outcomes.target_precision, 1 - outcomes.confidence, choice["threshold"])
+        out["operating_points"] = points | {"fitted_on": outcomes.fitted_on}
+        logger.info("operating points on %d held-out records the model decides: 正确 at p >= %.4f, 错误 below %.4f "
+                    "(coverage %s; certified %s)", points["n"], points["accept_at"], points["reject_below"],
+                    points["coverage"], points["certified"])
     return out
 
 

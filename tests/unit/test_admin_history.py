@@ -1,0 +1,166 @@
+"""Former division names, addresses written twice by delivery platforms, and names cut short."""
+
+from __future__ import annotations
+
+import pytest
+
+from rayscore.addresses.admin_names import read_admin
+from rayscore.addresses.checks import ADDRESS_CHECKS
+from rayscore.addresses.divisions import load_divisions, load_history
+
+ADMIN_FLAGS = ("admin_unknown", "admin_repeated", "admin_order", "detail_repeated", "city_not_in_province",
+               "county_not_in_city")
+
+
+def admin_flags(address: str) -> tuple[str, ...]:
+    flags = ADDRESS_CHECKS.check(f"张伟,{address},邮编:100102,电话:13812345678").flags
+    return tuple(f for f in flags if f in ADMIN_FLAGS)
+
+
+def names(address: str) -> list[tuple[str, str, str | None]]:
+    return [(n.written, n.match, n.nearest) for n in read_admin(address).names]
+
+
+# --- the history table ----------------------------------------------------------------------------
+
+
+def test_history_holds_only_names_the_current_table_lacks():
+    current = {(p.code, p.name) for p in load_divisions().places.values()}
+    history = load_history()
+    assert history and not current & set(history)
+    assert ("330104", "江干区") in history and ("4206", "襄樊市") in history
+
+
+def test_a_former_place_records_its_years_and_successor():
+    jianggan = load_history()["330104", "江干区"]
+    assert (jianggan.parent, jianggan.first_year, jianggan.last_year, jianggan.successor) == ("3301", 2016, 2020, "330102")
+
+
+# --- former names are known ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("address, written, nearest", [
+    ("浙江省杭州市江干区九堡镇", "江干区", "上城区"),
+    ("浙江省杭州市下城区武林路1号", "下城区", "拱墅区"),
+    ("浙江省宁波市江东区百丈路1号", "江东区", "鄞州区"),
+    ("河北省邢台市桥西区中兴路1号", "桥西区", "信都区"),
+    ("湖北省襄樊市樊城区人民路1号", "襄樊市", "襄阳市"),
+    ("陕西省安康市旬阳县城关镇", "旬阳县", "旬阳市"),
+    ("广西百色市田阳县那坡镇", "田阳县", "田阳区"),
+    ("江苏省南通市海门市人民路1号", "海门市", "海门区"),
+])
+def test_former_names_read_as_former_with_their_current_name(address, written, nearest):
+    assert (written, "former", nearest) in names(address)
+    assert admin_flags(address) == ()
+
+
+def test_a_former_city_and_its_former_district_nest():
+    reading = read_admin("山东省莱芜市莱城区凤城街道1号")
+    assert [(n.written, n.match) for n in reading.names[:3]] == [("山东省", "exact"), ("莱芜市", "former"),
+                                                                 ("莱城区", "former")]
+    assert reading.names[2].nearest == "莱芜区"
+    assert (reading.city_in_province, reading.county_in_city) == (True, True)
+
+
+def test_former_short_forms_work_as_short_forms():
+    assert names("山东莱芜莱城区凤城街道")[1] == ("莱芜", "former", "济南市")
+    assert names("湖北襄樊樊城区人民路1号")[1] == ("襄樊", "former", "襄阳市")
+    assert read_admin("莱芜路1号").names == ()   # a short form alone, before a road, is the road's
+
+
+def test_a_former_name_under_another_city_still_fails():
+    assert admin_flags("浙江省宁波市江干区九堡镇") == ("county_not_in_city",)
+
+
+def test_a_name_that_is_current_and_former_reads_as_the_current_place():
+    reading = read_admin("吉林省公主岭市岭东街道")   # 四平's until 2020, 长春's now
+    assert (reading.names[1].match, reading.names[1].code) == ("exact", "220184")
+
+
+def test_a_former_name_one_character_from_a_current_one_is_no_typo():
+    assert names("浙江杭州下城区武林路1号")[2] == ("下城区", "former", "拱墅区")
+
+
+def test_a_typo_of_a_current_name_is_still_a_typo():
+    assert names("浙江省杭州市西胡区文三路1号")[2] == ("西胡区", "typo", "西湖区")
+    assert admin_flags("浙江省杭州市西胡区文三路1号") == ("admin_unknown",)
+
+
+def test_an_old_suffix_is_renamed_before_a_typo_of_a_neighbour():
+    assert names("广东省揭阳市揭东县曲溪镇")[2] == ("揭东县", "renamed", "揭东区")
+
+
+# --- the address written again after its region ---------------------------------------------------
+
+
+@pytest.mark.parametrize("address, detail", [
+    ("天津天津河西区中国天津天津河西区黑牛城道【新世纪城18-3-502】", "黑牛城道【新世纪城18-3-502】"),
+    ("湖南衡阳常宁市湖南省衡阳市常宁市泉峰街道建设路8号", "建设路8号"),
+    ("广东中山中山市广东中山中山市横栏镇永兴路1号", "永兴路1号"),
+    ("清徐县中国山西太原清徐县清徐县人民医院附近", "人民医院附近"),
+    ("海淀区北京市海淀区翠微路普惠南里7号楼", "翠微路普惠南里7号楼"),
+    ("天津天津北辰区中国天津天津北辰区北辰区青光村", "青光村"),
+])
+def test_a_restated_region_is_one_chain(address, detail):
+    reading = read_admin(address)
+    assert reading.restated and reading.detail == detail
+    assert (reading.repeated, reading.in_order) == ((), True)
+    assert admin_flags(address) == ()
+
+
+def test_a_chain_written_once_is_not_restated():
+    reading = read_admin("湖南省衡阳市常宁市泉峰街道建设路8号")
+    assert not reading.restated and reading.detail == "建设路8号"
+
+
+def test_a_second_chain_ending_elsewhere_is_no_restatement():
+    assert admin_flags("朝阳区北京市建国路88号") == ("admin_order",)
+    assert not read_admin("杭州市西湖区杭州市第二中学").restated
+
+
+def test_a_town_twice_inside_a_restatement_is_how_platforms_join_it():
+    assert "detail_repeated" not in admin_flags("湖南衡阳常宁市湖南省衡阳市常宁市泉峰街道泉峰街道建设路8号")
+    assert "detail_repeated" in admin_flags("湖南衡阳常宁市湖南省衡阳市常宁市泉峰街道建设路建设路8号")
+
+
+def test_a_level_written_twice_in_one_chain_is_still_a_repeat():
+    assert admin_flags("北京市昌平区昌平区吉晟别墅1807") == ("admin_repeated",)
+    assert admin_flags("广东省东莞市东莞市虎门镇连升路1号") == ("admin_repeated",)
+
+
+@pytest.mark.parametrize("address", ["山西省太原市清徐县清徐县人民医院", "新疆和田地区墨玉县墨玉县公安局",
+                                     "广西玉林市博白县博白县人民政府"])
+def test_a_county_beginning_an_institution_name_is_not_written_twice(address):
+    assert admin_flags(address) == ()
+
+
+def test_a_countyless_city_short_then_full_is_the_platform_region():
+    assert admin_flags("广东中山中山市石岐街道孙文中路1号") == ()
+
+
+# --- names cut short ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("address, written, nearest", [
+    ("南京市雨花区软件大道106号", "雨花区", "雨花台区"),
+    ("浙江杭市西湖区文三路1号", "杭市", "杭州市"),
+    ("浙省杭州市西湖区文三路1号", "浙省", "浙江省"),
+])
+def test_a_name_missing_a_character_reads_as_cut(address, written, nearest):
+    assert (written, "cut", nearest) in names(address)
+    assert "county_not_in_city" not in admin_flags(address)
+
+
+def test_a_cut_name_needs_confirmation_or_its_parent():
+    assert all(n.match != "cut" for n in read_admin("杭市文三路1号").names)   # nothing confirms 杭州市
+    assert names("湖南省长沙市雨花区劳动路1号")[2] == ("雨花区", "exact", None)   # 长沙's own 雨花区
+
+
+# --- a town written as a district -----------------------------------------------------------------
+
+
+def test_a_town_of_a_countyless_city_written_as_a_district():
+    reading = read_admin("东莞市东城区东城路御景大厦")
+    assert (reading.names[1].written, reading.names[1].level, reading.names[1].code) == ("东城区", 4, "441900003")
+    assert admin_flags("东莞市东城区东城路御景大厦") == ()
+    assert admin_flags("北京市东城区东直门南大街1号") == ()
