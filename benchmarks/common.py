@@ -92,3 +92,12 @@ def write_result(out: Path, result: dict) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     print(f"wrote {out}")
+
+
+def parse_modes(text: str, choices: tuple[str, ...]) -> list[str]:
+    """A comma-separated --modes value, each a choice (exits naming the unknown ones)."""
+    modes = [m for m in text.split(",") if m]
+    unknown = set(modes) - set(choices)
+    if unknown:
+        raise SystemExit(f"--modes: unknown {sorted(unknown)}; choose from {choices}")
+    return modes

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import machine, start_local_ray, write_result
+from common import machine, parse_modes, start_local_ray, write_result
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -156,10 +156,7 @@ def main(argv=None) -> int:
     from rayscore.logs import setup_logging
 
     setup_logging("WARNING")
-    modes = [m for m in args.modes.split(",") if m]
-    unknown = set(modes) - set(MODES)
-    if unknown:
-        raise SystemExit(f"--modes: unknown {sorted(unknown)}; choose from {MODES}")
+    modes = parse_modes(args.modes, MODES)
     load_before = os.getloadavg()
     result = {"benchmark": "real_addresses", "model": str(args.model), "modes": modes}
     if "real" in modes:

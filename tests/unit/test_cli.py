@@ -176,26 +176,32 @@ def test_run_job_passes_the_arguments_and_the_status():
 
 # --- pre-flight: what this machine lacks stops the job before Ray starts ----------------------
 
-def run_cli(capsys, *args: str) -> tuple[int, list[str]]:
+def run_cli(capsys, monkeypatch, *args: str) -> tuple[int, list[str]]:
+    """The CLI's status and error lines, asserting it never called ray.init (the call is recorded
+    and passed on to the real one: the session may already hold a Ray, so is_initialized() alone
+    would say nothing)."""
     import ray
 
+    calls = []
+    real_init = ray.init
+    monkeypatch.setattr(ray, "init", lambda *a, **k: calls.append((a, k)) or real_init(*a, **k))
     status = cli.main(list(args))
-    assert not ray.is_initialized()
+    assert calls == []
     return status, capsys.readouterr().err.splitlines()
 
 
-def test_a_missing_input_stops_the_job_before_ray(capsys, tmp_path):
+def test_a_missing_input_stops_the_job_before_ray(capsys, tmp_path, monkeypatch):
     missing = str(tmp_path / "nope")
-    status, err = run_cli(capsys, "score", "--config", "configs/score_batch/tiny.yaml", f"input={missing}",
+    status, err = run_cli(capsys, monkeypatch, "score", "--config", "configs/score_batch/tiny.yaml", f"input={missing}",
                           f"scorer.model_dir={tmp_path}")
     assert status == 2
     assert err == [f"rayscore score_batch: invalid configuration: input = {missing!r}: no such file or directory"]
 
 
-def test_a_missing_local_model_stops_the_job_before_ray(capsys, tmp_path):
+def test_a_missing_local_model_stops_the_job_before_ray(capsys, tmp_path, monkeypatch):
     (tmp_path / "train.csv").write_text("x\n")
     model = str(tmp_path / "no-model")
-    status, err = run_cli(capsys, "train_sft", f"data.train_path={tmp_path / 'train.csv'}",
+    status, err = run_cli(capsys, monkeypatch, "train_sft", f"data.train_path={tmp_path / 'train.csv'}",
                           f"model.name_or_path={model}")
     assert status == 2
     assert err == [f"rayscore train_sft: invalid configuration: model.name_or_path = {model!r}: no such directory"]
@@ -204,7 +210,7 @@ def test_a_missing_local_model_stops_the_job_before_ray(capsys, tmp_path):
 def test_a_hub_name_outside_the_cache_stops_the_job_when_offline(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     (tmp_path / "train.csv").write_text("x\n")
-    status, err = run_cli(capsys, "train_sft", f"data.train_path={tmp_path / 'train.csv'}",
+    status, err = run_cli(capsys, monkeypatch, "train_sft", f"data.train_path={tmp_path / 'train.csv'}",
                           "model.name_or_path=nobody-here/no-such-model")
     assert status == 2
     assert err == ["rayscore train_sft: invalid configuration: model.name_or_path = 'nobody-here/no-such-model': "
@@ -214,7 +220,7 @@ def test_a_hub_name_outside_the_cache_stops_the_job_when_offline(capsys, tmp_pat
 def test_an_unset_api_key_variable_stops_the_job_before_ray(capsys, tmp_path, monkeypatch):
     monkeypatch.delenv("RAYSCORE_TEST_NO_KEY", raising=False)
     (tmp_path / "answers.jsonl").write_text("{}\n")
-    status, err = run_cli(capsys, "judge", "--config", "configs/judge/tiny.yaml",
+    status, err = run_cli(capsys, monkeypatch, "judge", "--config", "configs/judge/tiny.yaml",
                           f"input={tmp_path / 'answers.jsonl'}", f"output_dir={tmp_path / 'out'}",
                           "http.api_key_env=RAYSCORE_TEST_NO_KEY")
     assert status == 2

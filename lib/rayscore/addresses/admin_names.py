@@ -370,6 +370,10 @@ def nesting_checks(elements: list[_Element]) -> tuple[bool | None, bool | None]:
     for e, parent, flag in parents(elements):
         if parent is None or same_place(parent, e):
             continue
+        if flag == "county_not_in_city" and stands_for_city(e) and parent.code[:2] == e.code[:2]:
+            # A unit its province governs directly has no city; systems file it under one of the
+            # province's cities (海南海口琼海市, 河南焦作济源市), and the address is clear.
+            continue
         # Any reading of the two names that nests will do (both may be ambiguous).
         nests = any(is_under(p, c) for p in parent.entry.codes or (parent.code,) for c in e.entry.codes or (e.code,))
         ok[flag] = ok.get(flag, True) and nests

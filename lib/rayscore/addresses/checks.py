@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from rayscore.addresses.admin_index import MAX_KEY_LENGTH, load_admin_index
 from rayscore.addresses.admin_names import AREA_WORDS, WORD_COUNTIES, AdminName, is_under, read_admin, skip_separators
 from rayscore.addresses.detail import bad_house_numbers, junk_symbols, name_at_end, phone_in, road_name_cut_short
-from rayscore.addresses.divisions import CITY, TOWN
+from rayscore.addresses.divisions import CITY, COUNTY, TOWN, load_divisions
 from rayscore.addresses.fields import DIGIT, Phone, read_phone, split_fields
 from rayscore.addresses.names import GIVEN_NAME_CHARS, SURNAMES
 from rayscore.addresses.numbering import area_code_provinces, mobile_prefix_allocated, postcode_provinces
@@ -192,7 +192,7 @@ def flags_of(report: AddressReport) -> tuple[str, ...]:
         failed.append("address_incomplete")
     if report.admin_junk is not None:
         failed.append("admin_digits")
-    if any(a.match in ("typo", "cut") for a in report.admin):
+    if any(a.match in ("typo", "cut") for a in report.admin) or short_cut_county(report):
         failed.append("admin_unknown")
     if report.repeated:
         failed.append("admin_repeated")
@@ -240,7 +240,7 @@ NOT_IN_A_NAME = re.compile(r"[0-9０-９!-/:-@\[-`{-~！-／：-＠]")
 SAME_CHARACTER_THRICE = re.compile(r"(.)\1\1")
 LATIN = re.compile(r"[A-Za-z]")
 HANZI = re.compile(r"[\u3400-\u9fff]")
-COMMON_SURNAMES = frozenset(SURNAMES[:200])
+COMMON_SURNAMES = frozenset(SURNAMES)
 GIVEN_CHARACTERS = frozenset(GIVEN_NAME_CHARS)
 
 
@@ -328,18 +328,50 @@ REMARK = re.compile(r"[(（][^()（）]*[)）]")
 def nested_deepest(chain: list[AdminName]) -> str | None:
     """The deepest place of a chain that names a place for certain: a county under the name before
     it, or a city under a full province name (浙江省杭州); None otherwise."""
-    # A former name (金明区, now in 龙亭区) or a zone (they overlap districts) names no other place.
+    # A former name (金明区, now in 龙亭区) names no other place. A zone overlaps the districts of its
+    # city (昌邑区吉林高新技术产业开发区), so it names only its city: 沧州市沧州高新区 in a 太原
+    # address is another place, 吉林高新区 in a 吉林 one is not.
     if len(chain) < 2 or any(a.code is None or a.match not in ("exact", "short") for a in chain):
-        return None
-    if is_zone(chain[-1].code):
         return None
     for upper, lower in zip(chain, chain[1:]):
         if not is_under(upper.code, lower.code):
             return None
     last, before = chain[-1], chain[-2]
     if last.level > CITY or (before.match == "exact" and before.level < CITY):
-        return last.code
+        return last.code[:4] if is_zone(last.code) else last.code
     return None
+
+
+# Words for a part of a city that look like a cut county (无锡市新区 was the name of a zone).
+AREA_WORD_PAIRS = frozenset({"新区", "城区", "郊区", "矿区", "市区", "东区", "西区", "南区", "北区", "中区", "老区",
+                             "园区", "景区", "校区", "社区", "小区", "厂区", "营区"})
+# One hanzi and a county suffix (扬市, 万区, 松县): what is left of a county name cut short.
+ONE_CHARACTER_COUNTY = re.compile(r"([\u4e00-\u9fff])([县区市旗])")
+
+
+def short_cut_county(report: AddressReport) -> str | None:
+    """A city or county name cut to its first character and its suffix, right after the province
+    or city it lies in (浙江省兰市 for 兰溪市): 镇江市扬市 for 扬中市, 重庆市万区 for 万州区, 成都市青区 for 青羊区 or
+    青白江区. The reading stops there, so it starts the detail; no place is named so, and a county
+    of that city starts with that character and ends with that suffix."""
+    last = report.admin[-1] if report.admin else None
+    m = ONE_CHARACTER_COUNTY.match(report.detail)
+    if last is None or last.code is None or m is None or last.level >= TOWN:
+        return None
+    written = m.group()
+    if written in AREA_WORD_PAIRS or load_admin_index().automaton.get(written, None) is not None:
+        return None
+    return written if cut_names_under(last.code, m.group(1), m.group(2)) else None
+
+
+@functools.cache
+def cut_names_under(code: str, first: str, suffix: str) -> tuple[str, ...]:
+    """Names of the cities and counties under a place (a province's, a city's) that start with
+    `first`, end with `suffix` and are longer than the two characters written (扬 市: 扬中市)."""
+    table = load_divisions()
+    return tuple(p.name for p in table.places.values()
+                 if p.level in (CITY, COUNTY) and p.code != code and p.code.startswith(code)
+                 and len(p.name) > 2 and p.name.startswith(first) and p.name.endswith(suffix))
 
 
 # Two or more hanzi written twice in a row (人民路人民路, 虎门镇虎门镇): copying is what a reward
@@ -359,10 +391,23 @@ def detail_repeated(report: AddressReport) -> bool:
     if last is not None and last.level == TOWN and report.detail.startswith(written):
         text = text[len(written):]
     while (match := REPEATED_SPAN.search(text, pos)) is not None:
-        if match.end() > len(written):
+        unit = match.group(1)
+        if match.end() > len(written) and not ADMIN_ENDING.search(unit) and not is_division_name(unit):
             return True
         pos = match.start() + 1
     return False
+
+
+def is_division_name(text: str) -> bool:
+    """A division's name or short form (重庆, 遵义): written twice, it is a region restated."""
+    entry = load_admin_index().automaton.get(text, None)
+    return entry is not None and bool(entry.codes)
+
+
+# A span ending like a division's name (重庆开县重庆开县, 仙桃市仙桃市; not 兴锦社区, 马李工业区) repeats the region: a
+# platform's restatement of names the table may not know (renamed in 2016), read as admin names,
+# not as the detail written twice.
+ADMIN_ENDING = re.compile(r"(?:[省市县旗盟州镇乡]|(?<![社小业园发校景厂营商宅展矿林农场])区|街道|地区)$")
 
 
 @functools.cache

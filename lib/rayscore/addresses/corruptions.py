@@ -24,7 +24,13 @@ from collections.abc import Callable
 
 import re
 
-from rayscore.addresses.numbering import AREA_CODES, DRAWN_MOBILE_PREFIXES, POSTCODE_PREFIXES, UNALLOCATED_MOBILE_PREFIXES
+from rayscore.addresses.numbering import (
+    AREA_CODES,
+    DRAWN_MOBILE_PREFIXES,
+    POSTCODE_PREFIX_PROVINCES,
+    POSTCODE_PREFIXES,
+    UNALLOCATED_MOBILE_PREFIXES,
+)
 from rayscore.addresses.detail import COMMON_ROAD_NAMES, DIRECTIONS
 from rayscore.addresses.divisions import CITY, COUNTY, PROVINCE, short_name
 from rayscore.addresses.draws import Draw, draw_digits, pick, pick_cumulative
@@ -166,7 +172,10 @@ def order_slots(rec: Record) -> list[int]:
     """The first entry when the next is a deeper level: swapping the two puts them out of order
     (杭州市浙江省, 西湖区杭州市). Only at the start: 浙江省西湖区杭州市 reads as a province, its
     county and a detail starting 杭州市, which no rule can tell from a correct one."""
-    return [0] if len(rec.levels) > 1 and 0 < rec.levels[0] < rec.levels[1] else []
+    # The name moved behind must be written in full (浙江省, 北京市): a short form there reads as
+    # the start of a POI's name (朝阳区北京中海广场, 昆山市江苏苏宁购物中心), which is correct.
+    full = len(rec.admin) > 1 and rec.admin[0][-1:] in "省市区县旗州盟"
+    return [0] if full and 0 < rec.levels[0] < rec.levels[1] else []
 
 
 def number_slots(rec: Record) -> list[int]:
@@ -443,16 +452,21 @@ def make_typo(r: Draw, tables: Tables, name: str) -> str | None:
     return None
 
 
-def corrupt_admin_typo(r: Draw, tables: Tables, rec: Record) -> bool:
+def edit_admin_name(r: Draw, tables: Tables, rec: Record, edit: Callable[[Draw, Tables, str], str | None]) -> bool:
+    """One full city or county name (typo_slots) replaced by what `edit` makes of it."""
     slots = typo_slots(rec)
     if not slots:
         return False
     k = pick(r, slots)
-    typo = make_typo(r, tables, rec.admin[k])
-    if typo is None:
+    edited = edit(r, tables, rec.admin[k])
+    if edited is None:
         return False
-    rec.admin[k] = typo
+    rec.admin[k] = edited
     return True
+
+
+def corrupt_admin_typo(r: Draw, tables: Tables, rec: Record) -> bool:
+    return edit_admin_name(r, tables, rec, make_typo)
 
 
 def corrupt_admin_conflict(r: Draw, tables: Tables, rec: Record) -> bool:
@@ -509,15 +523,7 @@ def make_cut(r: Draw, tables: Tables, name: str) -> str | None:
 
 
 def corrupt_admin_cut(r: Draw, tables: Tables, rec: Record) -> bool:
-    slots = typo_slots(rec)
-    if not slots:
-        return False
-    k = pick(r, slots)
-    cut = make_cut(r, tables, rec.admin[k])
-    if cut is None:
-        return False
-    rec.admin[k] = cut
-    return True
+    return edit_admin_name(r, tables, rec, make_cut)
 
 
 def corrupt_number_junk(r: Draw, tables: Tables, rec: Record) -> bool:
@@ -584,7 +590,10 @@ def other_province(r: Draw, own: str, fits: Callable[[str], bool] = lambda p: Tr
 def corrupt_postcode_region(r: Draw, tables: Tables, rec: Record) -> bool:
     if rec.postcode is None or not names_a_region(rec):
         return False
-    province = other_province(r, rec.target.province_code)
+    own = rec.target.province_code
+    # Not a range the record's own province also uses (内蒙古's 兴安盟 writes 吉林's 13xxxx).
+    province = other_province(r, own, lambda p: all(own not in POSTCODE_PREFIX_PROVINCES[x]
+                                                    for x in POSTCODE_PREFIXES[p]))
     rec.postcode = pick(r, POSTCODE_PREFIXES[province]) + draw_digits(r, 4)
     return True
 

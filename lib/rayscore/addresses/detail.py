@@ -86,7 +86,7 @@ COMMON_ROAD_NAMES = frozenset({
     "长江", "黄河", "朝阳", "江南", "金融", "创业",
 })
 DIRECTIONS = "东西南北中"
-ROAD_NAME_BEFORE_NUMBER = re.compile(rf"([\u4e00-\u9fff]{{2}}[{DIRECTIONS}]?)[0-9]+号(?![楼院铺])")
+ROAD_NAME_BEFORE_NUMBER = re.compile(rf"([\u4e00-\u9fff]{{2}}[{DIRECTIONS}]?)[0-9]+号(?![楼铺])")
 
 
 def road_name_cut_short(detail: str) -> str | None:
@@ -98,16 +98,25 @@ def road_name_cut_short(detail: str) -> str | None:
     return stem if (stem[:2] in COMMON_ROAD_NAMES and (len(stem) == 2 or stem[2] in DIRECTIONS)) else None
 
 
-# A person's name at the end of the address, after a number or a room (…502室张伟, …3楼李总收):
-# a surname, then given-name characters or 先生/女士, maybe 收.
-NAME_AT_END = re.compile(r"(?<=[0-9室号楼层栋幢座户])\s?((?![室号楼层栋幢座户])[\u4e00-\u9fff])([\u4e00-\u9fff]{1,2}?)(收)?$")
+# A person's name at the end of the address, after a number, a room, a shop or a building
+# (…502室张伟, …3楼李总收, …2单元汪梓, …大厦钱杰丹): a surname (诸葛 too), then given-name
+# characters or 先生/女士, maybe 收; or a minority name with its dot (迪丽拜尔·再努尔).
+AFTER_A_UNIT = "0-9室号楼层栋幢座户元铺组厦店院村园"
+NAME_AT_END = re.compile(rf"(?<=[{AFTER_A_UNIT}])\s?((?![{AFTER_A_UNIT}])[\u4e00-\u9fff]{{2,4}}?)(收)?$")
+DOTTED_NAME_AT_END = re.compile(rf"(?<=[{AFTER_A_UNIT}])\s?[\u4e00-\u9fff]{{1,6}}·[\u4e00-\u9fff]{{1,6}}(收)?$")
 HONORIFICS = ("先生", "女士")
 
 
 def name_at_end(address: str, surnames: frozenset[str], given: frozenset[str]) -> str | None:
     """A name written at the end of the address, or None."""
+    if m := DOTTED_NAME_AT_END.search(address):
+        return m.group()
     m = NAME_AT_END.search(address)
-    if m is None or m.group(1) not in surnames:
+    if m is None:
         return None
-    rest = m.group(2)
-    return m.group() if rest in HONORIFICS or all(c in given for c in rest) else None
+    name = m.group(1)
+    for surname in (name[:2], name[:1]):
+        rest = name[len(surname):]
+        if surname in surnames and 1 <= len(rest) <= 2 and (rest in HONORIFICS or all(c in given for c in rest)):
+            return m.group()
+    return None

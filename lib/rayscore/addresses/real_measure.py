@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from rayscore.addresses.admin_names import read_admin
+from rayscore.addresses.divisions import TOWN
 from rayscore.addresses.names import make_name
 from rayscore.addresses.real import CORPORA, real_addresses
 from rayscore.addresses.numbering import DRAWN_MOBILE_PREFIXES, POSTCODE_PREFIXES
@@ -32,7 +33,7 @@ from rayscore.eval.operating_points import outcome
 def province_of(address: str) -> str | None:
     """The province code the address's admin names resolve to, if any."""
     for name in read_admin(address).names:
-        if name.code:
+        if name.code and name.level < TOWN:   # a town the table files elsewhere names no province
             return name.code[:2]
     return None
 
