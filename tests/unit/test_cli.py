@@ -234,17 +234,24 @@ def test_preflight_passes_what_is_here(tmp_path, monkeypatch):
 
     (tmp_path / "train.csv").write_text("x\n")
     (tmp_path / "model").mkdir()
-    preflight(SftJobConfig(data=SftDataSpec(train_path=str(tmp_path / "train.csv")),
-                           model=ModelSpec(name_or_path=str(tmp_path / "model"))), [])
-    preflight(SftJobConfig(data=SftDataSpec(train_path=str(tmp_path / "*.csv")),  # a glob that matches
-                           model=ModelSpec(name_or_path="minilm")), [])
     monkeypatch.setenv("RAYSCORE_TEST_KEY", "secret")
-    preflight(JudgeJobConfig(input="s3://bucket/answers", output_dir=str(tmp_path),
-                             http=HttpJudgeSpec(model="m", api_key_env="RAYSCORE_TEST_KEY")), [])
-    # backend local: the carried http spec is not used, nor its key.
-    preflight(JudgeJobConfig(input=str(tmp_path / "train.csv"), output_dir=str(tmp_path), backend="local",
-                             local=LocalJudgeSpec(model_path=str(tmp_path / "model")),
-                             http=HttpJudgeSpec(api_key_env="RAYSCORE_TEST_NO_KEY")), [])
+    configs = [
+        SftJobConfig(data=SftDataSpec(train_path=str(tmp_path / "train.csv")),
+                     model=ModelSpec(name_or_path=str(tmp_path / "model")), output_dir=str(tmp_path / "sft")),
+        SftJobConfig(data=SftDataSpec(train_path=str(tmp_path / "*.csv")),  # a glob that matches
+                     model=ModelSpec(name_or_path="minilm"), output_dir=str(tmp_path / "sft2")),
+        JudgeJobConfig(input="s3://bucket/answers", output_dir=str(tmp_path / "judged"),
+                       http=HttpJudgeSpec(model="m", api_key_env="RAYSCORE_TEST_KEY")),
+        # backend local: the carried http spec is not used, nor its key.
+        JudgeJobConfig(input=str(tmp_path / "train.csv"), output_dir=str(tmp_path / "judged_local"), backend="local",
+                       local=LocalJudgeSpec(model_path=str(tmp_path / "model")),
+                       http=HttpJudgeSpec(api_key_env="RAYSCORE_TEST_NO_KEY")),
+    ]
+    written: list[str] = []
+    for cfg in configs:
+        preflight(cfg, written)  # raises ConfigError on any problem
+    # Each passing config adds its output directory, for the steps loaded after it.
+    assert [str(tmp_path / d) for d in ("sft", "sft2", "judged", "judged_local")] == written
 
 
 def test_preflight_leaves_inputs_an_earlier_step_of_the_run_writes(tmp_path):
