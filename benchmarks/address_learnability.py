@@ -23,10 +23,9 @@ import argparse
 import json
 import os
 import tempfile
-import time
 from pathlib import Path
 
-from common import machine, parse_modes, start_local_ray, write_result
+from common import parse_modes, record_result, start_local_ray
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -156,8 +155,7 @@ def main(argv=None) -> int:
     finally:
         ray.shutdown()
     print_tables(result)
-    result.update(machine=machine(load_before), date=time.strftime("%Y-%m-%d %H:%M:%S"))
-    write_result(args.out, result)
+    record_result(args.out, result, load_before)
     return 0
 
 

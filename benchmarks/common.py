@@ -88,6 +88,12 @@ def machine(load_before: tuple[float, ...]) -> dict:
             "ray": ray.__version__}
 
 
+def record_result(out: Path, result: dict, load_before: tuple[float, ...]) -> None:
+    """The result with the machine it ran on and when, written to `out`."""
+    result.update(machine=machine(load_before), date=time.strftime("%Y-%m-%d %H:%M:%S"))
+    write_result(out, result)
+
+
 def write_result(out: Path, result: dict) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
