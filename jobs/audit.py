@@ -1,8 +1,10 @@
-"""Pick scored rows a person should label and export them, or import their labels (the audit loop).
+"""The audit loop: pick the scored rows a person should label and export them; import their labels;
+learn from them (train again, score again, report).
 
 Run as:
   python -m jobs.audit --config configs/audit/addresses.yaml                        # step pick
   python -m jobs.audit --config configs/audit/addresses.yaml step=import labelled=export.json
+  python -m jobs.audit --config configs/audit/addresses.yaml step=learn labelled=export.json
 """
 
 from rayscore.audit.config import AuditJobConfig
@@ -26,6 +28,10 @@ def train_fold(records_path: str, output_dir: str, config: str, overrides: list[
 def main(argv: list[str] | None = None) -> int:
     setup_logging()
     cfg = load_config(AuditJobConfig, argv)
+    if cfg.step == "learn" or (cfg.step == "pick" and cfg.score_config):
+        from rayscore.runtime import ensure_ray
+
+        ensure_ray()
     spec = cfg.pick.label_issues
     return 0 if run(cfg, lambda path, out: train_fold(path, out, spec.train_config, spec.train_overrides)).ok else 1
 

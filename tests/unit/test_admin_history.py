@@ -29,11 +29,35 @@ def test_history_holds_only_names_the_current_table_lacks():
     history = load_history()
     assert history and not current & set(history)
     assert ("330104", "江干区") in history and ("4206", "襄樊市") in history
+    assert ("370284", "胶南市") in history and ("512081", "简阳市") in history   # gone before 2016
+
+
+def test_the_history_has_the_2016_to_2022_and_the_2010_to_2015_names():
+    history = load_history()
+    assert len(history) == 436
+    assert sum(p.first_year is not None and p.first_year < 2016 for p in history.values()) == 244
 
 
 def test_a_former_place_records_its_years_and_successor():
     jianggan = load_history()["330104", "江干区"]
     assert (jianggan.parent, jianggan.first_year, jianggan.last_year, jianggan.successor) == ("3301", 2016, 2020, "330102")
+    gaoyao = load_history()["441283", "高要市"]
+    assert (gaoyao.parent, gaoyao.first_year, gaoyao.last_year, gaoyao.successor) == ("4412", 2010, 2015, "441204")
+
+
+@pytest.mark.parametrize("code, name, parent, successor", [
+    ("512081", "简阳市", "5120", "510185"),   # 资阳's until 2016, 成都's now
+    ("341521", "寿县", "3415", "340422"),     # 六安's until 2015, 淮南's now
+])
+def test_a_place_that_moved_keeps_its_former_code_and_parent(code, name, parent, successor):
+    moved = load_history()[code, name]
+    assert (moved.parent, moved.successor) == (parent, successor)
+    assert load_divisions().places[successor].name == name
+
+
+def test_a_municipality_county_hangs_under_the_province():
+    assert load_history()["110228", "密云县"].parent == "11"
+    assert load_history()["110228", "密云县"].successor == "110118"
 
 
 # --- former names are known ------------------------------------------------------------------------
@@ -52,6 +76,54 @@ def test_a_former_place_records_its_years_and_successor():
 def test_former_names_read_as_former_with_their_current_name(address, written, nearest):
     assert (written, "former", nearest) in names(address)
     assert admin_flags(address) == ()
+
+
+@pytest.mark.parametrize("address, written, nearest", [
+    ("山东省青岛市胶南市珠山路88号", "胶南市", None),          # 黄岛区 since 2012
+    ("山东省济宁市兖州市建设路88号", "兖州市", "兖州区"),
+    ("广东省茂名市茂港区站前路88号", "茂港区", None),          # merged 2014
+    ("广东省肇庆市高要市南岸街道88号", "高要市", "高要区"),
+    ("江苏省淮安市清河区淮海路88号", "清河区", None),          # 清江浦区 since 2016
+    ("山东省济宁市市中区太白路88号", "市中区", None),          # merged 2013
+    ("四川省资阳市简阳市人民路88号", "简阳市", "简阳市"),      # 成都's since 2016
+    ("安徽省六安市寿县寿春镇88号", "寿县", "寿县"),            # 淮南's since 2015
+    ("广东省揭阳市揭东县曲溪镇", "揭东县", "揭东区"),
+    ("江苏省苏州市吴江市松陵镇1号", "吴江市", "吴江区"),
+    ("贵州省毕节地区大方县1号", "毕节地区", "毕节市"),
+])
+def test_names_gone_before_2016_read_as_former(address, written, nearest):
+    assert (written, "former", nearest) in names(address)
+    assert not {"admin_unknown", "county_not_in_city", "city_not_in_province"} & set(admin_flags(address))
+
+
+def test_a_moved_place_under_its_new_city_is_the_current_place():
+    assert names("四川省成都市简阳市人民路88号")[2] == ("简阳市", "exact", None)
+    assert read_admin("四川省成都市简阳市人民路88号").names[2].code == "510185"
+    assert read_admin("四川省资阳市简阳市人民路88号").names[2].code == "512081"
+    assert admin_flags("安徽省淮南市寿县寿春镇88号") == ()
+
+
+def test_a_town_after_a_moved_place_is_its_successors_town():
+    assert read_admin("安徽省六安市寿县寿春镇88号").names[3].code == "340422100"
+
+
+def test_a_name_gone_before_2016_under_another_city_still_fails():
+    assert admin_flags("广东省广州市茂港区站前路88号") == ("county_not_in_city",)
+    assert admin_flags("山东省烟台市胶南市珠山路88号") == ("county_not_in_city",)
+
+
+@pytest.mark.parametrize("address, written, nearest", [
+    ("山东省青岛市胶洲市福州路88号", "胶洲市", "胶州市"),
+    ("山东省青岛市胶男市珠山路88号", "胶男市", "胶州市"),     # nor is a typo of 胶南市 read as former
+    ("江苏省淮安市清江蒲区淮海路88号", "清江蒲区", "清江浦区"),
+    ("山东省济宁市任成区太白路88号", "任成区", "任城区"),
+    ("广东省肇庆市高耍区南岸街道88号", "高耍区", "高要区"),
+    ("四川省成都市简杨市人民路88号", "简杨市", "简阳市"),
+    ("广东省茂名市茂男区站前路88号", "茂男区", "茂南区"),
+])
+def test_a_typo_of_a_current_name_near_a_former_one_is_still_a_typo(address, written, nearest):
+    assert (written, "typo", nearest) in names(address)
+    assert admin_flags(address) == ("admin_unknown",)
 
 
 def test_a_former_city_and_its_former_district_nest():
@@ -87,7 +159,8 @@ def test_a_typo_of_a_current_name_is_still_a_typo():
 
 
 def test_an_old_suffix_is_renamed_before_a_typo_of_a_neighbour():
-    assert names("广东省揭阳市揭东县曲溪镇")[2] == ("揭东县", "renamed", "揭东区")
+    # 呼兰县 (呼兰区 since 2004, before any table here) is one character from 依兰县 and 木兰县 too.
+    assert names("黑龙江省哈尔滨市呼兰县利民街道1号")[2] == ("呼兰县", "renamed", "呼兰区")
 
 
 # --- the address written again after its region ---------------------------------------------------

@@ -27,7 +27,7 @@ def audit(tmp_path, **kw):
 @pytest.fixture
 def batch(tmp_path):
     write_scored(tmp_path / "scored", ROWS)
-    summary = audit(tmp_path, pick=PickSpec(strategy="uncertain", budget=5, dedupe="none"))
+    summary = audit(tmp_path, pick=PickSpec(strategy="uncertain", budget=5, dedupe="none", explore=0.0))
     return tmp_path / "audit" / "batches" / summary.data["batch"]
 
 
@@ -195,3 +195,12 @@ def test_config_problems():
     assert "labelled (from t.yaml): x.xlsx is neither .json" in text and "pick.budget (from t.yaml): must be >= 1" in text
     with pytest.raises(ConfigError, match="scored: required for step pick"):
         parse_config(AuditJobConfig, [({}, "t.yaml")])
+
+
+def test_times_are_stored_in_one_format():
+    from rayscore.audit.importing import utc_seconds
+
+    assert utc_seconds("2026-12-07T14:24:40.953351Z") == "2026-12-07T14:24:40+00:00"     # Label Studio
+    assert utc_seconds("2026-12-07T22:24:40+08:00") == "2026-12-07T14:24:40+00:00"
+    assert utc_seconds("2026-12-07") == "2026-12-07T00:00:00+00:00"                      # a spreadsheet's date
+    assert utc_seconds("上周三") == "上周三" and utc_seconds("") == ""                      # kept as written

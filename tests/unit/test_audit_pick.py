@@ -53,7 +53,7 @@ def test_uncertain_puts_review_rows_first_most_uncertain_first_then_nearest_a_cu
     picked = pick_scored(scored, "uncertain", budget=6, key=shape_key("none"))
     assert picked["record_id"].tolist() == ["r000", "r001", "r002", "r007", "r004", "r003"]
     assert picked["why"].tolist()[:2] == ["待审, p_correct 0.55", "待审, p_correct 0.30"]
-    assert picked["why"].iloc[4] == "正确, p_correct 0.91, 0.01 from accept_at 0.90"
+    assert picked["why"].iloc[4] == "正确, p_correct 0.910, nearest cut accept_at 0.900"
     # a certain check's 错误 is never offered: no answer could change it
     assert not {"r008", "r009"} & set(pick_scored(scored, "uncertain", 100, shape_key("none"))["record_id"])
 
@@ -63,7 +63,7 @@ def test_uncertain_with_one_threshold(tmp_path):
     scored = open_scored(write_scored(tmp_path / "s", rows, summary={"kind": "quality", "threshold": 0.5}))
     picked = pick_scored(scored, "uncertain", 2, shape_key("none"))
     assert picked["record_id"].tolist() == ["r000", "r002"]
-    assert picked["why"].iloc[1] == "错误, p_correct 0.47, 0.03 from threshold 0.50"
+    assert picked["why"].iloc[1] == "错误, p_correct 0.470, nearest cut threshold 0.500"
 
 
 def test_disagree_finds_the_model_against_its_checks(tmp_path):
@@ -161,3 +161,23 @@ def test_label_issues_rank_the_labels_the_out_of_fold_model_contradicts():
                          "check_flags": [[] for _ in range(120)], "fingerprint": "oof"})
     picked = pick_ranked(rows, ranks, whys, 10, shape_key("none"))
     assert picked["record_id"].tolist() == ["x5", "x70"]
+
+
+def test_explore_fills_a_share_of_the_budget_at_random_with_new_shapes(tmp_path):
+    from rayscore.audit.config import AuditJobConfig, PickSpec
+    from rayscore.audit.job import pick_exploring
+
+    rows = [row(i, 0.5 + i / 100, "待审" if i < 10 else "正确") for i in range(40)]
+    cfg = AuditJobConfig(scored=str(write_scored(tmp_path / "s", rows)),
+                         pick=PickSpec(strategy="uncertain", budget=10, explore=0.3, dedupe="none"))
+    picked = pick_exploring(cfg, shape_key("none"), frozenset())
+    ranked, explored = picked[~picked["why"].str.startswith("explore")], picked[picked["why"].str.startswith("explore")]
+    assert ranked["record_id"].tolist() == [f"r{i:03d}" for i in range(7)]          # the 7 most uncertain
+    assert len(explored) == 3 and not set(explored["record_id"]) & set(ranked["record_id"])
+    assert all(w.startswith("explore: random (seed 0)") for w in explored["why"])
+    random_only = pick_scored(open_scored(cfg.scored), "random", 40, shape_key("none"),
+                              exclude=frozenset(ranked["record_id"]))
+    assert explored["record_id"].tolist() == random_only["record_id"].head(3).tolist()
+    none = pick_exploring(AuditJobConfig(scored=cfg.scored, pick=PickSpec(budget=10, explore=0.0)),
+                          shape_key("none"), frozenset())
+    assert not none["why"].str.startswith("explore").any() and len(none) == 10

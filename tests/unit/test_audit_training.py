@@ -40,7 +40,9 @@ def test_oversampled_records_held_back_by_id_and_contradictions_left_out(tmp_pat
     assert "bad-wrong" in set(source.train["record_id"]) | held       # 错误 with a certain failure agrees
     assert source.account() == {"audited_records": 62, "audited_weight": 3, "audited_train_rows": 3 * len(counts),
                                 "audited_held_back": len(held), "audited_left_out": 1,
-                                "audited_left_out_reasons": {"contradicts_certain_check": 1}}
+                                "audited_left_out_reasons": {"contradicts_certain_check": 1},
+                                "audited_sets": [{"source_file": "f.csv", "import_batch": "00001-x",
+                                                  "export_batch": "batch-0001", "answers": 62}]}
     pairs = records_to_pairs(source.train)                           # what train_reward trains on
     assert pairs["chosen"].iloc[0][1]["content"] == source.train["label"].iloc[0]
 
@@ -70,3 +72,14 @@ def test_bad_audited_input_is_named(tmp_path):
     (tmp_path / "u.csv").write_text("id,text\n1,x\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['record_id', 'label'\]"):
         audited_source(tmp_path / "u.csv")
+
+
+def test_each_audit_set_is_counted_by_file_and_import(tmp_path):
+    store_with(tmp_path, [("a1", GOOD.format(1), "正确"), ("a2", GOOD.format(2), "错误")])
+    store = LabelStore(tmp_path / "labels")
+    store.append(pd.DataFrame([{"record_id": "a3", "text": GOOD.format(3), "label": "正确", "who": "李审",
+                                "when": "2026-12-08", "source_file": "g.json", "import_batch": "00002-y",
+                                "export_batch": "batch-0002", "note": ""}], columns=LABEL_COLUMNS), "00002-y")
+    sets = audited_source(store.directory).account()["audited_sets"]
+    assert [(s["source_file"], s["import_batch"], s["answers"]) for s in sets] == [
+        ("f.csv", "00001-x", 2), ("g.json", "00002-y", 1)]

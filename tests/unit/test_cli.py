@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -126,13 +127,53 @@ def test_bad_config_key_from_python_m_is_one_line_and_exit_2():
     assert lines[0].startswith("score_batch: invalid configuration: nosuchkey (from command line): unknown key")
 
 
-def test_the_console_script_finds_jobs_in_the_working_directory():
+def test_the_console_script_runs_a_job_with_a_shipped_config_from_any_directory(tmp_path):
     # A console script's sys.path starts at bin/, not the cwd; -I leaves the cwd out the same way.
     code = "import sys; from rayscore.cli import main; sys.exit(main(sys.argv[1:]))"
-    done = subprocess.run([sys.executable, "-I", "-c", code, "score", *BAD_KEY], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-I", "-c", code, "score", "--config", "tiny", "nosuchkey=1"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("rayscore score_batch: invalid configuration: nosuchkey")
+
+
+def test_an_unknown_config_name_lists_the_jobs_shipped_configs(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train_reward", "--config", "tinyy"]) == 2
+    err = capsys.readouterr().err
+    assert "--config tinyy: no such file, nor a shipped config of that name" in err
+    assert "shipped configs of train_reward: addresses, " in err and "tiny" in err
+
+
+def test_init_writes_every_shipped_config_once(capsys, tmp_path):
+    assert cli.main(["init", str(tmp_path / "proj")]) == 0
+    written = sorted(p.relative_to(tmp_path / "proj" / "configs") for p in (tmp_path / "proj" / "configs").rglob("*.*"))
+    shipped = sorted(p.relative_to(ROOT / "configs") for p in (ROOT / "configs").rglob("*.*")
+                     if "__pycache__" not in p.parts and p.name != "__init__.py")
+    assert written == shipped and len(written) > 50
+    assert "rayscore train_reward --config configs/train_reward/tiny.yaml" in capsys.readouterr().out
+    assert cli.main(["init", str(tmp_path / "proj")]) == 2                      # never overwrites
+    assert "exists; rayscore init never overwrites" in capsys.readouterr().err
+    assert cli.main(["init"]) == 2
+
+
+def test_show_prints_a_finished_run_and_names_what_is_not_one(capsys, tmp_path):
+    run = tmp_path / "scored"
+    run.mkdir()
+    (run / "summary.json").write_text(json.dumps({
+        "ok": True, "kind": "quality", "rows_in": 1200, "rows_scored": 1190, "rows_quarantined": 10,
+        "quarantine_reasons": {"empty_text": 10}, "label_counts": {"正确": 700, "错误": 490},
+        "gold_metrics": {"overall": {"f1": 0.91234, "automatic": {"coverage": 0.97}}}, "fingerprint": "abc123"}),
+        encoding="utf-8")
+    (run / "reliability.png").write_bytes(b"png")
+    assert cli.main(["show", str(run)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{run}: quality ok  (summary.json)"
+    assert out[1] == "rows: rows_in 1,200, rows_scored 1,190, rows_quarantined 10"
+    assert out[2] == "quarantined because: empty_text 10"
+    assert "gold f1 0.9123" in out[4] and "automatic coverage 0.97" in out[4]
+    assert out[-2:] == [f"plots: {run / 'reliability.png'}", "fingerprint: abc123"]
+    assert cli.main(["show", str(tmp_path)]) == 2
+    assert "not a finished rayscore run" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("error, message", [

@@ -103,7 +103,7 @@ def test_bool_is_not_an_int():
 
 
 def test_missing_file_and_bad_words():
-    with pytest.raises(ConfigError, match="file not found"):
+    with pytest.raises(ConfigError, match="no such file, nor a shipped config"):
         load_config(DemoJobConfig, ["--config", "/nonexistent.yaml"])
     with pytest.raises(ConfigError, match="expected --config FILE or key=value"):
         load_config(DemoJobConfig, ["--verbose"])

@@ -52,6 +52,7 @@ import pytest
 from doc_blocks import DOCS, ROOT, fenced_blocks
 from rayscore import cli
 from rayscore.config import load_config
+from rayscore.shipped import current_job, find_config
 
 README_MAX_LINES = 150
 SEPARATORS = {"&&", "||", ";", "|"}
@@ -67,6 +68,7 @@ class Command:
     args: list[str] = field(default_factory=list)
     words: list[str] = field(default_factory=list)   # the whole command's words
     cli_help: bool = False       # `rayscore --help`
+    cli_command: str | None = None   # `rayscore init DIR`, `rayscore show DIR`: not a job
     problem: str | None = None   # why the line cannot be checked
 
 
@@ -138,6 +140,8 @@ def commands_in(path: Path) -> list[Command]:
             cmd = Command(where, line, args=args, words=segment)
             if job_word in ("-h", "--help"):
                 cmd.cli_help = True
+            elif job_word in cli.COMMANDS:
+                cmd.cli_command = job_word
             elif "<" in job_word or "$" in job_word or not job_word:
                 cmd.problem = f"the job {job_word!r} is a placeholder or missing: nothing to check"
             elif cli.resolve(job_word) is None or not (ROOT / "jobs" / f"{cli.resolve(job_word)}.py").exists():
@@ -196,20 +200,25 @@ def test_the_docs_have_job_commands():
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: c.where)
-def test_a_documented_command_loads(cmd, monkeypatch, capsys):
+def test_a_documented_command_loads(cmd, monkeypatch, capsys, request):
     assert cmd.problem is None, f"{cmd.where}: cannot check `{cmd.text.strip()}`: {cmd.problem}"
     monkeypatch.chdir(ROOT)   # commands run from the project root
     if cmd.cli_help:
         assert cli.main(["--help"]) == 0
         assert "score_batch" in capsys.readouterr().out
         return
+    if cmd.cli_command:
+        assert cmd.args, f"{cmd.where}: rayscore {cmd.cli_command} needs a directory"
+        return
+    token = current_job.set(cmd.job)     # `--config NAME` names one of this job's shipped configs
+    request.addfinalizer(lambda: current_job.reset(token))
     runtime_envs = [after for before, after in zip(cmd.words, cmd.words[1:]) if before == "--runtime-env"]
     for path in runtime_envs:
         if "<" not in path and "$" not in path:
             assert (ROOT / path).exists(), f"{cmd.where}: --runtime-env {path} does not exist"
     paths, argv = split_args(cmd.args)
     for path in paths:
-        assert (ROOT / path).exists(), f"{cmd.where}: --config {path} does not exist"
+        assert find_config(path, cmd.job).exists(), f"{cmd.where}: --config {path} does not exist"
     loads = config_loads(cmd.job)
     steps = tuple(f"{step}." for step, _, _ in loads if step is not None)
     if steps:

@@ -82,3 +82,60 @@ def test_risk_coverage_from_merged_bins():
     assert coverage == sorted(coverage, reverse=True)
     assert curve[-2]["risk"] < curve[0]["risk"]
     assert risk_coverage(calibration_bins([], [], n_bins=10)) == []
+
+
+def test_train_reward_fits_the_points_on_held_back_audited_records_when_asked():
+    """outcomes.fit_on audited: the operating points see only the audited rows of the eval split,
+    and say so; the temperature still uses every held-out pair."""
+    import pandas as pd
+
+    from rayscore.data.pairs import conversation
+    from rayscore.train.reward import OutcomeSpec, calibrate
+
+    rng = np.random.default_rng(0)
+    n = 400
+    gold = rng.random(n) < 0.5
+    audited = np.arange(n) < 100
+    # generated rows separate cleanly; the audited ones are noisier (the user's own data)
+    margin = np.where(gold, 1, -1) * np.where(audited, rng.normal(1.0, 2.0, n), rng.normal(6.0, 1.0, n))
+    pairs = pd.DataFrame({"chosen": [conversation("r", "正确" if g else "错误") for g in gold],
+                          "check_flags": [""] * n, "source": np.where(audited, "audited", "generated")})
+    chosen, rejected = np.abs(margin) * 0 + np.where(gold, margin, -margin), np.zeros(n)
+    everything = calibrate(chosen, rejected, pairs, records=True, outcomes=OutcomeSpec())
+    own = calibrate(chosen, rejected, pairs, records=True, outcomes=OutcomeSpec(fit_on="audited"))
+    assert everything["operating_points"]["n"] == n and own["operating_points"]["n"] == 100
+    assert own["operating_points"]["fitted_on"] == "100 held-back audited records"
+    assert own["temperature"] == everything["temperature"]
+    assert own["operating_points"] != everything["operating_points"]
+
+
+def test_score_batch_hands_its_actors_the_operating_points_not_a_threshold(tmp_path):
+    """A quality spec without a threshold reaches the actors as it is, so they label 正确 / 待审 / 错误
+    by the model's points; only a classifier gets its calibrated threshold filled in."""
+    import json
+
+    from rayscore.score.pipeline import resolve_spec
+    from rayscore.score.scorers import ScorerSpec, calibrated_points
+
+    points = {"accept_at": 0.95, "reject_below": 0.05, "certified": {"正确": True, "错误": True}}
+    (tmp_path / "calibration.json").write_text(json.dumps({"threshold": 0.6, "operating_points": points}))
+    spec, choice = resolve_spec(ScorerSpec(kind="quality", model_dir=str(tmp_path)))
+    assert spec.threshold is None and choice is None
+    assert calibrated_points(spec)["accept_at"] == 0.95
+    assert resolve_spec(ScorerSpec(kind="classifier", model_dir=str(tmp_path)))[0].threshold == 0.6
+    fixed, _ = resolve_spec(ScorerSpec(kind="quality", model_dir=str(tmp_path), threshold=0.7))
+    assert fixed.threshold == 0.7 and calibrated_points(fixed) is None       # a threshold set replaces them
+
+
+def test_fixed_sequence_starts_where_rows_suffice_and_stops_at_the_first_failure():
+    from rayscore.eval.operating_points import fewest_rows
+
+    assert fewest_rows(0.99, 0.05) == 299
+    # 100 rows near 1 with 2 wrong: too few to be tested, so they neither pass nor stop the sequence
+    p = np.concatenate([np.full(100, 0.99995), np.full(1000, 0.999), np.full(1000, 0.955), np.full(500, 0.2)])
+    gold = np.concatenate([np.arange(100) >= 2, np.ones(1000, bool), np.arange(1000) >= 50, np.zeros(500, bool)])
+    points = fit_operating_points(p, gold, target_precision=0.99, delta=0.05)
+    # from 0.999 down to 0.96 the same 1,098 right of 1,100 pass; 0.95 adds 50 wrong of 1,000 and fails
+    assert points["accept_at"] == 0.96 and points["certified"]["正确"]
+    assert points["正确"]["n"] == 1100
+    assert points["reject_below"] == 0.5 and points["错误"]["n"] == 500      # every 0.2 below 1 - 0.5

@@ -419,7 +419,7 @@ class AddressChecks:
     """The check set rayscore.checks loads as rayscore.addresses.checks:ADDRESS_CHECKS."""
 
     name = "addresses"
-    version = "3"
+    version = "4"
     flags = FLAGS
     certain = CERTAIN
     examples = (

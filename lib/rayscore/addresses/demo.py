@@ -13,6 +13,7 @@ label as shipped is 错误 when a certain check fails and otherwise the model's 
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -47,6 +48,13 @@ def run_demo(cfgs: dict) -> dict:
     trainer_cfg: RewardJobConfig = cfgs["train_reward"]
     score_cfg: ScoreJobConfig = cfgs["score_batch"]
     step_s = {}
+    hand_cfg = replace(score_cfg, input=str(Path(gen.output_dir) / "handwritten"),
+                       output=str(Path(score_cfg.output).with_name(Path(score_cfg.output).name + "_handwritten")))
+    real_output = str(Path(score_cfg.output).with_name(Path(score_cfg.output).name + "_real"))
+    for old in (score_cfg.output, hand_cfg.output, real_output):   # scores of the model this run replaces
+        if Path(old).exists():
+            logger.info("demo: removing %s (scored by the model this run trains again)", old)
+            shutil.rmtree(old)
     t = time.time()
     generate(replace(gen, handwritten=True))
     step_s["generate"] = time.time() - t
@@ -57,13 +65,11 @@ def run_demo(cfgs: dict) -> dict:
     scored = score(score_cfg)
     step_s["score"] = time.time() - t
     t = time.time()
-    hand_cfg = replace(score_cfg, input=str(Path(gen.output_dir) / "handwritten"),
-                       output=str(Path(score_cfg.output).with_name(Path(score_cfg.output).name + "_handwritten")))
     handwritten = score(hand_cfg)
     step_s["score_handwritten"] = time.time() - t
     t = time.time()
     real_cfg = replace(score_cfg, input=write_measurement(Path(gen.output_dir) / "real_measure", REAL_PER_CORPUS),
-                       output=str(Path(score_cfg.output).with_name(Path(score_cfg.output).name + "_real")))
+                       output=real_output)
     real = score(real_cfg)
     step_s["score_real"] = time.time() - t
     report = build_report(trained.metrics, scored.data, handwritten.data)

@@ -18,7 +18,7 @@ province as their city (北京市朝阳区, not 北京市市辖区朝阳区); co
 without districts (东莞市, 儋州市) write towns right after the city (广东省东莞市虎门镇).
 
 Addresses also write names no longer in the table (杭州市江干区, 山东省莱芜市): load_history()
-gives the provinces, cities and counties named since 2016 (and a few renamed before) that the 2023
+gives the provinces, cities and counties named since 2010 (and a few renamed before) that the 2023
 table does not, from data/divisions_history.csv.
 
     load_history()["330104"]                # FormerPlace(name="江干区", parent="3301", ..., successor="330102")
@@ -117,7 +117,7 @@ class FormerPlace(Place):
     (襄樊市 -> 襄阳市, both 4206) shares the current place's code, an abolished one (江干区 330104)
     keeps its own, so its former counties still lie in it by code."""
 
-    first_year: int | None   # the earliest table naming it (2016: 2016 or before; None: before 2016)
+    first_year: int | None   # the earliest table naming it (2010: 2010 or before; None: an earlier renaming)
     last_year: int           # the last table naming it (or the year it was renamed)
     successor: str | None    # the 2023 place it became or mostly went to
 

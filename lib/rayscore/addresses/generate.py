@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rayscore.addresses.records import kind_cumulative
 from rayscore.config import save_config
+from rayscore.io import write_json
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,9 @@ def run(cfg: GenerateJobConfig) -> dict[str, list[str]]:
             logger.info("%s: %d records in %d files under %s", split, rows, len(written[split]), out / split)
     if cfg.handwritten:
         written["handwritten"] = [write_handwritten(str(out / "handwritten"))]
+    rows = {split: rows for split, rows, *_ in splits if rows}
+    write_json(out / "summary.json", {"ok": True, "kind": "generate_records", "rows_written": sum(rows.values()),
+                                      "rows_by_split": rows, "files": written})
     return written
 
 

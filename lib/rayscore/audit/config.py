@@ -1,9 +1,10 @@
-"""audit's typed config: one job, two steps (pick, import), sharing one audit directory.
+"""audit's typed config: one job, three steps (pick, import, learn), sharing one audit directory.
 
     <output_dir>/batches/<batch>/   picked.parquet (what was exported), tasks.json, labeling_config.xml,
                                     tasks.csv, summary.json
     <output_dir>/labels/            the audited labels (store.py), read by train_reward's data.audited_path
     <output_dir>/imports/           one report per import
+    <output_dir>/rounds/<round>/    learn: train/ (the retrained model), scored/ (scored again), report.json
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class PickSpec:
     """One row per key: address_shape (name dropped, digits as 0), text_shape, none."""
     seed: int = 0
     """random: which rows (a hash of the id with the seed)."""
+    explore: float = 0.2
+    """uncertain, disagree: share of the budget picked at random (a model is confidently wrong on what it never saw)."""
     label_issues: LabelIssuesSpec = field(default_factory=LabelIssuesSpec)
     """strategy label_issues only."""
 
@@ -59,8 +62,33 @@ class PickSpec:
         problems = []
         if self.budget < 1:
             problems.append(f"budget: must be >= 1, got {self.budget}")
+        if not 0.0 <= self.explore <= 1.0:
+            problems.append(f"explore: must be within [0, 1], got {self.explore}")
         if self.strategy == "label_issues" and not self.label_issues.path:
             problems.append("label_issues.path: required for strategy label_issues (a labelled training set)")
+        return problems
+
+
+@dataclass
+class LearnSpec:
+    """step learn: train again with the audited labels, score the records again, report what changed."""
+
+    train_config: str = "configs/train_reward/addresses.yaml"
+    """train_reward YAML to train with (data.audited_path and output_dir are set by the step)."""
+    train_overrides: list[str] = field(default_factory=list)
+    """key=value words for that training, e.g. [train.max_steps=80] for a short continuation."""
+    continue_training: bool = True
+    """Start from the model that scored `scored` (a short continuation); false: from the train config's model."""
+    audited_weight: int = 3
+    """Each audited record is trained on this many times (data.audited_weight)."""
+    score_overrides: list[str] = field(default_factory=list)
+    """key=value words for scoring again; the scored run's own config is reused (its input, a new output)."""
+
+    def check(self) -> list[str]:
+        problems = [] if self.audited_weight >= 1 else [f"audited_weight: must be >= 1, got {self.audited_weight}"]
+        for name in ("train_overrides", "score_overrides"):
+            bad = [w for w in getattr(self, name) if "=" not in w]
+            problems += [f"{name}: expected key=value words, got {bad}"] if bad else []
         return problems
 
 
@@ -68,8 +96,9 @@ class PickSpec:
 class AuditJobConfig:
     """audit: pick scored rows for a person and export them (step pick), or import their labels (step import)."""
 
-    step: Literal["pick", "import"] = "pick"
-    """pick: choose rows and write a batch to label; import: read a labelled file into the store."""
+    step: Literal["pick", "import", "learn"] = "pick"
+    """pick: choose rows and write a batch to label; import: read a labelled file into the store;
+    learn: import (when `labelled` is given), train again, score again, report."""
     output_dir: str = "out/audit"
     """The audit directory: batches/, labels/ (the audited-label dataset), imports/."""
     scored: str = ""
@@ -82,16 +111,20 @@ class AuditJobConfig:
     """step import: the labelled file, Label Studio's JSON export (.json) or the filled-in CSV (.csv)."""
     who: str = ""
     """step import: who labelled, for CSV rows whose `who` is empty ("" = leave it empty)."""
+    score_config: str = ""
+    """step pick: score_batch YAML to run first when `scored` holds no finished run ("" = score nothing)."""
+    learn: LearnSpec = field(default_factory=LearnSpec)
+    """step learn: how to train and score again."""
 
     def check(self) -> list[str]:
         problems = []
         if not self.output_dir:
             problems.append("output_dir: required (the audit directory)")
-        if self.step == "pick" and not self.scored and self.pick.strategy != "label_issues":
-            problems.append("scored: required for step pick (score_batch's output directory)")
+        if self.step in ("pick", "learn") and not self.scored and self.pick.strategy != "label_issues":
+            problems.append(f"scored: required for step {self.step} (score_batch's output directory)")
         if self.step == "import" and not self.labelled:
             problems.append("labelled: required for step import (a Label Studio JSON export or the filled-in CSV)")
-        if self.step == "import" and self.labelled and not self.labelled.endswith((".json", ".csv")):
+        if self.labelled and not self.labelled.endswith((".json", ".csv")):
             problems.append(f"labelled: {self.labelled} is neither .json (Label Studio export) nor .csv")
         if self.batch and ("/" in self.batch or self.batch.startswith(".")):
             problems.append(f"batch: a plain name, got {self.batch!r}")

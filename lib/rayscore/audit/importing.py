@@ -17,6 +17,7 @@ unanswered (listed by id).
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -76,7 +77,7 @@ def import_labels(path: str | Path, batch_dir: str | Path, store: LabelStore, de
         new.append(a)
     import_id = store.next_import_id(digest)
     rows = pd.DataFrame([{"record_id": a.record_id, "text": texts[a.record_id], "label": a.label, "who": a.who,
-                          "when": a.when or now, "source_file": str(path), "import_batch": import_id,
+                          "when": utc_seconds(a.when) or now, "source_file": str(path), "import_batch": import_id,
                           "export_batch": batch_dir.name, "note": a.note} for a in new], columns=LABEL_COLUMNS)
     part = store.append(rows, import_id)
 
@@ -119,3 +120,17 @@ def validate(parsed: Parsed, texts: dict[str, str], stored: pd.DataFrame) -> lis
             problems.append(f"{a.where}: conflict: id {a.record_id} labelled {a.label} here and {other[0][0]} "
                             f"in the store (import {other[0][1]})")
     return problems
+
+
+def utc_seconds(when: str) -> str:
+    """An ISO time as UTC to the second (Label Studio writes ...40.953351Z, a CSV anything), so
+    the store holds one format; text that is no ISO time is kept as written."""
+    if not when:
+        return ""
+    try:
+        parsed = datetime.fromisoformat(when.strip())
+    except ValueError:
+        return when
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).isoformat(timespec="seconds")

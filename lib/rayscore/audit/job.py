@@ -1,10 +1,15 @@
-"""The audit job's two steps over one audit directory (config.py shows its layout).
+"""The audit job's three steps over one audit directory (config.py shows its layout).
 
-pick:   scored rows (or a labelled set, for label_issues) -> batches/<batch>/: picked.parquet,
-        tasks.json + labeling_config.xml (Label Studio), tasks.csv (a spreadsheet), summary.json.
-        Rows exported in an earlier batch or already audited are never picked again, and a batch
-        is never overwritten (someone may be labelling it).
+pick:   (score first, with score_config, when `scored` holds no finished run) scored rows (or a
+        labelled set, for label_issues) -> batches/<batch>/: picked.parquet, tasks.json +
+        labeling_config.xml (Label Studio), tasks.csv (a spreadsheet), summary.json. Rows
+        exported in an earlier batch or already audited are never picked again, and a batch is
+        never overwritten (someone may be labelling it). A share of the budget (`explore`) is
+        picked at random: a model is confidently wrong on kinds it never saw, so no ranking of
+        its own finds them, and the next round learns them from these rows.
 import: a labelled file -> a new part in labels/ and imports/<import>.json (importing.py).
+learn:  import (when `labelled` is given), then train again, score again, report (learn.py):
+        rounds/<round>/. One round is two commands: pick, then learn once the labels are back.
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ from rayscore.audit.config import AuditJobConfig
 from rayscore.audit.importing import import_labels
 from rayscore.audit.label_issues import TrainFold, label_issue_ranks, out_of_fold, read_labelled
 from rayscore.audit.labelstudio import write_tasks
+from rayscore.audit.learn import next_round, rescore, retrain, round_report, scored_model, train_config
 from rayscore.audit.pick import open_scored, pick_ranked, pick_scored
 from rayscore.audit.shapes import shape_key
 from rayscore.audit.spreadsheet import write_csv
 from rayscore.audit.store import LabelStore
-from rayscore.config import to_dict
+from rayscore.config import load_config, to_dict
 from rayscore.data.pairs import CORRECT, WRONG
 from rayscore.io import JobSummary, absolute, write_json
 from rayscore.score.chunks import InputError
@@ -36,6 +42,8 @@ def run(cfg: AuditJobConfig, train_fold: TrainFold | None = None) -> JobSummary:
     """One step; `train_fold` trains a model for label_issues' k-fold loop (jobs/audit.py passes train_reward)."""
     cfg = replace(cfg, output_dir=absolute(cfg.output_dir), scored=absolute(cfg.scored) if cfg.scored else "",
                   labelled=absolute(cfg.labelled) if cfg.labelled else "")
+    if cfg.step == "learn":
+        return learn_step(cfg)
     return pick(cfg, train_fold) if cfg.step == "pick" else import_step(cfg)
 
 
@@ -72,7 +80,9 @@ def pick(cfg: AuditJobConfig, train_fold: TrainFold | None = None) -> JobSummary
         picked = pick_label_issues(cfg, key, exclude, train_fold)
         source = absolute(spec.label_issues.path)
     else:
-        picked = pick_scored(open_scored(cfg.scored), spec.strategy, spec.budget, key, spec.seed, exclude)
+        if cfg.score_config and not Path(cfg.scored, "summary.json").exists():
+            score_first(cfg)
+        picked = pick_exploring(cfg, key, exclude)
         source = cfg.scored
     out.mkdir(parents=True)
     picked.assign(strategy=spec.strategy).to_parquet(out / "picked.parquet", index=False)
@@ -90,6 +100,57 @@ def pick(cfg: AuditJobConfig, train_fold: TrainFold | None = None) -> JobSummary
     logger.info("%s: %d rows by %s -> %s (Label Studio: tasks.json + labeling_config.xml; spreadsheet: tasks.csv)",
                 name, len(picked), spec.strategy, out)
     return JobSummary(str(path), summary)
+
+
+def pick_exploring(cfg: AuditJobConfig, key, exclude: frozenset[str]) -> pd.DataFrame:
+    """The strategy's best rows, then `explore` of the budget at random among the rest."""
+    spec, scored = cfg.pick, open_scored(cfg.scored)
+    explore = round(spec.budget * spec.explore) if spec.strategy in ("uncertain", "disagree") else 0
+    picked = pick_scored(scored, spec.strategy, spec.budget - explore, key, spec.seed, exclude)
+    if explore:
+        extra = pick_scored(scored, "random", explore + len(picked), key, spec.seed,
+                            exclude | frozenset(picked["record_id"]))
+        extra = extra[~extra["shape"].isin(set(picked["shape"]))].head(explore)
+        picked = pd.concat([picked, extra.assign(why="explore: " + extra["why"])], ignore_index=True)
+    return picked
+
+
+def score_first(cfg: AuditJobConfig) -> None:
+    """score_batch with `score_config` into `scored`: the round's first step."""
+    from rayscore.score.pipeline import ScoreJobConfig, run as score_batch
+
+    summary = score_batch(load_config(ScoreJobConfig, ["--config", cfg.score_config, f"output={cfg.scored}"]))
+    if not summary.ok:
+        raise RuntimeError(f"score_config {cfg.score_config}: scoring into {cfg.scored} failed ({summary.path})")
+
+
+def learn_step(cfg: AuditJobConfig) -> JobSummary:
+    """import (if a file is given) -> train again -> score again -> report, in rounds/<round>/."""
+    imported = import_step(cfg).data if cfg.labelled else None
+    labels = Path(cfg.output_dir, "labels")
+    if store_of(cfg).read().empty:
+        raise InputError(f"learn: {labels} holds no audited labels; import a labelled file first (labelled=...)")
+    before = scored_model(cfg.scored)
+    out = next_round(Path(cfg.output_dir, "rounds"))
+    train_cfg = train_config(cfg.learn, labels, before, out / "train")
+    logger.info("%s: training with the audited labels (%s)", out.name,
+                f"continuing {before}" if cfg.learn.continue_training else f"from {train_cfg.model.name_or_path}")
+    after = retrain(train_cfg)
+    logger.info("%s: scoring %s again with %s", out.name, cfg.scored, after)
+    scored_after = rescore(cfg.scored, after, out / "scored", cfg.learn.score_overrides)
+    report = {"ok": True, "step": "learn", "round": out.name, "imported": imported,
+              **round_report(labels, before, after, cfg.scored, scored_after, train_cfg.checks, out / "train"),
+              "next": f"step=pick scored={scored_after}", "config": to_dict(cfg)}
+    path = write_json(out / "report.json", report)
+    held = report["held_back"]
+    if held["rows"]:
+        logger.info("%s: held-back audited records (%d): F1 %.3f -> %.3f, correct kept %s -> %s", out.name,
+                    held["rows"], held["before"]["f1"], held["after"]["f1"], held["before"]["correct_kept"],
+                    held["after"]["correct_kept"])
+    logger.info("%s: %d of %d labels changed (%s); report %s; next: step=pick scored=%s", out.name,
+                report["changes"]["changed"], report["changes"]["rows"], report["changes"]["overall"], path,
+                scored_after)
+    return JobSummary(str(path), report)
 
 
 def pick_label_issues(cfg: AuditJobConfig, key, exclude: frozenset[str], train_fold: TrainFold | None) -> pd.DataFrame:

@@ -7,7 +7,7 @@
 Strategies rank rows, lower first; only rows the model decided are candidates (a certain check's
 错误 is never overruled, so a person's answer could not change it):
   uncertain  待审 rows first, most uncertain first (|p_correct - 0.5|), then the rows nearest a cut
-             (accept_at / reject_below, or the one threshold): the labels most likely to flip
+             in log-odds (accept_at / reject_below, or the one threshold): the labels most likely to flip
   disagree   the model against its checks: 正确 while a (non-certain) check failed, or 错误 while
              no check failed; the most confident first
   random     a stable hash of (seed, record id): the comparison that says what the others buy
@@ -152,9 +152,15 @@ def _desc(text: str) -> tuple:
 
 # --- strategies: (rank per row, the why of one row) ---------------------------------------------
 
+def log_odds(p) -> np.ndarray:
+    q = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
+    return np.log(q / (1 - q))
+
+
 def uncertain_ranks(p: np.ndarray, label: np.ndarray, cuts: dict[str, float]) -> np.ndarray:
-    """待审 rows in [0, 0.5] by |p - 0.5|; decided rows after them, 1 + the distance to the nearest cut."""
-    distance = np.min(np.abs(p[:, None] - np.array(list(cuts.values()))[None, :]), axis=1)
+    """待审 rows in [0, 0.5] by |p - 0.5|; decided rows after them, 1 + the distance to the nearest
+    cut in log-odds: p 0.001 is far from a cut at 0.02 (a sure 错误), p 0.5 is near one at 0.57."""
+    distance = np.min(np.abs(log_odds(p)[:, None] - log_odds(list(cuts.values()))[None, :]), axis=1)
     return np.where(label == REVIEW, np.abs(p - 0.5), 1.0 + distance)
 
 
@@ -162,8 +168,8 @@ def uncertain_why(row: dict, cuts: dict[str, float]) -> str:
     p = row["p_correct"]
     if row["model_label"] == REVIEW:
         return f"{REVIEW}, p_correct {p:.2f}"
-    name, cut = min(cuts.items(), key=lambda kv: abs(p - kv[1]))
-    return f"{row['model_label']}, p_correct {p:.2f}, {abs(p - cut):.2f} from {name} {cut:.2f}"
+    name, cut = min(cuts.items(), key=lambda kv: abs(log_odds(p) - log_odds(kv[1])))
+    return f"{row['model_label']}, p_correct {p:.3f}, nearest cut {name} {cut:.3f}"
 
 
 def disagree_ranks(p: np.ndarray, label: np.ndarray, flag_count: np.ndarray) -> np.ndarray:

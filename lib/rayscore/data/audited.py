@@ -5,7 +5,7 @@ held-back share never trained on, and rows that contradict a certain check left 
     source.train        # record_id, text, label, source='audited': each audited record `weight` times
     source.held_back    # the records that measure the model on the user's own data (never trained on)
     source.left_out     # record_id, text, label, reason: contradicts_certain_check:<flags> | conflicting_labels
-    source.account()    # counts for metrics.json
+    source.account()    # counts and the audit sets that went in, for metrics.json
 
 One label per record: a record's answers must agree (the import refuses conflicts; a store
 assembled otherwise is checked again here, and a record with two answers is left out). A record
@@ -42,12 +42,28 @@ class AuditedSource:
     left_out: pd.DataFrame
     records: int
     weight: int
+    sets: list[dict]
+    """The audit sets that went in: per source file and import, its answers."""
 
     def account(self) -> dict:
         reasons = self.left_out["reason"].str.split(":").str[0].value_counts().to_dict() if len(self.left_out) else {}
         return {"audited_records": self.records, "audited_weight": self.weight,
                 "audited_train_rows": len(self.train), "audited_held_back": len(self.held_back),
-                "audited_left_out": len(self.left_out), "audited_left_out_reasons": reasons}
+                "audited_left_out": len(self.left_out), "audited_left_out_reasons": reasons,
+                "audited_sets": self.sets}
+
+
+SET_COLUMNS = ("source_file", "import_batch", "export_batch")
+
+
+def audit_sets(table: pd.DataFrame) -> list[dict]:
+    """One entry per (source file, import, export batch) present in the table, with its answers."""
+    columns = [c for c in SET_COLUMNS if c in table.columns]
+    if not columns or not len(table):
+        return [{"answers": len(table)}] if len(table) else []
+    counts = table.fillna({c: "" for c in columns}).groupby(columns, sort=True).size()
+    keys = [k if isinstance(k, tuple) else (k,) for k in counts.index]
+    return [{**dict(zip(columns, k)), "answers": int(n)} for k, n in zip(keys, counts.to_numpy())]
 
 
 def held_back(record_id: str, share: float = HELD_BACK_SHARE) -> bool:
@@ -94,4 +110,5 @@ def audited_source(path: str | Path, weight: int = 1, checks: str | None = None,
     train = records[~hold].assign(source="audited")
     train = train.loc[train.index.repeat(weight)].reset_index(drop=True)
     return AuditedSource(train=train, held_back=records[hold].assign(source="audited").reset_index(drop=True),
-                         left_out=left_out, records=int(table["record_id"].nunique()), weight=weight)
+                         left_out=left_out, records=int(table["record_id"].nunique()), weight=weight,
+                         sets=audit_sets(table))

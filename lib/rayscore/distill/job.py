@@ -57,6 +57,7 @@ from rayscore.distill import pairwise, pointwise
 from rayscore.distill.config import DistillJobConfig
 from rayscore.io import JobSummary, absolute, write_json
 from rayscore.judge.job import read_judgements
+from rayscore.report import write_report
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ def run(cfg: DistillJobConfig) -> JobSummary:
                               trained, scored, report, kept, student.TEACHER_ONLY_CALLS_PER_ROW)
     summary.update(stage_seconds=timings, wall_time_s=round(time.time() - started, 1))
     path = write_json(out / "summary.json", summary)
+    write_report(out)
     logger.info("teacher calls %d for %d corpus rows; student on %d held-out rows: %s; kept %d of %d scored; "
                 "cost ratio %.1f; %s", calls, corpus_rows, report["n"], report["headline"], kept,
                 scored["rows_scored"], summary["cost_ratio"] or 0, "ok" if summary["ok"] else summary["problems"])

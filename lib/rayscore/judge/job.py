@@ -59,6 +59,7 @@ from rayscore.judge.core import Backend, JudgeSpec, Mode, judge_identity
 from rayscore.judge.http_client import HttpJudgeSpec
 from rayscore.judge.local import LocalJudgeSpec
 from rayscore.judge.scorer import JudgeScorerSpec
+from rayscore.report import write_report
 from rayscore.score import pipeline
 from rayscore.score.chunks import ERRORS
 
@@ -189,6 +190,7 @@ def run(cfg: JudgeJobConfig) -> JobSummary:
         outputs["consistent"] = str(out / CONSISTENT_FILE)
     summary.update(wall_time_s=round(time.time() - started, 2), outputs=outputs)
     path = write_json(out / "summary.json", summary)
+    write_report(out)
     logger.info("rows in %d = judged %d + errors %d + quarantined %d; parse failure rate %s%s; %s",
                 summary["rows_in"], summary["rows_judged"], summary["rows_error"], summary["rows_quarantined"],
                 summary["parse_failure_rate"],

@@ -66,9 +66,10 @@ def required_fields(template: str) -> set[str]:
 
 
 def template_dirs() -> list[Path]:
-    """Where load_template looks for `<name>.txt`: ./configs/judge/templates, then the repository's."""
-    repo = Path(__file__).resolve().parents[3]
-    return [Path.cwd() / "configs" / "judge" / "templates", repo / "configs" / "judge" / "templates"]
+    """Where load_template looks for `<name>.txt`: ./configs/judge/templates, then the shipped ones."""
+    from rayscore.shipped import shipped_configs
+
+    return [Path.cwd() / "configs" / "judge" / "templates", shipped_configs() / "judge" / "templates"]
 
 
 def load_template(name_or_path: str | Path) -> str:

@@ -57,6 +57,7 @@ from rayscore.eval.operating_points import risk_coverage
 from rayscore.io import JobSummary, absolute
 from rayscore.logs import Progress, quiet_libraries, setup_logging
 from rayscore.models import load_calibration
+from rayscore.report import REPORT, facts_of, render_html
 from rayscore.score.chunks import (Chunk, ChunkStore, InputError, Span, combine_tables, compressed_bytes_per_row,
                                    filesystem, plan_chunks, read_inputs, read_span)
 from rayscore.score.scorers import QualityScorer, ScorerSpec, ThresholdSpec, calibrated_points, default_threshold
@@ -215,6 +216,7 @@ def run(cfg: ScoreJobConfig) -> JobSummary:
                            summary["duplicate_ids"]["examples"])
     summary.update(write_plots(store, summary))
     path = store.write_file("summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
+    store.write_file(REPORT, render_html(facts_of(summary, sorted(summary.get("plots", {}))), cfg.output))
     logger.info("rows in %d = scored %d + quarantined %d; %s; %s",
                 summary["rows_in"], summary["rows_scored"], summary["rows_quarantined"],
                 summary["value_counts"], "ok" if summary["ok"] else summary["problems"])
@@ -282,8 +284,10 @@ def absolute_paths(cfg: ScoreJobConfig) -> ScoreJobConfig:
 
 def resolve_spec(spec: ScorerSpec) -> tuple[ScorerSpec, dict | None]:
     """The spec the actors get: a quality threshold chosen on a validation set is chosen here, once,
-    on the driver (loading the model once), and handed over as a plain threshold."""
-    if spec.kind in ("quality", "classifier") and spec.threshold is None:
+    on the driver (loading the model once), and handed over as a plain threshold. A quality spec
+    with no threshold stays so: its actors label by the model's operating points (正确 / 待审 /
+    错误), which a threshold would replace."""
+    if spec.kind == "classifier" and spec.threshold is None:
         spec = replace(spec, threshold=default_threshold(load_calibration(spec.model_dir)))
     if spec.kind != "quality" or not spec.threshold_from.path:
         return spec, None
@@ -734,7 +738,8 @@ def summarize(records: list[dict], chunks: list[Chunk], cfg: ScoreJobConfig) -> 
         "mean_file_mb": round(total["part_bytes"] / 2**20 / len(records), 3) if records else None,
     }
     if cfg.scorer.kind in ("quality", "classifier"):
-        summary["threshold"] = cfg.scorer.threshold
+        summary["threshold"] = (cfg.scorer.threshold if cfg.scorer.threshold is not None
+                                else default_threshold(load_calibration(cfg.scorer.model_dir)))
     if cfg.scorer.kind == "quality":
         summary["p_correct_histogram"] = {"bins": 20, "counts": histogram.tolist()}
     if cfg.scorer.has_checks():

@@ -272,7 +272,8 @@ def _messages(value, prompt=None) -> list[dict]:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x.astype(np.float64)))
+    # The tanh form never overflows (exp(-x) does for a margin below about -710).
+    return 0.5 * (1.0 + np.tanh(0.5 * x.astype(np.float64)))
 
 
 class RewardScorer(_RewardModelScorer):

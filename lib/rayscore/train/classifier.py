@@ -46,6 +46,7 @@ from rayscore.data.preferences import reason_counts, write_quarantine
 from rayscore.io import write_json
 from rayscore.models import (LoraSpec, ModelSpec, add_lora, add_missing_chars, encode_conversation,
                              load_sequence_classifier, load_tokenizer, save_calibration, save_scorer)
+from rayscore.report import write_report
 from rayscore.train.curves import LOG_HISTORY_FILE, write_curves
 from rayscore.train.deepspeed import (DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading,
                                       setup_worker, training_problems)
@@ -53,6 +54,7 @@ from rayscore.train.scaling import (ScalingSpec, TrainSpec, fit, TrainResult, ab
                                     export_final_checkpoint, is_rank_zero, local_workdir, report_final,
                                     setup_worker_logging, threads_for_worker, torch_trainer,
                                     trainer_arguments)
+from rayscore.train.tracking import track
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +160,8 @@ def run(cfg: ClassifierJobConfig) -> TrainResult:
     metrics["wall_time_s"] = round(time.time() - started, 1)
     write_json(out / "metrics.json", metrics)
     write_curves(model_dir, out, title="train_classifier")
+    metrics = track(cfg.train.report_to, out, "train_classifier", metrics)
+    write_report(out)
     logger.info("model: %s  held-out agreement at %g: %s", model_dir, data.threshold,
                 metrics.get("eval", {}).get("agreement"))
     return TrainResult(model_dir, metrics)

@@ -38,6 +38,7 @@ import pandas as pd
 from rayscore.checks import load_check_set, observe_conversations, save_check_set
 from rayscore.config import save_config
 from rayscore.data.audited import audited_source
+from rayscore.report import write_report
 from rayscore.data.pairs import CORRECT, WRONG, records_to_pairs
 from rayscore.data.preferences import (
     PreferenceDataSpec, load_preferences, reason_counts, split_pairs, write_quarantine)
@@ -51,6 +52,7 @@ from rayscore.train.scaling import (
     ScalingSpec, TrainSpec, fit, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero,
     local_workdir, report_final, setup_worker_logging, threads_for_worker,
     torch_trainer, trainer_arguments)
+from rayscore.train.tracking import track
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,9 @@ class OutcomeSpec:
     """Probability that the stated precision holds (1 - delta of Learn then Test)."""
     fitted_on: str = "eval split"
     """Which data the operating points were fitted on, as the summary reports it."""
+    fit_on: Literal["eval", "audited"] = "eval"
+    """eval: every held-out record; audited: only the held-back audited records (data.audited_path),
+    so the stated precision is measured on the user's own data."""
 
     def check(self) -> list[str]:
         values = {"target_precision": self.target_precision, "confidence": self.confidence}
@@ -122,6 +127,8 @@ class RewardJobConfig:
 
     def check(self) -> list[str]:
         problems = self.outcomes.check()
+        if self.outcomes.fit_on == "audited" and not self.data.audited_path:
+            problems.append("outcomes.fit_on: audited needs data.audited_path (the audited labels)")
         if self.checks:
             try:
                 load_check_set(self.checks)
@@ -145,13 +152,15 @@ class PreparedPairs:
     truncated_pairs: int
     extra_chars: list[str] = field(default_factory=list)
     """Characters of the data the tokenizer lacked, added in this order (workers add them too)."""
+    audited: dict = field(default_factory=dict)
+    """data.audited_path's account (AuditedSource.account): records, sets, held back, left out."""
 
     def account(self) -> dict:
         """Rows in = rows trained + rows held out + rows quarantined, by reason."""
         return {
             "input_pairs": self.input_pairs, "train_pairs": len(self.train), "eval_pairs": len(self.eval),
             "quarantined_pairs": len(self.quarantined), "quarantine_reasons": reason_counts(self.quarantined),
-            "truncated_pairs": self.truncated_pairs,
+            "truncated_pairs": self.truncated_pairs, **self.audited,
         }
 
 
@@ -178,6 +187,8 @@ def run(cfg: RewardJobConfig) -> TrainResult:
     metrics["wall_time_s"] = round(time.time() - started, 1)
     write_json(out / "metrics.json", metrics)
     write_curves(model_dir, out, title="train_reward")
+    metrics = track(cfg.train.report_to, out, "train_reward", metrics)
+    write_report(out)
     logger.info("model: %s  eval accuracy: %s", model_dir, metrics.get("eval_accuracy"))
     return TrainResult(model_dir, metrics)
 
@@ -196,19 +207,26 @@ def prepare_pairs(cfg: RewardJobConfig, tok) -> PreparedPairs:
         train_df = pairs
     else:
         train_df, eval_df = split_pairs(pairs, cfg.data.eval_fraction, cfg.data.seed)
+    audited_account = {}
     if cfg.data.audited_path:  # people's answers: trained on (oversampled); a held-back share is only measured
         audited = audited_source(cfg.data.audited_path, cfg.data.audited_weight, cfg.checks)
+        audited_account = audited.account()
         train_df = pd.concat([train_df, records_to_pairs(audited.train)], ignore_index=True)
-        eval_df = pd.concat([eval_df, records_to_pairs(audited.held_back)], ignore_index=True)
+        if cfg.outcomes.fit_on == "audited":
+            # Held back to fit the operating points on; otherwise they are only measured (audit's
+            # learn report): rows picked for being hard would bias points fitted on the eval split.
+            eval_df = pd.concat([eval_df, records_to_pairs(audited.held_back)], ignore_index=True)
         bad = pd.concat([bad, audited.left_out], ignore_index=True)   # contradicts a certain check, or conflicting
-        input_pairs += len(audited.train) + len(audited.held_back) + len(audited.left_out)
+        input_pairs += len(audited.train) + len(audited.left_out)
+        input_pairs += len(audited.held_back) if cfg.outcomes.fit_on == "audited" else 0
     checks = load_check_set(cfg.checks) if cfg.checks else None
     train_df, eval_df = with_observations(train_df, checks), with_observations(eval_df, checks)
     extra_chars = add_missing_chars(tok, data_chars(pd.concat([train_df, eval_df]))) if cfg.model.add_chinese_chars else []
     train_df, long_train, cut_train = encode_pairs(train_df, tok, cfg.model.max_seq_len, cfg.train.truncation)
     eval_df, long_eval, cut_eval = encode_pairs(eval_df, tok, cfg.model.max_seq_len, cfg.train.truncation)
     quarantined = pd.concat([bad, long_train, long_eval], ignore_index=True)
-    return PreparedPairs(train_df, eval_df, quarantined, input_pairs, cut_train + cut_eval, extra_chars)
+    return PreparedPairs(train_df, eval_df, quarantined, input_pairs, cut_train + cut_eval, extra_chars,
+                         audited_account)
 
 
 def data_chars(pairs: pd.DataFrame) -> list[str]:
@@ -435,9 +453,14 @@ def calibrate(chosen: np.ndarray, rejected: np.ndarray, pairs: pd.DataFrame, rec
         outcomes = outcomes or OutcomeSpec()
         flags = pairs["check_flags"] if "check_flags" in pairs else pd.Series([""] * len(pairs))
         model_decides = np.array([not set(f.split(",")) & certain for f in flags], dtype=bool)
+        fitted_on = outcomes.fitted_on
+        if outcomes.fit_on == "audited":
+            audited = (pairs["source"] == "audited").to_numpy() if "source" in pairs else np.zeros(len(pairs), bool)
+            model_decides &= audited
+            fitted_on = f"{int(model_decides.sum())} held-back audited records"
         points = fit_operating_points(p_correct[model_decides], gold_correct[model_decides],
                                       outcomes.target_precision, 1 - outcomes.confidence, choice["threshold"])
-        out["operating_points"] = points | {"fitted_on": outcomes.fitted_on}
+        out["operating_points"] = points | {"fitted_on": fitted_on}
         logger.info("operating points on %d held-out records the model decides: 正确 at p >= %.4f, 错误 below %.4f "
                     "(coverage %s; certified %s)", points["n"], points["accept_at"], points["reject_below"],
                     points["coverage"], points["certified"])

@@ -27,7 +27,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -147,6 +147,8 @@ class TrainSpec:
     """Checkpoint to Ray storage every N steps (what a restarted worker group resumes from)."""
     seed: int = 0
     """Seed for the head's or adapter's initialisation and the data order."""
+    report_to: list[str] = field(default_factory=list)
+    """Trackers the finished run is logged to: tensorboard (out/tensorboard), mlflow ($MLFLOW_TRACKING_URI, else out/mlruns)."""
 
     def check(self) -> list[str]:
         problems = []
@@ -162,6 +164,9 @@ class TrainSpec:
             problems.append(f"logging_steps: must be >= 1, got {self.logging_steps}")
         if self.save_steps < 1:
             problems.append(f"save_steps: must be >= 1, got {self.save_steps}")
+        unknown = [t for t in self.report_to if t not in ("tensorboard", "mlflow")]
+        if unknown:
+            problems.append(f"report_to: unknown tracker(s) {unknown}; choose from tensorboard, mlflow")
         return problems
 
 

@@ -46,11 +46,13 @@ from rayscore.config import save_config
 from rayscore.data.hupu import SftData, SftDataSpec, load_sft_data, sample_prompt
 from rayscore.io import write_json, write_jsonl
 from rayscore.models import CAUSAL_CHAT_TEMPLATE, LoraSpec, ModelSpec, add_lora, load_causal_model, load_tokenizer
+from rayscore.report import write_report
 from rayscore.train.scaling import (
     ScalingSpec, TrainPrecision, TrainSpec, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero, log_progress,
     local_workdir, report_final, restore_checkpoint, resumed_step, setup_worker_logging, threads_for_worker,
     torch_trainer, trainer_arguments)
 from rayscore.train.sft_eval import SftEvalSpec, evaluate_sft
+from rayscore.train.tracking import track
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +147,8 @@ def run(cfg: SftJobConfig) -> TrainResult:
     metrics = {"data": data.counts, **report, "wall_time_s": round(time.time() - started, 1)}
     write_json(out / "metrics.json", metrics)
     write_plots(out, log_history, predictions, [n for n in ("adapter", "base") if n in report["eval"]])
+    metrics = track(cfg.train.report_to, out, "train_sft", metrics)
+    write_report(out)
     side = report["eval"].get("side_by_side", {})
     logger.info("model: %s  eval MAE, expected score: %s  greedy: %s", model_dir,
                 side.get("expected", {}).get("mae"), side.get("greedy", {}).get("mae"))

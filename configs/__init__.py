@@ -1,0 +1,1 @@
+"""The shipped configs and judge templates, installed as rayscore.configs (data; no code here)."""
