@@ -100,7 +100,7 @@ class AuditJobConfig:
     """pick: choose rows and write a batch to label; import: read a labelled file into the store;
     learn: import (when `labelled` is given), train again, score again, report."""
     output_dir: str = "out/audit"
-    """The audit directory: batches/, labels/ (the audited-label dataset), imports/."""
+    """The audit directory: batches/, labels/ (the audited-label dataset), imports/, rounds/ (learn)."""
     scored: str = ""
     """pick: score_batch's output directory (part-*.parquet, summary.json, config.yaml)."""
     batch: str = ""
