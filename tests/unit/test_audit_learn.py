@@ -24,7 +24,7 @@ def test_label_metrics_count_review_as_not_accepted():
     assert (m["precision"], m["recall"]) == (round(1 / 3, 4), 0.5)
     assert m["f1"] == round(2 * (1 / 3) * 0.5 / (1 / 3 + 0.5), 4)
     assert m["correct_kept"] == round(1 / 3, 4) and m["review_share"] == 0.4 and m["rows"] == 5
-    assert label_metrics(["正确"], ["正确"])["recall"] is None
+    assert label_metrics(["正确"], ["正确"])["recall"] == 0.0          # no wrong record: nothing to catch
 
 
 def test_audits_by_flag_counts_where_people_corrected_the_model():

@@ -32,7 +32,7 @@ import yaml
 
 from rayscore.config import load_config
 from rayscore.data.audited import audited_source
-from rayscore.data.pairs import CORRECT, REVIEW, WRONG
+from rayscore.data.pairs import CORRECT, REVIEW
 from rayscore.score.chunks import InputError
 
 logger = logging.getLogger(__name__)
@@ -93,17 +93,14 @@ def rescore(scored: str | Path, model_dir: str, out: Path, overrides: list[str])
 
 
 def label_metrics(gold, pred) -> dict:
-    """F1 for catching 错误 (待审 counts as 错误), correct kept, the 待审 share, rows."""
+    """score_batch's gold metrics of one set (F1 for catching 错误, a 待审 counting as caught), with
+    correct kept and the 待审 share."""
+    from rayscore.score.pipeline import gold_metrics
+
     gold, pred = np.asarray(gold, dtype=object), np.asarray(pred, dtype=object)
-    caught = np.isin(pred, (WRONG, REVIEW))
-    tp = int((caught & (gold == WRONG)).sum())
-    precision = tp / caught.sum() if caught.sum() else None
-    recall = tp / (gold == WRONG).sum() if (gold == WRONG).sum() else None
-    f1 = 2 * precision * recall / (precision + recall) if precision and recall else 0.0
+    overall = gold_metrics({"all": Counter(f"{g}|{p}" for g, p in zip(gold, pred))})["overall"]
     correct = gold == CORRECT
-    return {"rows": int(len(gold)), "f1": round(f1, 4),
-            "precision": None if precision is None else round(float(precision), 4),
-            "recall": None if recall is None else round(float(recall), 4),
+    return {"rows": int(len(gold)), **{k: overall.get(k) for k in ("f1", "precision", "recall")},
             "correct_kept": round(float((pred[correct] == CORRECT).mean()), 4) if correct.any() else None,
             "review_share": round(float((pred == REVIEW).mean()), 4) if len(pred) else None}
 
@@ -118,13 +115,13 @@ def score_rows(model_dir: str, texts: list[str], scorer_overrides: dict | None =
     return scorer.score(pd.DataFrame({"text": texts})).reset_index(drop=True)
 
 
-def held_back_report(held_back: pd.DataFrame, before: str, after: str, scorer: dict | None = None) -> dict:
-    gold = held_back["label"].to_numpy()
+def held_back_report(held_back: pd.DataFrame, before_labels, after: str) -> dict:
+    """The held-back answers' metrics by the model before (its labels, already scored) and after."""
     out = {"rows": len(held_back)}
-    for name, model in (("before", before), ("after", after)):
-        scored = score_rows(model, held_back["text"].tolist(), scorer)
-        out[name] = label_metrics(gold, scored["label"].to_numpy()) if len(held_back) else None
     if len(held_back):
+        gold = held_back["label"].to_numpy()
+        out["before"] = label_metrics(gold, before_labels)
+        out["after"] = label_metrics(gold, score_rows(after, held_back["text"].tolist())["label"].to_numpy())
         out["f1_gain"] = round(out["after"]["f1"] - out["before"]["f1"], 4)
     return out
 
@@ -183,13 +180,14 @@ def round_report(labels: Path, before: str, after: str, scored_before: str, scor
                  train_dir: Path) -> dict:
     """The report of one learn round (module docstring)."""
     source = audited_source(labels, 1, checks)
-    answers = pd.concat([source.train, source.held_back], ignore_index=True)
-    before_labels = score_rows(before, answers["text"].tolist())
+    answers = pd.concat([source.held_back, source.train], ignore_index=True)   # held back first
+    before_labels = score_rows(before, answers["text"].tolist())                 # the model before, once
     metrics = _json(train_dir / "metrics.json")
     calibration = _json(Path(after, "calibration.json"))
     return {
         "model_before": before, "model_after": after, "scored_before": scored_before, "scored_after": scored_after,
-        "held_back": held_back_report(source.held_back, before, after),
+        "held_back": held_back_report(source.held_back, before_labels["label"].to_numpy()[:len(source.held_back)],
+                                      after),
         "audits": audits_by_flag(answers, before_labels),
         "changes": label_changes(scored_before, scored_after),
         "training": {k: v for k, v in metrics.items() if k.startswith("audited_") or k in ("train_pairs", "eval_pairs")}

@@ -21,6 +21,7 @@ import logging
 import os
 from pathlib import Path
 
+from rayscore.io import write_json
 from rayscore.train.curves import LOG_HISTORY_FILE
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,7 @@ def track(report_to: list[str], out: Path, job: str, metrics: dict) -> dict:
     logged = report_run(report_to, out, job)
     if logged:
         metrics = {**metrics, "tracked": logged}
-        (Path(out) / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2, default=str),
-                                                encoding="utf-8")
+        write_json(Path(out) / "metrics.json", metrics)
     return metrics
 
 
