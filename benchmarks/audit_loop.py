@@ -69,11 +69,24 @@ def parse_args(argv=None):
 
 
 def measure(model_dir: str, held: pd.DataFrame) -> dict:
-    from rayscore.audit.learn import label_metrics, score_rows
+    from rayscore.audit.learn import score_rows
 
-    scored = score_rows(model_dir, held["text"].tolist(), SCORER)
-    out = label_metrics(held["truth"].to_numpy(), scored["label"].to_numpy())
-    caught = scored["label"].to_numpy() != "正确"
+    return label_figures(held, score_rows(model_dir, held["text"].tolist(), SCORER)["label"].to_numpy())
+
+
+def checks_alone(held: pd.DataFrame) -> dict:
+    """The measurement set labelled by the checks alone: 错误 iff any flag (the baseline to beat)."""
+    from rayscore.addresses.checks import ADDRESS_CHECKS
+
+    flagged = [bool(r.flags) for r in ADDRESS_CHECKS.run(held["text"].tolist())]
+    return label_figures(held, np.where(flagged, "错误", "正确"))
+
+
+def label_figures(held: pd.DataFrame, labels: np.ndarray) -> dict:
+    from rayscore.audit.learn import label_metrics
+
+    out = label_metrics(held["truth"].to_numpy(), labels)
+    caught = labels != "正确"
     out["caught_by_kind"] = {k: round(float(caught[(held["kind"] == k).to_numpy()].mean()), 4)
                              for k in sorted(held["kind"].unique())}
     return out
@@ -82,7 +95,7 @@ def measure(model_dir: str, held: pd.DataFrame) -> dict:
 def score_pool(pool_dir: Path, model_dir: str, out: Path) -> str:
     """score_batch on the pool (the scored run every strategy's first pick reads)."""
     from rayscore.config import load_config
-    from rayscore.score.pipeline import ScoreJobConfig, run
+    from rayscore.score.job import ScoreJobConfig, run
 
     config = {"input": str(pool_dir), "output": str(out), "id_column": "record_id", "gold_column": None,
               "rows_per_file": 1000, "num_actors": 2, "cpus_per_actor": 1,
@@ -197,6 +210,8 @@ def main(argv=None) -> None:
         score_pool(root / "pool", str(args.model.resolve()), root / "scored0")
     base = measure(str(args.model.resolve()), held)
     print(f"{'unaudited':>12}: F1 {base['f1']:.3f}  kept {base['correct_kept']:.3f}  caught {base['caught_by_kind']}")
+    rules = checks_alone(held)
+    print(f"{'checks alone':>12}: F1 {rules['f1']:.3f}  kept {rules['correct_kept']:.3f}  caught {rules['caught_by_kind']}")
     results = {s: run_strategy(s, args, root, scored0, pool, held, str(valid), base) for s in strategies}
     best = max((s for s in strategies if s != "random"), key=lambda s: results[s]["rounds"][-1]["yield_total"] or 0,
                default=None)
@@ -214,7 +229,7 @@ def main(argv=None) -> None:
         "setup": {"model": str(args.model), "pool": args.pool, "measure": args.measure, "rounds": args.rounds,
                   "steps": args.steps, "weight": args.weight, "explore": args.explore, "eval_rows": args.eval_rows,
                   "pool_kinds": pool["kind"].value_counts().to_dict(), "unseen_kinds": list(UNSEEN_KINDS)},
-        "unaudited": base, "strategies": results, "summary": summary}, load_before)
+        "unaudited": base, "checks_alone": rules, "strategies": results, "summary": summary}, load_before)
 
 
 if __name__ == "__main__":

@@ -202,7 +202,7 @@ def ray_score(model_dir: str, input_path: str, batch_size: int, rows_per_file: i
     import ray
 
     from common import PeakRss
-    from rayscore.score.pipeline import ScoreJobConfig, run
+    from rayscore.score.job import ScoreJobConfig, run
     from rayscore.score.scorers import ScorerSpec
 
     work = tempfile.mkdtemp(prefix="rs-bench-", dir="/tmp")  # short: Ray's socket paths have a length limit

@@ -17,7 +17,7 @@ from rayscore.config import ConfigError, load_config
 from rayscore.entry import run_job
 from rayscore.logs import setup_logging
 from rayscore.runtime import ensure_ray
-from rayscore.score.pipeline import ScoreJobConfig
+from rayscore.score.config import ScoreJobConfig
 from rayscore.train.reward import RewardJobConfig
 
 STEPS = {

@@ -10,7 +10,7 @@ from rayscore.config import load_config
 from rayscore.entry import run_job
 from rayscore.logs import setup_logging
 from rayscore.runtime import ensure_ray
-from rayscore.score.pipeline import ScoreJobConfig, run
+from rayscore.score.job import ScoreJobConfig, run
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,8 @@ RAY_FIXTURES = frozenset({"ray_local"})
 # The longest test files (measured), started first so that the xdist workers end together on short
 # files, not one waiting on the other's last long one. xdist keeps this order with
 # --no-loadscope-reorder (pyproject's addopts); it would otherwise put the files with most tests first.
-LONGEST_FIRST = ["test_serve.py", "test_score_exactly_once.py", "test_distill.py", "test_labelstudio_roundtrip.py",
+LONGEST_FIRST = ["test_serve.py", "test_score_exactly_once.py", "test_storage_jobs.py", "test_distill.py",
+                 "test_labelstudio_roundtrip.py", "test_train_storage.py",
                  "test_job_submit.py",
                  "test_train_reward.py", "test_deepspeed.py", "test_autoscaling.py", "test_train_fault.py",
                  "test_score_scorers.py", "test_train_classifier.py", "test_judge_resume.py", "test_train_sft.py"]

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from rayscore.model_cache import local_model_dir
+
 CHECKS_FILE = "checks.json"
 
 
@@ -124,7 +126,7 @@ def save_check_set(ref: str | None, model_dir: str | Path) -> None:
 
 
 def saved_check_ref(model_dir: str | Path) -> str | None:
-    path = Path(model_dir, CHECKS_FILE)
+    path = Path(local_model_dir(model_dir), CHECKS_FILE)
     return json.loads(path.read_text(encoding="utf-8"))["ref"] if path.exists() else None
 
 
@@ -133,7 +135,7 @@ def resolve_check_set(model_dir: str | Path, requested: str | None = None) -> tu
 
     `requested` (a scorer config's `checks`) must name that same set; a model saved without
     checks scores without them. Any difference is a CheckSetMismatch naming both sides."""
-    path = Path(model_dir, CHECKS_FILE)
+    path = Path(local_model_dir(model_dir), CHECKS_FILE)
     saved = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
     saved_ref = saved["ref"] if saved else None
     if requested and requested != saved_ref:

@@ -37,7 +37,7 @@ from typing import Any
 from rayscore.checks import CheckSetMismatch
 from rayscore.config import ConfigError, on_load, set_by_job
 from rayscore.models import resolve_model_path
-from rayscore.score.chunks import InputError
+from rayscore.score.inputs import InputError
 from rayscore.shipped import current_job
 
 __all__ = ["USER_ERRORS", "USAGE_ERROR", "INPUT_KEYS", "MODEL_KEYS", "run_job", "user_message", "preflight"]

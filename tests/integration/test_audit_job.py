@@ -21,7 +21,7 @@ from rayscore.addresses.records import generate_records
 from rayscore.audit.store import LabelStore
 from rayscore.data.audited import audited_source
 from rayscore.eval.operating_points import outcome
-from rayscore.score.pipeline import ScoreJobConfig, run
+from rayscore.score.job import ScoreJobConfig, run
 from rayscore.score.scorers import ScorerSpec
 from tiny_models import char_tokenizer, save_tiny, tiny_reward_model
 

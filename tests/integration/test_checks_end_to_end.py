@@ -16,8 +16,8 @@ import pytest
 from rayscore.addresses.checks import ADDRESS_CHECKS
 from rayscore.checks import CHECKS_FILE, CheckSetMismatch, resolve_check_set
 from rayscore.eval.operating_points import outcome
-from rayscore.score.chunks import InputError
-from rayscore.score.pipeline import ScoreJobConfig, run
+from rayscore.score.inputs import InputError
+from rayscore.score.job import ScoreJobConfig, run
 from rayscore.score.scorers import ScorerSpec, build_scorer
 
 REF = "rayscore.addresses.checks:ADDRESS_CHECKS"

@@ -23,10 +23,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from commits import listing, markers, wait_for
+from storage_jobs import end_group
 from rayscore.addresses.records import generate_records
 from rayscore.io import filesystem
-from rayscore.score.chunks import InputError
-from rayscore.score.pipeline import ScoreJobConfig, run
+from rayscore.score.inputs import InputError
+from rayscore.score.job import ScoreJobConfig, run
 from rayscore.score.scorers import ScorerSpec, build_scorer
 from tiny_models import char_tokenizer, save_tiny, tiny_reward_model
 
@@ -101,15 +102,6 @@ def start_job(setup, out, ray_tmp, log: Path, inp=None, env: dict | None = None)
             "num_actors=1", "cpus_per_actor=0.5", "progress_every_s=5"]
     with open(log, "w") as fh:
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def end_group(proc: subprocess.Popen) -> None:
-    """Whatever the job started (raylet, GCS, workers) and is still running: its own process group."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait(timeout=30)
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ import pytest
 
 from jobs.score_batch import main
 from rayscore.addresses.records import generate_records
-from rayscore.score.chunks import InputError
+from rayscore.score.inputs import InputError
 from tiny_models import char_tokenizer, save_tiny, tiny_reward_model
 
 GOOD = generate_records(9, seed=4)["text"].tolist()
@@ -103,8 +103,9 @@ def test_missing_column_or_corrupt_file_fails_before_scoring(ray_local, model_di
 
 
 def worker_for(model_dir, inp, out, **changes):
-    from rayscore.score.chunks import plan_chunks, read_footers
-    from rayscore.score.pipeline import ChunkWorker, ScoreJobConfig
+    from rayscore.score.config import ScoreJobConfig
+    from rayscore.score.inputs import plan_chunks, read_footers
+    from rayscore.score.worker import ChunkWorker
     from rayscore.score.scorers import ScorerSpec
 
     cfg = ScoreJobConfig(input=str(inp), output=str(out), scorer=ScorerSpec(model_dir=str(model_dir), batch_size=2),
@@ -120,7 +121,7 @@ def test_actor_scores_a_chunk_in_slices_in_row_order_and_logs_progress(model_dir
 
     worker, chunk = worker_for(model_dir, bad_input / "a.parquet", tmp_path / "out", rows_per_score_call=2,
                                progress_every_s=0)
-    with caplog.at_level(logging.INFO, logger="rayscore.score.pipeline"):
+    with caplog.at_level(logging.INFO, logger="rayscore.score.worker"):
         record = worker.process(chunk)
     assert (record["rows_scored"], record["rows_quarantined"]) == (6, 5)
     assert any("part-00000: scored 6 of 6 rows" in m for m in caplog.messages)

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rayscore.score.pipeline import ScoreJobConfig, run
+from rayscore.score.job import ScoreJobConfig, run
 from rayscore.score.scorers import ScorerSpec, ThresholdSpec, build_scorer
 from tiny_models import char_tokenizer, save_tiny, tiny_causal_lm, tiny_reward_model
 

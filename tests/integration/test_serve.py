@@ -108,7 +108,7 @@ def test_openapi_docs(client):
 def test_scores_equal_score_batch(served, tiny_records, tmp_path):
     """The same records through score_batch (Ray Data actors) and through HTTP give the same scores;
     concurrent requests are scored together in one batch."""
-    from rayscore.score.pipeline import ScoreJobConfig, run
+    from rayscore.score.job import ScoreJobConfig, run
     from rayscore.score.scorers import ScorerSpec
 
     records = read_table(tiny_records / "score").head(40)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from jobs.train_classifier import main as train_main
-from rayscore.score.pipeline import ScoreJobConfig, run as score_run
+from rayscore.score.job import ScoreJobConfig, run as score_run
 from rayscore.score.scorers import ScorerSpec
 
 # Class 1 texts talk about a lesson, class 0 texts sell something: separable by their words.

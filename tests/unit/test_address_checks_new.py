@@ -37,7 +37,7 @@ def test_certain_flags_keeps_only_the_certain_ones_in_order():
 
 
 def test_the_version_says_the_rendering_changed():
-    assert ADDRESS_CHECKS.version == "4"
+    assert ADDRESS_CHECKS.version == "5"
 
 
 # --- postcode_region and area_code_region -----------------------------------------------------------

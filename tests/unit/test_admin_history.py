@@ -237,3 +237,49 @@ def test_a_town_of_a_countyless_city_written_as_a_district():
     assert (reading.names[1].written, reading.names[1].level, reading.names[1].code) == ("东城区", 4, "441900003")
     assert admin_flags("东莞市东城区东城路御景大厦") == ()
     assert admin_flags("北京市东城区东直门南大街1号") == ()
+
+
+@pytest.mark.parametrize("address, flag", [
+    ("河北石家庄桥西区中国河北南京高淳区中苑居委会【恒大城6-2-3203】", "city_not_in_province"),
+    ("湖北襄阳枣阳市中国湖北襄阳嘉鱼县东园居委会【民营区】", "county_not_in_city"),
+])
+def test_the_address_typed_after_a_region_is_checked_as_written(address, flag):
+    # A region, then 中国, then the address as typed naming another place: what the person typed
+    # is read as its own chain and checked, not left in the detail unread.
+    reading = read_admin(address)
+    assert not reading.restated and reading.restart_at == 0
+    assert flag in admin_flags(address)
+
+
+def test_the_address_typed_after_a_region_may_name_another_district_of_its_city():
+    # 江苏扬州广陵区中国江苏扬州邗江区...: the region and the address disagree within one city; the
+    # address is clear, and no check decides which district is meant.
+    assert admin_flags("江苏扬州广陵区中国江苏扬州邗江区方巷镇【联合村】") == ()
+
+
+def test_a_restatement_says_where_it_begins():
+    address = "天津天津河西区中国天津天津河西区黑牛城道【新世纪城18-3-502】"
+    assert address[:read_admin(address).restart_at] == "天津天津河西区中国"
+
+
+@pytest.mark.parametrize("address", [
+    "北京北京延庆区延庆县文委4号",            # the former name of the same county
+    "河北唐山曹妃甸区唐海县龙凤园205-2-1801",  # a county merged into it
+    "海南海口儋州市那大镇农垦医院",            # filed where platforms filed it before 2015
+])
+def test_a_former_name_after_the_county_is_no_conflict(address):
+    assert "admin_conflict" not in ADDRESS_CHECKS.check(f"张伟,{address},电话:13812345678").flags
+
+
+def test_two_current_districts_in_a_row_still_conflict():
+    assert "admin_conflict" in ADDRESS_CHECKS.check("张伟,山东烟台芝罘区福山区星河城8-3-902,电话:13812345678").flags
+
+
+@pytest.mark.parametrize("address", ["北京朝区建国路88号", "广州天区棠东横岭三路3号", "湖南宁市菊枫村24号"])
+def test_a_county_cut_to_one_character_after_a_short_form_is_read(address):
+    # The short form is cut off by what follows, so no name is read at all: the cut is still seen.
+    assert "admin_unknown" in ADDRESS_CHECKS.check(f"张伟,{address},电话:13812345678").flags
+
+
+def test_a_short_form_before_a_real_area_word_is_no_cut():
+    assert "admin_unknown" not in ADDRESS_CHECKS.check("张伟,上海东区水务所3号,电话:13812345678").flags

@@ -16,7 +16,7 @@ from rayscore.audit.config import AuditJobConfig, PickSpec
 from rayscore.audit.job import run
 from rayscore.audit.store import LabelStore
 from rayscore.config import ConfigError, parse_config
-from rayscore.score.chunks import InputError
+from rayscore.score.inputs import InputError
 
 
 def audit(tmp_path, **kw):

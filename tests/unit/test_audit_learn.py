@@ -12,7 +12,7 @@ import pytest
 from rayscore.audit.config import AuditJobConfig, LearnSpec
 from rayscore.audit.learn import audits_by_flag, label_changes, label_metrics, next_round, scored_model
 from rayscore.config import ConfigError, load_config
-from rayscore.score.chunks import InputError
+from rayscore.score.inputs import InputError
 from rayscore.train.reward import RewardJobConfig
 
 

@@ -16,7 +16,7 @@ from rayscore.audit import pick as pick_module
 from rayscore.audit.label_issues import label_issue_ranks
 from rayscore.audit.pick import BestPerShape, Candidate, open_scored, pick_ranked, pick_scored
 from rayscore.audit.shapes import address_shape, shape_key, text_shape
-from rayscore.score.chunks import InputError
+from rayscore.score.inputs import InputError
 
 CUTS = {"accept_at": 0.9, "reject_below": 0.1}
 

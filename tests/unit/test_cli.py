@@ -24,7 +24,7 @@ from rayscore.entry import preflight, run_job
 from rayscore.judge.http_client import HttpJudgeSpec
 from rayscore.judge.local import LocalJudgeSpec
 from rayscore.models import ModelSpec
-from rayscore.score.chunks import InputError
+from rayscore.score.inputs import InputError
 from rayscore.score.scorers import ScorerSpec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -296,7 +296,7 @@ def test_preflight_passes_what_is_here(tmp_path, monkeypatch):
 
 
 def test_preflight_leaves_inputs_an_earlier_step_of_the_run_writes(tmp_path):
-    from rayscore.score.pipeline import ScoreJobConfig
+    from rayscore.score.config import ScoreJobConfig
 
     written = [str(tmp_path / "out")]  # the output_dir of a step loaded before this one
     cfg = ScoreJobConfig(input=str(tmp_path / "out" / "data"), output=str(tmp_path / "scored"),

@@ -12,7 +12,7 @@ from rayscore.distill.config import DistillJobConfig
 from rayscore.eval.job import EvaluateJobConfig
 from rayscore.judge.augment import AugmentJobConfig
 from rayscore.judge.job import JudgeJobConfig
-from rayscore.score.pipeline import ScoreJobConfig
+from rayscore.score.config import ScoreJobConfig
 from rayscore.serve.app import ServeJobConfig
 from rayscore.train.classifier import ClassifierJobConfig
 from rayscore.train.reward import RewardJobConfig

@@ -13,6 +13,7 @@ source with `ast`, so nothing is imported and the test stays fast.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -239,3 +240,37 @@ def test_generic_layers_import_no_domain_and_no_job():
 def test_eval_imports_nothing_from_judge():
     bad = layering_violations(BELOW_JUDGE, JUDGE)
     assert not bad, ("eval importing judge (move what it needs into eval):\n  " + "\n  ".join(bad))
+
+
+# The output store (rayscore.score.store) is the one place that knows how a store's parts are
+# named; other modules read them through its read side (part_files, iter_parts, rewrite_parts).
+# Directories of part files that are no ChunkStore's, each writing and reading its own:
+OWN_PARTS = {
+    "rayscore.score.store": "the output store itself",
+    "rayscore.audit.store": "the audit label store's append-only parts",
+    "rayscore.addresses.records": "the record generator's output files",
+}
+PART_GLOB = re.compile(r"part-[*?\[]")
+
+
+def part_globs(path: Path) -> list[int]:
+    """Lines of the file's strings that glob part files (`part-*`, `part-?`, `part-[`), docstrings
+    aside: an f-string's literal pieces count, a docstring that names the layout does not."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    prose = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    return sorted({node.lineno for node in ast.walk(tree)
+                   if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose
+                   and PART_GLOB.search(node.value)})
+
+
+def test_part_glob_rule_finds_a_glob(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text('"""Reads out/part-*.parquet."""\nimport glob\n\n'
+                    'def f(d):\n    """part-*.parquet, in order."""\n    return glob.glob(f"{d}/part-*.parquet")\n')
+    assert part_globs(path) == [6]
+
+
+def test_only_the_store_globs_a_stores_parts():
+    bad = [f"{path.relative_to(LIB.parent)}:{line}: {name} globs part files (use rayscore.score.store's read side)"
+           for name, path in modules().items() if name not in OWN_PARTS for line in part_globs(path)]
+    assert not bad, "\n  ".join(["part files globbed outside the store:"] + bad)

@@ -83,7 +83,7 @@ def test_a_judge_yaml_loads_as_a_spec():
 
 def test_a_rerun_with_more_actors_or_another_url_resumes_the_same_output(server):
     from rayscore.judge.job import JudgeJobConfig, pipeline_config
-    from rayscore.score.pipeline import scoring_fingerprint
+    from rayscore.score.job import scoring_fingerprint
 
     def fingerprint(**changes):
         cfg = JudgeJobConfig(**{"input": "in.parquet", "output_dir": "out", "http": HttpJudgeSpec(model="fake"),

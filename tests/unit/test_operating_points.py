@@ -114,7 +114,7 @@ def test_score_batch_hands_its_actors_the_operating_points_not_a_threshold(tmp_p
     by the model's points; only a classifier gets its calibrated threshold filled in."""
     import json
 
-    from rayscore.score.pipeline import resolve_spec
+    from rayscore.score.job import resolve_spec
     from rayscore.score.scorers import ScorerSpec, calibrated_points
 
     points = {"accept_at": 0.95, "reject_below": 0.05, "certified": {"正确": True, "错误": True}}
@@ -130,7 +130,8 @@ def test_score_batch_hands_its_actors_the_operating_points_not_a_threshold(tmp_p
 def test_fixed_sequence_starts_where_rows_suffice_and_stops_at_the_first_failure():
     from rayscore.eval.operating_points import fewest_rows
 
-    assert fewest_rows(0.99, 0.05) == 299
+    assert fewest_rows(0.99, 0.05) == 299 and fewest_rows(0.99, 0.05, wrong=1) == 473
+    assert precision_lower_bound(472, 473, 0.05) >= 0.99 > precision_lower_bound(471, 472, 0.05)
     # 100 rows near 1 with 2 wrong: too few to be tested, so they neither pass nor stop the sequence
     p = np.concatenate([np.full(100, 0.99995), np.full(1000, 0.999), np.full(1000, 0.955), np.full(500, 0.2)])
     gold = np.concatenate([np.arange(100) >= 2, np.ones(1000, bool), np.arange(1000) >= 50, np.zeros(500, bool)])
@@ -139,3 +140,13 @@ def test_fixed_sequence_starts_where_rows_suffice_and_stops_at_the_first_failure
     assert points["accept_at"] == 0.96 and points["certified"]["正确"]
     assert points["正确"]["n"] == 1100
     assert points["reject_below"] == 0.5 and points["错误"]["n"] == 500      # every 0.2 below 1 - 0.5
+
+
+def test_one_confident_mistake_among_the_first_few_hundred_does_not_stop_the_sequence():
+    # 400 rows at 0.996 with one wrong (its bound 0.988 fails) would stop a sequence that started
+    # there; it starts where 473 rows are taken, and 0.993 (1,400 rows, 4 wrong) passes.
+    p = np.concatenate([np.full(400, 0.996), np.full(1000, 0.994), np.full(300, 0.2)])
+    gold = np.concatenate([np.arange(400) >= 1, np.arange(1000) >= 3, np.zeros(300, bool)])
+    points = fit_operating_points(p, gold, target_precision=0.99, delta=0.05)
+    assert precision_lower_bound(399, 400, 0.05) < 0.99
+    assert points["certified"]["正确"] and points["accept_at"] == 0.5 and points["正确"]["n"] == 1400

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from rayscore.eval import metrics
-from rayscore.score.pipeline import gold_metrics
+from rayscore.score.report import gold_metrics
 
 
 def without_automatic(out: dict) -> dict:

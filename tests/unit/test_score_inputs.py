@@ -11,9 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from rayscore.io import read_table
-from rayscore.score import chunks as chunks_module
-from rayscore.score.chunks import (ChunkStore, InputError, combine_tables, plan_chunks, read_inputs, read_span,
-                                   sorted_ids)
+from rayscore.score import inputs as inputs_module
+from rayscore.score import store as store_module
+from rayscore.score.inputs import InputError, combine_tables, plan_chunks, read_inputs, read_span
+from rayscore.score.store import ChunkStore, sorted_ids
 from rayscore.score.validate import invalid_utf8, repair_utf8, validate_texts
 
 
@@ -102,7 +103,7 @@ def test_text_spans_read_from_their_block_not_from_the_file_start(tmp_path, monk
     """Rows are counted a block at a time and each span remembers the byte offset of its block, so
     reading a file's chunks is linear in its size: the last chunk reads the same rows after every
     byte before its block (but a CSV's header) is blanked."""
-    monkeypatch.setattr(chunks_module, "TEXT_BLOCK_BYTES", 64)  # many blocks, rows across their edges
+    monkeypatch.setattr(inputs_module, "TEXT_BLOCK_BYTES", 64)  # many blocks, rows across their edges
     ids = [f"r{i:03d}" for i in range(40)]
     texts = [f"文本 {i} " + "x" * (i % 7) for i in range(40)]
     path = tmp_path / f"a.{fmt}"
@@ -241,7 +242,7 @@ def test_duplicate_ids_merge_the_chunks_sorted_ids(tmp_path, monkeypatch):
     assert store.duplicate_ids(chunks) == {"ids": 2, "rows": 5, "examples": ["a", "c"]}
     (tmp_path / "out" / "_ids" / "part-00001-fp.parquet").unlink()  # committed before ids were kept
     assert store.duplicate_ids(chunks) == {"ids": 2, "rows": 5, "examples": ["a", "c"]}
-    monkeypatch.setattr(chunks_module, "MERGE_FANIN", 2)  # more files than the driver opens at once
+    monkeypatch.setattr(store_module, "MERGE_FANIN", 2)  # more files than the driver opens at once
     assert store.duplicate_ids(chunks) == {"ids": 2, "rows": 5, "examples": ["a", "c"]}
     assert not list((tmp_path / "out" / "_tmp").iterdir())  # the rounds' files are removed
 

@@ -1,6 +1,6 @@
 """The driver's progress: which chunks still need work, and the failure counts its line shows."""
 
-from rayscore.score.pipeline import failures, needs_work
+from rayscore.score.job import failures, needs_work
 
 
 def test_a_chunk_is_redone_when_uncommitted_or_committed_with_errors():

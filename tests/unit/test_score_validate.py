@@ -10,10 +10,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from rayscore.config import ConfigError, load_config
-from rayscore.score.chunks import ChunkStore, InputError, compressed_bytes_per_row, plan_chunks, read_chunk, read_footers
+from rayscore.score.config import ScoreJobConfig
+from rayscore.score.inputs import InputError, compressed_bytes_per_row, plan_chunks, read_chunk, read_footers
 from rayscore.score.generative import expected_from_probs, integer_distribution
-from rayscore.score.pipeline import ScoreJobConfig, chunk_rows, scoring_fingerprint, summarize
+from rayscore.score.job import chunk_rows, scoring_fingerprint
+from rayscore.score.report import summarize
 from rayscore.score.scorers import ScorerSpec, choose_threshold
+from rayscore.score.store import ChunkStore
 from rayscore.score.validate import first_reasons, validate_column, validate_texts
 
 ROOT = Path(__file__).resolve().parents[2]

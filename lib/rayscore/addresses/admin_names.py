@@ -100,6 +100,7 @@ class _Chain:
     pending: _Element | None          # a short form cut off by what follows (浙江 in 浙江12杭州...)
     cut: bool                         # reading ended on a name that does not continue the chain
     restart: int | None = None        # where a restatement of the chain begins (an index of elements)
+    differs: bool = False             # that restatement names another place than the region before it
 
 
 def skip_separators(text: str, pos: int) -> int:
@@ -565,6 +566,8 @@ class AdminReading:
     repeated: tuple[str, ...]
     detail: str
     restated: bool = False   # the admin part written again after itself (see read_restatement); names lists both
+                             # (both are listed too after 中国 when the second names another place: not restated)
+    restart_at: int = 0      # where that restatement begins in the address (after 中国, if written); 0 when none
 
 
 Misses = dict[int, tuple[NearMiss, str]]   # start -> (the name it is near, as written)
@@ -621,17 +624,26 @@ def read_restatement(chain: _Chain) -> tuple[_Chain, str | None, Misses] | None:
         return None   # a town ends the admin part: what follows is the detail
     text = chain.text
     start = first[k].start if k is not None else skip_separators(text, chain.stop)
-    if text.startswith(COUNTRY, start):
+    typed = text.startswith(COUNTRY, start)
+    if typed:
         start = skip_separators(text, start + len(COUNTRY))
     if not begins_admin_name(text, start):
         return None
     again, junk, misses = read_repaired(text[start:])
-    if not restates(head, again.elements):
+    same = restates(head, again.elements)
+    # The address as typed follows the region even when it names another place: after 中国
+    # (河北石家庄桥西区中国河北南京高淳区...), or a province again after a region that began with
+    # one (湖南永州宁远县湖南永州鄂伦春自治旗...). Its names are read as a chain of their own, so
+    # what the person typed is checked (nesting, a chain with no detail), not left unread.
+    typed_again = (typed and k is None) or (head[0].level == PROVINCE and bool(again.elements)
+                                            and again.elements[0].level == PROVINCE)
+    if not same and not typed_again:
         return None
     for e in again.elements:
         e.start += start
         e.end += start
-    joined = _Chain(text[:start] + again.text, head + again.elements, again.stop + start, None, again.cut, len(head))
+    joined = _Chain(text[:start] + again.text, head + again.elements, again.stop + start, None, again.cut,
+                    len(head), differs=not same)
     return joined, junk, {start + k: v for k, v in misses.items()}
 
 
@@ -703,5 +715,6 @@ def describe(chain: _Chain, junk: str | None, misses: dict[int, tuple[NearMiss, 
         previous = e
     city, county = nesting_checks(chain.elements)
     detail = chain.text[skip_separators(chain.text, chain.stop):]
-    restated = chain.restart is not None
-    return AdminReading(tuple(names), junk, city, county, in_order, tuple(repeated), detail, restated)
+    restated = chain.restart is not None and not chain.differs
+    restart_at = chain.elements[chain.restart].start if restated else 0
+    return AdminReading(tuple(names), junk, city, county, in_order, tuple(repeated), detail, restated, restart_at)

@@ -261,28 +261,33 @@ def conflicting_name(admin: tuple[AdminName, ...], detail: str) -> str | None:
     """A name of the same level and parent as the last admin name, written right after it
     (杭州市宁波市, 海淀区朝阳区): reading stops there, so it starts the detail. Words that are
     also county names (城区, 高新区) and development zones (their codes run x7x) are not names here,
-    and neither is a name of another parent (东城区 after 西湖区 is a part of town)."""
+    and neither is a name of another parent (东城区 after 西湖区 is a part of town), nor a former
+    name: the place written the old way (延庆区延庆县), a county merged into it (曹妃甸区唐海县), or
+    a unit filed where platforms filed it before it became a city (海南海口儋州市)."""
     last = admin[-1] if admin else None
     if last is None or last.level >= TOWN or last.code is None or not detail:
         return None
     index = load_admin_index()
-    for written, codes in names_at_start(detail):
+    parent = index.parent[last.code]
+    for written, codes, former in names_at_start(detail):
         if written in WORD_COUNTIES or written in AREA_WORDS or last.code in codes:
             continue
-        parent = index.parent[last.code]
+        if any(is_under(parent, c) for c in former):
+            continue   # once a place under the same parent: the old way of writing it
         if any(index.level[c] == last.level and is_under(parent, c) and not is_zone(c) for c in codes):
             return written
     return None
 
 
-def names_at_start(detail: str) -> list[tuple[str, tuple[str, ...]]]:
-    """The full names (not short forms) the detail starts with, longest first, with their places."""
+def names_at_start(detail: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """The full names (not short forms) the detail starts with, longest first, with their places
+    and the places among them the name no longer names (former names)."""
     automaton = load_admin_index().automaton
     found = []
     for length in range(automaton.longest_prefix(detail[:MAX_KEY_LENGTH]), 1, -1):
         entry = automaton.get(detail[:length], None)
         if entry is not None and entry.codes and not entry.short:
-            found.append((detail[:length], entry.codes))
+            found.append((detail[:length], entry.codes, entry.former))
     return found
 
 
@@ -355,13 +360,36 @@ def short_cut_county(report: AddressReport) -> str | None:
     青白江区. The reading stops there, so it starts the detail; no place is named so, and a county
     of that city starts with that character and ends with that suffix."""
     last = report.admin[-1] if report.admin else None
+    if last is None:   # a short form cut off by the cut name after it reads as no name (北京朝区)
+        return short_cut_after_short_form(report.detail)
     m = ONE_CHARACTER_COUNTY.match(report.detail)
-    if last is None or last.code is None or m is None or last.level >= TOWN:
+    if last.code is None or m is None or last.level >= TOWN:
         return None
+    return cut_county(last.code, m)
+
+
+def short_cut_after_short_form(detail: str) -> str | None:
+    """北京朝区, 广州天区, 湖南宁市: a province or city's short form, then a name of it cut to one
+    character and its suffix (朝阳区, 天河区, 宁乡市)."""
+    automaton = load_admin_index().automaton
+    for length in range(automaton.longest_prefix(detail[:MAX_KEY_LENGTH]), 1, -1):
+        entry = automaton.get(detail[:length], None)
+        if entry is None or len(entry.codes) != 1 or not entry.short:
+            continue
+        code = entry.codes[0]
+        m = ONE_CHARACTER_COUNTY.match(detail, length)
+        if m is not None and load_admin_index().level[code] <= CITY:
+            return cut_county(code, m)
+    return None
+
+
+def cut_county(code: str, m: re.Match) -> str | None:
+    """The one character and suffix matched, when no place is named so and a name under `code`
+    starts with that character and ends with that suffix."""
     written = m.group()
     if written in AREA_WORD_PAIRS or load_admin_index().automaton.get(written, None) is not None:
         return None
-    return written if cut_names_under(last.code, m.group(1), m.group(2)) else None
+    return written if cut_names_under(code, m.group(1), m.group(2)) else None
 
 
 @functools.cache
@@ -419,7 +447,7 @@ class AddressChecks:
     """The check set rayscore.checks loads as rayscore.addresses.checks:ADDRESS_CHECKS."""
 
     name = "addresses"
-    version = "4"
+    version = "5"
     flags = FLAGS
     certain = CERTAIN
     examples = (

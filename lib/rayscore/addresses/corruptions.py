@@ -394,6 +394,8 @@ def corrupt_duplicated_segment(r: Draw, tables: Tables, rec: Record) -> bool:
     # Never the municipality itself: 北京市北京市 is how some systems legitimately write it.
     admin = [k for k, level in enumerate(rec.levels)
              if not (level == PROVINCE and rec.target.division.is_municipality)]
+    if rec.prefix and admin:
+        admin = admin[:-1]   # after a platform's prefix the person may write the county again (费县费县)
     # Not the town: platforms write it twice when they join their town field to the address typed
     # (泉峰街道泉峰街道), and the address is deliverable. A real base may have no named road: then
     # an admin name is what repeats.
@@ -666,18 +668,21 @@ CORRUPTIONS: dict[str, Callable[[Draw, Tables, Record], bool]] = {
     "contact_in_address": corrupt_contact_in_address,
 }
 assert tuple(CORRUPTIONS) == ERROR_TYPES
-# What a record needs for a kind to apply to it (the other kinds apply to every record).
+# What a record needs for a kind to apply to it (the other kinds apply to every record). After a
+# platform's prefix (real bases) the region is already written right: a typo, cut, stray or
+# reordered name in what the person typed after it leaves the address clear, so those kinds are
+# not errors there and are not drawn for it.
 SUITS: dict[str, Callable[[Record], bool]] = {
     "digits_in_admin": has_two_admin_names,
     "city_not_in_province": has_province_and_city,
     "district_not_in_city": has_city_above_county,
     "truncated_address": has_city_or_county,
-    "admin_typo": lambda rec: bool(typo_slots(rec)),
+    "admin_typo": lambda rec: bool(typo_slots(rec)) and not rec.prefix,
     "garbage_road": has_named_part,
     "duplicated_segment": lambda rec: bool(rec.admin) or has_named_part(rec),
-    "admin_conflict": lambda rec: conflict_slot(rec) is not None,
-    "admin_order": lambda rec: bool(order_slots(rec)),
-    "admin_cut": lambda rec: bool(typo_slots(rec)),
+    "admin_conflict": lambda rec: conflict_slot(rec) is not None and not rec.prefix,
+    "admin_order": lambda rec: bool(order_slots(rec)) and not rec.prefix,
+    "admin_cut": lambda rec: bool(typo_slots(rec)) and not rec.prefix,
     "number_junk": lambda rec: bool(number_slots(rec)),
     "bad_house_number": lambda rec: bool(house_number_slots(rec)),
     "pasted_detail": lambda rec: has_city_or_county(rec) and bool(rec.rest),

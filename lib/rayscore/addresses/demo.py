@@ -23,8 +23,8 @@ from rayscore.addresses.generate import run as generate
 from rayscore.addresses.real_measure import real_report, write_measurement
 from rayscore.distill.outputs import read_parts
 from rayscore.io import write_json
-from rayscore.score.pipeline import ScoreJobConfig
-from rayscore.score.pipeline import run as score
+from rayscore.score.job import ScoreJobConfig
+from rayscore.score.job import run as score
 from rayscore.score.scorers import calibrated_points
 from rayscore.train.reward import RewardJobConfig
 from rayscore.train.reward import run as train

@@ -16,9 +16,12 @@ The rule, as docs/demo.md states it:
   address checks (checks.py) raise no flag other than the missing postcode, every admin name is
   read as a known name (exact or short form), the names are written back to back or with one
   separator so the parts write back exactly the address, a detail follows them, and it holds
-  no field separator, nor any of its admin names again in the detail (the e-commerce corpus
-  often writes a structured prefix, then the whole address: 山东临沂河东区山东省临沂市...).
+  no field separator, nor a province, city or county name of its own again in the detail.
   Anything else is drawn again (a few times, then a generated base).
+- A delivery platform's restated prefix (河南洛阳洛龙区中国河南洛阳洛龙区安乐镇【军民路】, most
+  of the e-commerce corpus) is kept as written: the base is the address after it, read as
+  above, and every record built on it writes the prefix first, unchanged. Its error kinds edit
+  the address after the prefix, as a person typing it would.
 - The place it is about: the deepest name the reading resolves (a county gives its Target, a
   city or province a Target under it, a town its county); a name the other names do not
   resolve (朝阳区 alone) one of its places; no name read, the province its province or city
@@ -34,9 +37,10 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from rayscore.addresses.checks import flags_of, inspect
+from rayscore.addresses.admin_names import read_admin
+from rayscore.addresses.checks import AddressReport, flags_of, inspect
 from rayscore.addresses.corruptions import HOUSE_NUMBER_PART, ROAD_ENDINGS
 from rayscore.addresses.divisions import CITY, PROVINCE, TOWN, short_name
 from rayscore.addresses.draws import Draw, pick
@@ -50,6 +54,8 @@ WRAP = "张伟,{},电话:13812345678"
 IGNORED_FLAGS = frozenset({"postcode_missing"})
 FIELD_SEPARATORS = re.compile(r"[,，;；]")
 ADMIN_SEPARATORS = ("", " ", "-")
+# A platform's landmark hint closing the address: (大足汽车站附近), (黄荆乡(古蔺县)附近).
+NEAR_HINT = re.compile(r"\s*[(（].*附近[)）]\s*$")
 # The detail as parts: a number with its unit (12号, 3号楼, 502室, 1203) or the text between.
 DETAIL_PART = re.compile(r"\d+(?:号院|号楼|号|栋|幢|座|单元|室)?|\D+")
 # A part before a house number this short and ending as a road is the road alone (东滨路), not
@@ -70,6 +76,7 @@ class RealBase:
     named: int                  # index of the road in rest, -1 when none is recognised
     named_suffix: str
     places: tuple[str, ...]     # codes of the places it may be about; () when it names none
+    prefix: str = ""            # a platform's restated prefix, written before the address (河南洛阳洛龙区中国)
 
 
 @functools.cache
@@ -90,15 +97,28 @@ def draw_real_base(r: Draw) -> RealBase | None:
 @functools.cache
 def read_base(address: str) -> RealBase | None:
     """The address as a base, or None when it is not a correct base (see the module docstring)."""
-    if FIELD_SEPARATORS.search(address):
+    if FIELD_SEPARATORS.search(address) or not is_clean(inspect(WRAP.format(address)), address):
         return None
+    restart = read_admin(address).restart_at
+    if restart:   # a platform's prefix, then the address as typed: the base is what follows it
+        body = read_body(address[restart:])
+        return None if body is None else replace(body, address=address, prefix=address[:restart])
+    return read_body(address)
+
+
+def is_clean(report: AddressReport, address: str) -> bool:
+    """The wrapped address read whole, a detail after its names, and no flag raised."""
+    return report.address == address and not set(flags_of(report)) - IGNORED_FLAGS and bool(report.detail)
+
+
+def read_body(address: str) -> RealBase | None:
+    """An address with no restated prefix as a base (None: not one)."""
     report = inspect(WRAP.format(address))
-    if report.address != address or set(flags_of(report)) - IGNORED_FLAGS or not report.detail:
+    if not is_clean(report, address) or any(not name.known for name in report.admin):
         return None
-    if any(not name.known for name in report.admin):
-        return None
-    if any(n.written in report.detail for n in report.admin):
-        return None   # 山东临沂河东区山东省临沂市...: a structured prefix, then the address again
+    detail = NEAR_HINT.sub("", report.detail)   # a landmark hint may name the county: (黄荆乡(古蔺县)附近)
+    if any(n.written in detail for n in report.admin if n.level < TOWN):
+        return None   # its own region again in the detail: not the shape a record is written in
     admin = tuple(n.written for n in report.admin if n.level < TOWN)
     levels = tuple(n.level for n in report.admin if n.level < TOWN)
     town = next((n.written for n in report.admin if n.level == TOWN), None)

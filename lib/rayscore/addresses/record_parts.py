@@ -50,6 +50,7 @@ class Record:
     rest_shape: str = ""          # the rest shape it was drawn with (REST_SHAPES)
     duplicated: str = ""          # duplicated_segment only: what was written twice (admin, road)
     base: str = "generated"       # "real": the admin names, town and rest are a real address's
+    prefix: str = ""              # a platform's restated prefix, written first and never edited (real bases)
 
     def copy(self) -> Record:
         out = Record(**{**self.__dict__})
@@ -60,7 +61,7 @@ class Record:
         segments = self.admin + [self.town] if self.town else self.admin
         head = self.sep.join(segments)
         tail = "".join(self.rest)
-        return head + self.sep + tail if head and tail else head + tail
+        return self.prefix + (head + self.sep + tail if head and tail else head + tail)
 
     def text(self) -> str:
         postcode = None if self.postcode is None else self.postcode_label + self.postcode

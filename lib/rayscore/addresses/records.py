@@ -256,7 +256,7 @@ def build_real_record(r: Draw, tables: Tables) -> Record | None:
     return Record(target=target, admin=list(base.admin), levels=list(base.levels), town=base.town,
                   sep=base.sep, rest=list(base.rest), named=base.named, named_suffix=base.named_suffix,
                   shape="county_city" if county_city else "real", rest_shape="real", base="real",
-                  **draw_fields(r, target))
+                  prefix=base.prefix, **draw_fields(r, target))
 
 
 def draw_admin_shape(r: Draw, target: Target) -> str:

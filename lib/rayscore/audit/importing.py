@@ -27,7 +27,7 @@ from rayscore.audit.labelstudio import read_export
 from rayscore.audit.spreadsheet import read_csv
 from rayscore.audit.store import LABEL_COLUMNS, LabelStore
 from rayscore.data.pairs import LABELS
-from rayscore.score.chunks import InputError
+from rayscore.score.inputs import InputError
 
 PROBLEMS_SHOWN = 50
 

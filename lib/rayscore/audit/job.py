@@ -33,7 +33,7 @@ from rayscore.audit.store import LabelStore
 from rayscore.config import load_config, to_dict
 from rayscore.data.pairs import CORRECT, WRONG
 from rayscore.io import JobSummary, absolute, write_json
-from rayscore.score.chunks import InputError
+from rayscore.score.inputs import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def pick_exploring(cfg: AuditJobConfig, key, exclude: frozenset[str]) -> pd.Data
 
 def score_first(cfg: AuditJobConfig) -> None:
     """score_batch with `score_config` into `scored`: the round's first step."""
-    from rayscore.score.pipeline import ScoreJobConfig, run as score_batch
+    from rayscore.score.job import ScoreJobConfig, run as score_batch
 
     summary = score_batch(load_config(ScoreJobConfig, ["--config", cfg.score_config, f"output={cfg.scored}"]))
     if not summary.ok:

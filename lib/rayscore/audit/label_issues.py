@@ -26,7 +26,7 @@ import pandas as pd
 
 from rayscore.data.pairs import CORRECT, LABELS
 from rayscore.io import read_table
-from rayscore.score.chunks import InputError
+from rayscore.score.inputs import InputError
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,8 @@ import yaml
 from rayscore.config import load_config
 from rayscore.data.audited import audited_source
 from rayscore.data.pairs import CORRECT, REVIEW
-from rayscore.score.chunks import InputError
+from rayscore.score.inputs import InputError
+from rayscore.score.store import part_files
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def retrain(cfg) -> str:
 
 def rescore(scored: str | Path, model_dir: str, out: Path, overrides: list[str]) -> str:
     """score_batch with the scored run's own config, the new model and a new output; its directory."""
-    from rayscore.score.pipeline import ScoreJobConfig, run as score_batch
+    from rayscore.score.job import ScoreJobConfig, run as score_batch
 
     config = Path(scored, "config.yaml")
     words = ["--config", str(config), f"scorer.model_dir={model_dir}", f"output={out}", *overrides]
@@ -95,7 +96,7 @@ def rescore(scored: str | Path, model_dir: str, out: Path, overrides: list[str])
 def label_metrics(gold, pred) -> dict:
     """score_batch's gold metrics of one set (F1 for catching 错误, a 待审 counting as caught), with
     correct kept and the 待审 share."""
-    from rayscore.score.pipeline import gold_metrics
+    from rayscore.score.report import gold_metrics
 
     gold, pred = np.asarray(gold, dtype=object), np.asarray(pred, dtype=object)
     overall = gold_metrics({"all": Counter(f"{g}|{p}" for g, p in zip(gold, pred))})["overall"]
@@ -165,7 +166,7 @@ def label_changes(before_dir: str | Path, after_dir: str | Path) -> dict:
 
 
 def _read(directory: str | Path, columns: list[str]) -> pd.DataFrame:
-    parts = sorted(Path(directory).glob("part-*.parquet"))
+    parts = part_files(directory)
     names = pq.read_schema(parts[0]).names if parts else []
     wanted = [c for c in columns if c in names]
     frame = pd.concat([pd.read_parquet(p, columns=wanted) for p in parts], ignore_index=True) if parts else \

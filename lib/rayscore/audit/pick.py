@@ -34,7 +34,8 @@ import pyarrow.parquet as pq
 import yaml
 
 from rayscore.data.pairs import CORRECT, REVIEW, WRONG
-from rayscore.score.chunks import InputError
+from rayscore.score.inputs import InputError
+from rayscore.score.store import PARTS, part_files
 
 BATCH_ROWS = 65_536
 """Rows read from a part at a time."""
@@ -58,10 +59,10 @@ def open_scored(directory: str | Path) -> Scored:
     root = Path(directory)
     if not root.is_dir():
         raise FileNotFoundError(f"scored: {root} is not a directory (score_batch's output)")
-    parts = sorted(root.glob("part-*.parquet"))
+    parts = part_files(root)
     summary_path = root / "summary.json"
     if not parts or not summary_path.exists():
-        raise InputError(f"scored: {root} has {len(parts)} part-*.parquet and "
+        raise InputError(f"scored: {root} has {len(parts)} {PARTS} and "
                          f"{'a' if summary_path.exists() else 'no'} summary.json; run score_batch to the end first")
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     if summary.get("kind") != "quality":

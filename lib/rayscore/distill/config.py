@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rayscore.judge.job import JudgeJobConfig
-from rayscore.score.pipeline import ScoreJobConfig
+from rayscore.score.config import ScoreJobConfig
 from rayscore.train.classifier import ClassifierJobConfig
 from rayscore.train.reward import RewardJobConfig
 

@@ -21,6 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rayscore.io import filesystem
+
 CONCEPTS = ["photosynthesis", "gravity", "fractions", "the water cycle", "plate tectonics", "electric circuits",
             "the French Revolution", "cell division", "prime numbers", "ocean currents", "volcanoes",
             "the solar system", "chemical bonds", "supply and demand", "the Roman Empire", "magnetism",
@@ -91,11 +93,12 @@ def draw_text(rng: random.Random, concept: bool, subject: str | None = None) -> 
     return " ".join(p[0].upper() + p[1:] for p in body), kind
 
 
-def write_corpus(frame: pd.DataFrame, out_dir: str | Path, rows_per_file: int = 1000) -> Path:
-    """The corpus as part-*.parquet files of rows_per_file rows (row groups of at most 500)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+def write_corpus(frame: pd.DataFrame, out_dir: str | Path, rows_per_file: int = 1000) -> str | Path:
+    """The corpus as part-*.parquet files of rows_per_file rows (row groups of at most 500), in a
+    local directory or under a URI."""
+    fs, root = filesystem(str(out_dir))
+    fs.create_dir(root, recursive=True)
     for n, start in enumerate(range(0, len(frame), rows_per_file)):
         table = pa.Table.from_pandas(frame.iloc[start:start + rows_per_file], preserve_index=False)
-        pq.write_table(table, out / f"part-{n:05d}.parquet", row_group_size=500)
-    return out
+        pq.write_table(table, f"{root}/part-{n:05d}.parquet", row_group_size=500, filesystem=fs)
+    return out_dir

@@ -45,6 +45,7 @@ import logging
 import time
 from contextlib import nullcontext
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,8 @@ import pyarrow.dataset as pads
 from rayscore.config import save_config
 from rayscore.distill import pairwise, pointwise
 from rayscore.distill.config import DistillJobConfig
-from rayscore.io import JobSummary, absolute, write_json
+from rayscore.io import (JobSummary, absolute, exists, filesystem, join, local_output, relocated, write_json,
+                         write_parquet)
 from rayscore.judge.job import read_judgements
 from rayscore.report import write_report
 
@@ -66,17 +68,26 @@ SAMPLE_FILE, KEPT_DIR = "sample.parquet", "kept"
 
 def run(cfg: DistillJobConfig) -> JobSummary:
     """The seven steps; Ray must be initialised (jobs call ensure_ray())."""
-    from rayscore.distill.corpus import write_corpus
-    from rayscore.distill.teacher import RubricTeacher
-    from rayscore.judge import job as judge_job
-    from rayscore.score import pipeline
-
     started = time.time()
     student = pairwise if cfg.judge.mode == "pairwise" else pointwise
     cfg = replace(cfg, output_dir=absolute(cfg.output_dir), corpus=absolute(cfg.corpus))
-    out = Path(cfg.output_dir)
+    # The nested jobs (teacher/, student/, scored/) and the files they read or the corpus's size
+    # makes (sample.parquet, kept/) go to output_dir itself; the job's own small files (config,
+    # labels, eval, summary) are written in `out`, a URI's staged there and uploaded at the end.
+    with local_output(cfg.output_dir) as out:
+        summary = _run(cfg, student, out, started)
+    return JobSummary(join(cfg.output_dir, "summary.json"), summary)
+
+
+def _run(cfg: DistillJobConfig, student, out: Path, started: float) -> dict:
+    from rayscore.distill.corpus import write_corpus
+    from rayscore.distill.teacher import RubricTeacher
+    from rayscore.judge import job as judge_job
+    from rayscore.score import job as score_job
+
+    at = partial(join, cfg.output_dir)
     save_config(cfg, out / "config.yaml")
-    if cfg.demo.enabled and not Path(cfg.corpus).exists():
+    if cfg.demo.enabled and not exists(cfg.corpus):
         write_corpus(student.demo_corpus(cfg.demo.corpus_rows, cfg.demo.seed), cfg.corpus)
         logger.info("demo: wrote a generated corpus of %d rows to %s", cfg.demo.corpus_rows, cfg.corpus)
     timings: dict[str, float] = {}
@@ -87,13 +98,13 @@ def run(cfg: DistillJobConfig) -> JobSummary:
 
     t = time.time()
     corpus_rows, sample = sample_corpus(cfg)
-    sample.to_parquet(out / SAMPLE_FILE, index=False, row_group_size=256)
+    write_parquet(sample, at(SAMPLE_FILE), row_group_size=256)
     logger.info("sample: %d of %d corpus rows (%.1f%%) for the teacher", len(sample), corpus_rows,
                 100 * len(sample) / corpus_rows)
     t = timed("sample", t)
 
     teacher = RubricTeacher() if cfg.demo.enabled else None  # bound to its port now, serving inside `with`
-    judge_cfg = replace(cfg.judge, input=str(out / SAMPLE_FILE), output_dir=str(out / "teacher"),
+    judge_cfg = replace(cfg.judge, input=at(SAMPLE_FILE), output_dir=at("teacher"),
                         id_column=cfg.id_column, passthrough_columns=cfg.corpus_columns(),
                         **student.judge_columns(cfg))
     if teacher is not None:
@@ -117,28 +128,28 @@ def run(cfg: DistillJobConfig) -> JobSummary:
                 len(labels), reasons or "none", len(train_rows), len(heldout))
     t = timed("split", t)
 
-    trained = student.train_student(cfg, out)
+    trained = student.train_student(cfg, out / "labels", at("student"))
     t = timed("student", t)
 
-    score_cfg = replace(cfg.score, input=cfg.corpus, output=str(out / "scored"), id_column=cfg.id_column,
+    score_cfg = replace(cfg.score, input=cfg.corpus, output=at("scored"), id_column=cfg.id_column,
                         gold_column=None, scorer=student.scorer(cfg, str(trained.model_dir)))
-    scored = pipeline.run(score_cfg).data
+    scored = score_job.run(score_cfg).data
     t = timed("score", t)
 
-    report = student.evaluate(out / "scored", heldout, set_aside, cfg, out / "eval")
+    report = relocated(student.evaluate(at("scored"), heldout, set_aside, cfg, out / "eval"), out, cfg.output_dir)
     t = timed("evaluate", t)
-    kept = student.keep(out / "scored", out / KEPT_DIR, cfg)
+    kept = student.keep(at("scored"), at(KEPT_DIR), cfg)
     timed("filter", t)
 
     summary = distill_summary(cfg, corpus_rows, sample, judged, calls, labels, reasons, train_rows, heldout,
                               trained, scored, report, kept, student.TEACHER_ONLY_CALLS_PER_ROW)
     summary.update(stage_seconds=timings, wall_time_s=round(time.time() - started, 1))
-    path = write_json(out / "summary.json", summary)
-    write_report(out)
+    write_json(out / "summary.json", summary)
+    write_report(out, cfg.output_dir)
     logger.info("teacher calls %d for %d corpus rows; student on %d held-out rows: %s; kept %d of %d scored; "
                 "cost ratio %.1f; %s", calls, corpus_rows, report["n"], report["headline"], kept,
                 scored["rows_scored"], summary["cost_ratio"] or 0, "ok" if summary["ok"] else summary["problems"])
-    return JobSummary(str(path), summary)
+    return summary
 
 
 # --- steps -----------------------------------------------------------------------------------
@@ -146,7 +157,8 @@ def run(cfg: DistillJobConfig) -> JobSummary:
 def sample_corpus(cfg: DistillJobConfig) -> tuple[int, pd.DataFrame]:
     """(corpus rows, the sample_rows rows whose hash of (seed, id) is smallest: the columns the
     teacher reads). Only the id column is read for all rows; the others only for the sampled ones."""
-    dataset = pads.dataset(cfg.corpus, format="parquet")
+    fs, root = filesystem(cfg.corpus)
+    dataset = pads.dataset(root, filesystem=fs, format="parquet")
     columns = cfg.corpus_columns()
     missing = [c for c in columns if c not in dataset.schema.names]
     if missing:
@@ -195,7 +207,7 @@ def distill_summary(cfg, corpus_rows, sample, judged, calls, labels, set_aside, 
                     "labelled_share": round(len(labels) / corpus_rows, 6) if corpus_rows else None,
                     "score_distribution": judged.get("scores"), "verdict_counts": judged.get("verdict_counts"),
                     "consistency_rate": judged.get("consistency_rate"), "summary": str(
-                        Path(cfg.output_dir, "teacher", "summary.json"))},
+                        join(cfg.output_dir, "teacher", "summary.json"))},
         "student": {"model_dir": str(trained.model_dir), "train_rows": len(train_rows),
                     "heldout_rows": len(heldout),
                     "task": "reward" if cfg.judge.mode == "pairwise" else cfg.train.task, **student},
@@ -204,6 +216,6 @@ def distill_summary(cfg, corpus_rows, sample, judged, calls, labels, set_aside, 
         "rows_kept": kept, "kept_share": round(kept / scored["rows_scored"], 6) if scored["rows_scored"] else None,
         "teacher_calls_avoided": avoided,
         "cost_ratio": round(avoided / calls, 3) if calls else None,
-        "outputs": {"kept": str(Path(cfg.output_dir, KEPT_DIR)), "scored": str(Path(cfg.output_dir, "scored")),
-                    "student": str(trained.model_dir), "eval": str(Path(cfg.output_dir, "eval"))},
+        "outputs": {"kept": join(cfg.output_dir, KEPT_DIR), "scored": join(cfg.output_dir, "scored"),
+                    "student": str(trained.model_dir), "eval": join(cfg.output_dir, "eval")},
     }

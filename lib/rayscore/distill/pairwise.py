@@ -73,14 +73,15 @@ def split(pairs: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame, pd.
     return split_rows(pairs, data.eval_fraction, data.seed, key="prompt")
 
 
-def train_student(cfg: DistillJobConfig, out: Path) -> TrainResult:
-    """train_reward on labels/train.parquet (prompt, chosen, rejected), evaluated on labels/heldout.parquet."""
+def train_student(cfg: DistillJobConfig, labels: Path, student_dir: str) -> TrainResult:
+    """train_reward on labels/train.parquet (prompt, chosen, rejected), evaluated on
+    labels/heldout.parquet, into student_dir."""
     from rayscore.train import reward
 
     return reward.run(replace(
-        cfg.train_reward, output_dir=str(out / "student"), subset_column=None,
-        data=replace(cfg.train_reward.data, train_path=str(out / "labels" / "train.parquet"),
-                     eval_path=str(out / "labels" / "heldout.parquet"), format="pairs")))
+        cfg.train_reward, output_dir=student_dir, subset_column=None,
+        data=replace(cfg.train_reward.data, train_path=str(labels / "train.parquet"),
+                     eval_path=str(labels / "heldout.parquet"), format="pairs")))
 
 
 def scorer(cfg: DistillJobConfig, model_dir: str) -> ScorerSpec:

@@ -63,14 +63,14 @@ def split(labels: pd.DataFrame, cfg: DistillJobConfig) -> tuple[pd.DataFrame, pd
     return split_rows(labels, cfg.train.data.eval_fraction, cfg.train.data.seed, key="text")
 
 
-def train_student(cfg: DistillJobConfig, out: Path) -> TrainResult:
-    """train_classifier on labels/train.parquet, evaluated on labels/heldout.parquet."""
+def train_student(cfg: DistillJobConfig, labels: Path, student_dir: str) -> TrainResult:
+    """train_classifier on labels/train.parquet, evaluated on labels/heldout.parquet, into student_dir."""
     from rayscore.train import classifier
 
     return classifier.run(replace(
-        cfg.train, output_dir=str(out / "student"), threshold=cfg.threshold,
-        data=replace(cfg.train.data, train_path=str(out / "labels" / "train.parquet"),
-                     eval_path=str(out / "labels" / "heldout.parquet"), text_column="text", label_column="label")))
+        cfg.train, output_dir=student_dir, threshold=cfg.threshold,
+        data=replace(cfg.train.data, train_path=str(labels / "train.parquet"),
+                     eval_path=str(labels / "heldout.parquet"), text_column="text", label_column="label")))
 
 
 def scorer(cfg: DistillJobConfig, model_dir: str) -> ScorerSpec:

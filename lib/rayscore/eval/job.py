@@ -43,7 +43,7 @@ from rayscore.eval import metrics, plots
 from rayscore.eval.judge_text import parse_pairwise, parse_score
 from rayscore.eval.metrics import MissingVerdict, TieBreak
 from rayscore.eval.text import Tokenizer, text_scores
-from rayscore.io import JobSummary, absolute, is_missing, read_table, write_json
+from rayscore.io import JobSummary, absolute, is_missing, join, local_output, read_table, write_json
 
 __all__ = ["EvaluateJobConfig", "run", "FAMILIES"]
 
@@ -152,11 +152,16 @@ def run(cfg: EvaluateJobConfig) -> JobSummary:
     """Compute every configured metric family; write metrics.json, plots and config.yaml."""
     cfg = replace(cfg, predictions=absolute(cfg.predictions), gold=absolute(cfg.gold),
                   output_dir=absolute(cfg.output_dir))
-    out = Path(cfg.output_dir)
+    with local_output(cfg.output_dir) as out:  # a URI's files are staged here, uploaded at the end
+        report = _run(cfg, out)
+    return JobSummary(join(cfg.output_dir, "metrics.json"), report)
+
+
+def _run(cfg: EvaluateJobConfig, out: Path) -> dict:
     save_config(cfg, out / "config.yaml")
-    frame, join = load_rows(cfg)
+    frame, account = load_rows(cfg)
     frame = map_labels(frame, cfg)
-    report: dict = {"inputs": {"predictions": cfg.predictions, "gold": cfg.gold, "rows": len(frame), "join": join},
+    report: dict = {"inputs": {"predictions": cfg.predictions, "gold": cfg.gold, "rows": len(frame), "join": account},
                     "label_map": cfg.label_map}
     gold = frame[cfg.gold_column].tolist() if cfg.gold_column else None
     if cfg.annotator_columns:
@@ -174,9 +179,9 @@ def run(cfg: EvaluateJobConfig) -> JobSummary:
     problems = [f"{family}: no row could be evaluated (see its inputs account)"
                 for family, result in report["metrics"].items() if not evaluated_rows(family, result)]
     report = {"ok": not problems, "problems": problems, **report}
-    path = write_json(out / "metrics.json", report)
+    write_json(out / "metrics.json", report)
     logger.info("evaluated %d rows (%s): %s", len(frame), ", ".join(cfg.metrics), headline(report["metrics"]))
-    return JobSummary(str(path), report)
+    return report
 
 
 # --- reading ---------------------------------------------------------------------------------

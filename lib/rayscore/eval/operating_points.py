@@ -12,9 +12,10 @@ set before any data is seen are tested in order, most conservative first, each a
 `target_precision`?), and the sequence stops at the first that fails; the last that passed is
 used. Fixed-sequence testing holds every passed threshold's precision at once with probability
 >= 1 - delta, with no correction for the number of thresholds. The sequence starts at the first
-threshold that takes enough rows to pass at all (n with (target)^n <= delta: 299 rows for 0.99
-at 0.05), a start set by the scores alone, never by the labels: the most conservative thresholds
-take too few rows and would stop it at once. The guarantee is about rows like the held-out
+threshold that takes enough rows to pass with one wrong row among them (473 rows for 0.99 at
+0.05), a start set by the scores alone, never by the labels: the most conservative thresholds
+take too few rows, and one confident mistake among the first few hundred would stop the whole
+sequence before a threshold with the rows to absorb it is reached. The guarantee is about rows like the held-out
 ones: fitted on generated records, it says nothing about a user's own records until refitted
 on audited rows of theirs.
 """
@@ -39,16 +40,21 @@ def precision_lower_bound(hits: int, n: int, delta: float) -> float:
     return float(stats.beta.ppf(delta, hits, n - hits + 1))
 
 
-def fewest_rows(target: float, delta: float) -> int:
-    """The fewest rows whose bound can reach target at all (all of them right: target^n <= delta)."""
-    return int(np.ceil(np.log(delta) / np.log(target)))
+def fewest_rows(target: float, delta: float, wrong: int = 0) -> int:
+    """The fewest rows whose bound reaches target with `wrong` of them wrong (none wrong:
+    target^n <= delta)."""
+    n = int(np.ceil(np.log(delta) / np.log(target)))
+    while precision_lower_bound(n - wrong, n, delta) < target:
+        n += 1
+    return n
 
 
 def _least_conservative(p: np.ndarray, positive: np.ndarray, accept, target: float,
                         delta: float) -> tuple[float | None, dict]:
-    """Fixed-sequence testing down GRID from the first threshold with fewest_rows rows: the last
-    threshold whose precision bound at delta reaches target before the first that does not."""
-    chosen, report, enough = None, {}, fewest_rows(target, delta)
+    """Fixed-sequence testing down GRID from the first threshold with the rows to pass with one
+    wrong (fewest_rows): the last threshold whose precision bound at delta reaches target before
+    the first that does not."""
+    chosen, report, enough = None, {}, fewest_rows(target, delta, wrong=1)
     for t in GRID:
         taken = accept(p, t)
         n, hits = int(taken.sum()), int((taken & positive).sum())

@@ -21,7 +21,7 @@
                 plain functions build_prompts / generate / parse_judgements (judge_items runs all
                 three); truncated completions, judge_fingerprint. The job, online.py and augment.py
                 import it, never each other.
-- scorer.py     the judge as a scorer kind (JudgeScorerSpec, JudgeScorer) of rayscore.score.pipeline
+- scorer.py     the judge as a scorer kind (JudgeScorerSpec, JudgeScorer) of rayscore.score.job
 - job.py        the judge job (JudgeJobConfig, run, read_judgements): pointwise / pairwise, http /
                 local backend, on the chunked exactly-once pipeline
 - online.py     the same judging on in-memory items, one request at a time (Serve's /v1/judge)

@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from rayscore.config import save_config
-from rayscore.io import JobSummary, absolute, is_missing, read_table, write_json
+from rayscore.io import JobSummary, absolute, is_missing, join, local_output, read_table, write_json
 from rayscore.judge.core import TRUNCATED, JudgeSpec, cell_text, judge_items, open_backend
 from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
 from rayscore.judge.parsing import parse_reading_item
@@ -111,7 +111,12 @@ def run(cfg: AugmentJobConfig) -> JobSummary:
     """Generate, validate, judge and sort every item; write kept, rejects and the summary."""
     started = time.time()
     cfg = replace(cfg, input=absolute(cfg.input), output_dir=absolute(cfg.output_dir))
-    out = Path(cfg.output_dir)
+    with local_output(cfg.output_dir) as out:  # a URI's files are staged here, uploaded at the end
+        summary = _run(cfg, out, started)
+    return JobSummary(join(cfg.output_dir, "summary.json"), summary)
+
+
+def _run(cfg: AugmentJobConfig, out: Path, started: float) -> dict:
     save_config(cfg, out / "config.yaml")
     frame = read_items(cfg)
     items = [cell_text(v) for v in frame[cfg.item_column].tolist()]
@@ -135,12 +140,12 @@ def run(cfg: AugmentJobConfig) -> JobSummary:
 
     summary = summarize(result, cfg)
     summary.update(wall_time_s=round(time.time() - started, 2),
-                   outputs={"kept": str(out / KEPT_FILE), "rejects": str(out / REJECTS_FILE)})
-    path = write_json(out / "summary.json", summary)
+                   outputs={"kept": join(cfg.output_dir, KEPT_FILE), "rejects": join(cfg.output_dir, REJECTS_FILE)})
+    write_json(out / "summary.json", summary)
     logger.info("items %d: generated %d, failed %d, malformed %d, rejected %d, kept %d; %s",
                 summary["rows_in"], summary["generated"], summary["failed"], summary["malformed"],
                 summary["rejected"], summary["kept"], "ok" if summary["ok"] else summary["problems"])
-    return JobSummary(str(path), summary)
+    return summary
 
 
 def read_items(cfg: AugmentJobConfig) -> pd.DataFrame:

@@ -42,7 +42,7 @@ import yaml
 from rayscore.config import parse_config
 from rayscore.eval.judge_text import parse_pairwise, parse_score
 from rayscore.eval.verdicts import Policy, combine
-from rayscore.io import is_missing
+from rayscore.io import is_missing, is_uri
 from rayscore.judge.http_client import HttpJudgeSpec
 from rayscore.judge.local import LocalJudgeSpec
 from rayscore.judge.prompts import TemplateError, load_template, placeholders, render, required_fields
@@ -165,7 +165,9 @@ def judge_identity(spec: JudgeSpec) -> dict:
 
         loc = spec.local
         # A hub name (no local directory) is its own identity: its weights are not here to hash.
-        model = model_fingerprint(loc.model_path) if Path(loc.model_path).is_dir() else loc.model_path
+        # A URI's weights are: model_fingerprint reads its cached copy.
+        hashed = Path(loc.model_path).is_dir() or is_uri(loc.model_path)
+        model = model_fingerprint(loc.model_path) if hashed else loc.model_path
         identity.update(model=model, model_path=loc.model_path, sampling="greedy",
                         max_new_tokens=loc.max_new_tokens, max_prompt_tokens=loc.max_prompt_tokens,
                         dtype=loc.dtype, system_prompt=loc.system_prompt, chat_template=loc.chat_template)

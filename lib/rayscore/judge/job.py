@@ -9,12 +9,12 @@ Run as:
 Input: parquet, JSONL or CSV, a file or a directory of them, local or s3:// / gs://, with one row
 per item; the columns named in the config hold the question, the answer (pointwise) or the two
 answers (pairwise) and, for reference-based judging, the reference answer. It is read as
-score_batch reads it (rayscore.score.chunks): in chunks, by the actors, never copied on the driver
+score_batch reads it (rayscore.score.inputs): in chunks, by the actors, never copied on the driver
 (parquet chunks are whole row groups: write it with row groups of at most rows_per_chunk rows;
 a JSONL or CSV chunk is a row range). max_rows judges the first N rows only (a trial run).
 
 The judge (rayscore.judge.core: prompts, backends, parsing) runs as a scorer kind
-(judge/scorer.py) of rayscore.score.pipeline: the input is cut into chunks, actors judge them
+(judge/scorer.py) of rayscore.score.job: the input is cut into chunks, actors judge them
 (each actor opens the backend once; HTTP requests in flight are http.max_concurrency over all
 actors), and each chunk is committed atomically. A rerun of the same config skips committed chunks
 and never calls the endpoint for their rows again; rows whose requests failed after their retries
@@ -38,7 +38,6 @@ rows_in = judged + errors + quarantined, checked in summary.json.
 
 from __future__ import annotations
 
-import glob
 import logging
 import re
 import time
@@ -54,14 +53,14 @@ import pyarrow.parquet as pq
 from rayscore.config import save_config
 from rayscore.eval.metrics import distribution
 from rayscore.eval.verdicts import Policy, combine
-from rayscore.io import JobSummary, absolute, write_json
+from rayscore.io import JobSummary, absolute, join, local_output, write_json
 from rayscore.judge.core import Backend, JudgeSpec, Mode, judge_identity
 from rayscore.judge.http_client import HttpJudgeSpec
 from rayscore.judge.local import LocalJudgeSpec
 from rayscore.judge.scorer import JudgeScorerSpec
 from rayscore.report import write_report
-from rayscore.score import pipeline
-from rayscore.score.chunks import ERRORS
+from rayscore.score import job as score_job
+from rayscore.score.store import ERRORS, PARTS, iter_parts
 
 __all__ = ["JudgeJobConfig", "run", "read_judgements", "CONSISTENT_FILE"]
 
@@ -177,29 +176,29 @@ def run(cfg: JudgeJobConfig) -> JobSummary:
     logger.info("judging %s (%s, %s backend, template %s, judge %s): %d actors, %s requests in flight",
                 cfg.input, cfg.mode, cfg.backend, cfg.template, spec.fingerprint, score_cfg.num_actors,
                 spec.http.max_concurrency if cfg.backend == "http" else "local")
-    scored = pipeline.run(score_cfg).data
-    out = Path(cfg.output_dir)
-    save_config(cfg, out / "config.yaml")  # the judge's config, not the pipeline's
-
-    summary = summarize(iter_judgements(out, errors=True, columns=summary_columns(cfg)), scored, cfg)
-    summary["judge"] = {"fingerprint": spec.fingerprint, **judge_identity(spec)}
-    outputs = {"judgements": str(out / "part-*.parquet"), "errors": str(out / ERRORS),
-               "quarantine": str(out / "quarantine")}
-    if cfg.filter_consistent:
-        summary["filter_consistent"] = write_consistent(out, out / CONSISTENT_FILE)
-        outputs["consistent"] = str(out / CONSISTENT_FILE)
-    summary.update(wall_time_s=round(time.time() - started, 2), outputs=outputs)
-    path = write_json(out / "summary.json", summary)
-    write_report(out)
+    scored = score_job.run(score_cfg).data
+    where = cfg.output_dir  # the parts are there; the judge's own files are written in `out`
+    with local_output(where) as out:  # a URI's are staged here, uploaded at the end
+        save_config(cfg, out / "config.yaml")  # the judge's config, not the pipeline's
+        summary = summarize(iter_judgements(where, errors=True, columns=summary_columns(cfg)), scored, cfg)
+        summary["judge"] = {"fingerprint": spec.fingerprint, **judge_identity(spec)}
+        outputs = {"judgements": join(where, PARTS), "errors": join(where, ERRORS),
+                   "quarantine": join(where, "quarantine")}
+        if cfg.filter_consistent:
+            summary["filter_consistent"] = write_consistent(where, out / CONSISTENT_FILE)
+            outputs["consistent"] = join(where, CONSISTENT_FILE)
+        summary.update(wall_time_s=round(time.time() - started, 2), outputs=outputs)
+        write_json(out / "summary.json", summary)
+        write_report(out, where)
     logger.info("rows in %d = judged %d + errors %d + quarantined %d; parse failure rate %s%s; %s",
                 summary["rows_in"], summary["rows_judged"], summary["rows_error"], summary["rows_quarantined"],
                 summary["parse_failure_rate"],
                 f"; consistency {summary['consistency_rate']}" if cfg.mode == "pairwise" else "",
                 "ok" if summary["ok"] else summary["problems"])
-    return JobSummary(str(path), summary)
+    return JobSummary(join(where, "summary.json"), summary)
 
 
-def pipeline_config(cfg: JudgeJobConfig, spec: JudgeSpec) -> pipeline.ScoreJobConfig:
+def pipeline_config(cfg: JudgeJobConfig, spec: JudgeSpec) -> score_job.ScoreJobConfig:
     """The score_batch config that runs this judge: one chunk = rows_per_chunk rows; HTTP actors
     share http.max_concurrency (each gets its share), local actors each load the model."""
     if cfg.backend == "http":
@@ -212,7 +211,7 @@ def pipeline_config(cfg: JudgeJobConfig, spec: JudgeSpec) -> pipeline.ScoreJobCo
         rows_per_call = cfg.local.rows_per_batch
     scorer = JudgeScorerSpec(judge=spec, columns=cfg.field_columns(), keep_prompts=cfg.keep_prompts,
                              torch_threads=cfg.local.torch_threads)
-    return pipeline.ScoreJobConfig(
+    return score_job.ScoreJobConfig(
         input=cfg.input, output=cfg.output_dir, max_rows=cfg.max_rows, scorer=scorer, id_column=cfg.id_column,
         passthrough_columns=cfg.passthrough_columns, rows_per_file=cfg.rows_per_chunk,
         rows_per_score_call=rows_per_call, num_actors=actors, cpus_per_actor=cpus, gpus_per_actor=gpus,
@@ -229,11 +228,7 @@ def read_judgements(output_dir: str | Path, errors: bool = False, columns: list[
 
 def iter_judgements(output_dir: str | Path, errors: bool = False, columns: list[str] | None = None):
     """read_judgements one part at a time (memory: one part), empty parts left out."""
-    paths = sorted(glob.glob(f"{output_dir}/part-*.parquet"))
-    if errors:
-        paths += sorted(glob.glob(f"{output_dir}/{ERRORS}/part-*.parquet"))
-    for path in paths:
-        frame = pd.read_parquet(path, columns=columns)
+    for frame in iter_parts(output_dir, columns, errors):
         if len(frame):
             yield frame
 
@@ -245,7 +240,7 @@ def summary_columns(cfg: JudgeJobConfig) -> list[str]:
             "verdict_ab", "verdict_ba", "verdict_ba_corrected", "consistent", "final", "reason"]
 
 
-def write_consistent(out: Path, path: Path) -> dict:
+def write_consistent(out: str | Path, path: Path) -> dict:
     """PandaLM's filter: the pairs whose verdict survives the swap, with `verdict`, streamed part
     by part (memory: one part)."""
     kept = dropped = 0
@@ -254,8 +249,7 @@ def write_consistent(out: Path, path: Path) -> dict:
     writer = None
     tmp = path.with_suffix(".tmp")
     try:
-        for part in sorted(glob.glob(f"{out}/part-*.parquet")):
-            frame = pd.read_parquet(part)
+        for frame in iter_parts(out):
             if not len(frame):
                 continue
             verdict = [combine(_int_or_none(ab), _int_or_none(ba), policy="first")

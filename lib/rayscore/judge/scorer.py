@@ -4,13 +4,14 @@
     scorer = spec.build()                 # opens the backend once per actor (HTTP client or local LM)
     judged = scorer.score(frame)          # frame holds spec.input_columns(); returns spec.output_columns()
 
-A JudgeScorerSpec is a ScorerSpec (kind "judge"), so rayscore.score.pipeline treats it as any
+A JudgeScorerSpec is a ScorerSpec (kind "judge"), so rayscore.score.job treats it as any
 other scorer: it reads the input in chunks, quarantines rows with an unusable field, hands the
 rest to `score` a slice at a time and commits each chunk atomically. A row whose request failed
-after its retries has `error` set: `failed_rows` tells the pipeline to write it to the chunk's
-errors part instead of its output part, so a rerun sends only those rows again. The output
-fingerprint is the judge's identity (judge_identity) and the column mapping, not the endpoint's
-address or the concurrency: a rerun with more actors or another URL for the same model resumes.
+after its retries has `error` set: `failed_rows` (rayscore.score.contract) tells the worker to
+write it to the chunk's errors part instead of its output part, so a rerun sends only those rows
+again. The output fingerprint is the judge's identity (judge_identity) and the column mapping,
+not the endpoint's address or the concurrency: a rerun with more actors or another URL for the
+same model resumes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from rayscore.judge.core import JudgeSpec, judge_identity, judge_items, open_backend
+from rayscore.score.contract import Scorer
 from rayscore.score.scorers import KindFields, ScorerSpec
 
 __all__ = ["JudgeScorerSpec", "JudgeScorer"]
@@ -61,7 +63,7 @@ class JudgeScorerSpec(ScorerSpec):
         return JudgeScorer(self)
 
 
-class JudgeScorer:
+class JudgeScorer(Scorer):
     """One per actor: the backend opened once; score(frame) judges a slice of a chunk."""
 
     def __init__(self, spec: JudgeScorerSpec):

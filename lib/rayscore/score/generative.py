@@ -43,6 +43,7 @@ import pandas as pd
 from rayscore.eval.judge_text import parse_score
 from rayscore.inference import autocast, greedy_generate, pick_device, prepare_model, resolve_precision
 from rayscore.models import load_causal_lm, model_fingerprint
+from rayscore.score.contract import Scorer
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class AnswerContext:
     digits: list[int]
 
 
-class GenerativeScorer:
+class GenerativeScorer(Scorer):
     """expected_score and digit_mass of each prompt; with spec.greedy also answer, greedy_score
     (null when unparseable) and parse_ok."""
 

@@ -43,7 +43,7 @@ import pandas as pd
 from rayscore.config import save_config
 from rayscore.data.labels import LabelDataSpec, Task, as_conversation, load_labels, split_rows
 from rayscore.data.preferences import reason_counts, write_quarantine
-from rayscore.io import write_json
+from rayscore.io import join, local_output, write_json
 from rayscore.models import (LoraSpec, ModelSpec, add_lora, add_missing_chars, encode_conversation,
                              load_sequence_classifier, load_tokenizer, save_calibration, save_scorer)
 from rayscore.report import write_report
@@ -51,7 +51,8 @@ from rayscore.train.curves import LOG_HISTORY_FILE, write_curves
 from rayscore.train.deepspeed import (DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading,
                                       setup_worker, training_problems)
 from rayscore.train.scaling import (ScalingSpec, TrainSpec, fit, TrainResult, absolute_paths, attempt_callback,
-                                    export_final_checkpoint, is_rank_zero, local_workdir, report_final,
+                                    export_final_checkpoint, is_rank_zero, local_workdir, model_location,
+                                    report_final,
                                     setup_worker_logging, threads_for_worker, torch_trainer,
                                     trainer_arguments)
 from rayscore.train.tracking import track
@@ -138,10 +139,14 @@ class PreparedRows:
 def run(cfg: ClassifierJobConfig) -> TrainResult:
     """Prepare the rows, train on Ray Train, export the model and the run's records.
     Ray must be initialised (jobs call ensure_ray())."""
+    cfg = absolute_paths(cfg)
+    with local_output(cfg.output_dir) as out:  # a URI's files are staged here, uploaded at the end
+        return _run(cfg, out)
+
+
+def _run(cfg: ClassifierJobConfig, out: Path) -> TrainResult:
     import ray
 
-    cfg = absolute_paths(cfg)
-    out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     started = time.time()
     data = prepare_rows(cfg, load_tokenizer(cfg.model))
@@ -149,11 +154,11 @@ def run(cfg: ClassifierJobConfig) -> TrainResult:
     write_quarantine(data.quarantined, out / "quarantine", name="rows")
     logger.info("rows: %s", data.account())
     if len(data.train) == 0:
-        raise ValueError(f"{cfg.data.train_path}: no valid training rows (see {out / 'quarantine'})")
+        raise ValueError(f"{cfg.data.train_path}: no valid training rows (see {join(cfg.output_dir, 'quarantine')})")
 
     result = torch_trainer(train_loop_per_worker, cfg, cfg.scaling, name="train_classifier",
                            data=ray.put(data)).fit()
-    model_dir = export_final_checkpoint(result, cfg.output_dir)
+    model_dir = export_final_checkpoint(result, out)
     metrics = {**data.account(), **{k: v for k, v in result.metrics.items() if k != "final"}}
     if len(data.eval):
         metrics["eval"] = evaluate_model(model_dir, data.eval, cfg, out / "eval")
@@ -161,10 +166,10 @@ def run(cfg: ClassifierJobConfig) -> TrainResult:
     write_json(out / "metrics.json", metrics)
     write_curves(model_dir, out, title="train_classifier")
     metrics = track(cfg.train.report_to, out, "train_classifier", metrics)
-    write_report(out)
-    logger.info("model: %s  held-out agreement at %g: %s", model_dir, data.threshold,
+    write_report(out, cfg.output_dir)
+    logger.info("model: %s  held-out agreement at %g: %s", model_location(cfg.output_dir), data.threshold,
                 metrics.get("eval", {}).get("agreement"))
-    return TrainResult(model_dir, metrics)
+    return TrainResult(model_location(cfg.output_dir), metrics)
 
 
 # --- data ------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from rayscore.report import write_report
 from rayscore.data.pairs import CORRECT, WRONG, records_to_pairs
 from rayscore.data.preferences import (
     PreferenceDataSpec, load_preferences, reason_counts, split_pairs, write_quarantine)
-from rayscore.io import write_json
+from rayscore.io import join, local_output, write_json
 from rayscore.models import (
     LoraSpec, ModelSpec, add_lora, add_missing_chars, encode_conversation, load_reward_model, load_tokenizer)
 from rayscore.train.curves import LOG_HISTORY_FILE, write_curves
@@ -50,7 +50,7 @@ from rayscore.train.deepspeed import (
     DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading, setup_worker, training_problems)
 from rayscore.train.scaling import (
     ScalingSpec, TrainSpec, fit, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero,
-    local_workdir, report_final, setup_worker_logging, threads_for_worker,
+    local_workdir, model_location, report_final, setup_worker_logging, threads_for_worker,
     torch_trainer, trainer_arguments)
 from rayscore.train.tracking import track
 
@@ -167,10 +167,14 @@ class PreparedPairs:
 def run(cfg: RewardJobConfig) -> TrainResult:
     """Prepare the pairs, train on Ray Train, export the model and the run's records.
     Ray must be initialised (jobs call ensure_ray())."""
+    cfg = absolute_paths(cfg)
+    with local_output(cfg.output_dir) as out:  # a URI's files are staged here, uploaded at the end
+        return _run(cfg, out)
+
+
+def _run(cfg: RewardJobConfig, out: Path) -> TrainResult:
     import ray
 
-    cfg = absolute_paths(cfg)
-    out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     started = time.time()
     data = prepare_pairs(cfg, load_tokenizer(cfg.model))
@@ -178,19 +182,19 @@ def run(cfg: RewardJobConfig) -> TrainResult:
     write_quarantine(data.quarantined, out / "quarantine")
     logger.info("pairs: %s", data.account())
     if len(data.train) == 0:
-        raise ValueError(f"{cfg.data.train_path}: no valid training pairs (see {out / 'quarantine'})")
+        raise ValueError(f"{cfg.data.train_path}: no valid training pairs (see {join(cfg.output_dir, 'quarantine')})")
 
     result = torch_trainer(train_loop_per_worker, cfg, cfg.scaling, name="train_reward",
                            data=ray.put(data)).fit()
-    model_dir = export_final_checkpoint(result, cfg.output_dir)
+    model_dir = export_final_checkpoint(result, out)
     metrics = {**data.account(), **{k: v for k, v in result.metrics.items() if k != "final"}}
     metrics["wall_time_s"] = round(time.time() - started, 1)
     write_json(out / "metrics.json", metrics)
     write_curves(model_dir, out, title="train_reward")
     metrics = track(cfg.train.report_to, out, "train_reward", metrics)
-    write_report(out)
-    logger.info("model: %s  eval accuracy: %s", model_dir, metrics.get("eval_accuracy"))
-    return TrainResult(model_dir, metrics)
+    write_report(out, cfg.output_dir)
+    logger.info("model: %s  eval accuracy: %s", model_location(cfg.output_dir), metrics.get("eval_accuracy"))
+    return TrainResult(model_location(cfg.output_dir), metrics)
 
 
 # --- data ------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """Ray Train plumbing shared by every training job: resources, storage, failures, checkpoints.
 
     cfg = absolute_paths(cfg)                    # on the driver: workers run elsewhere
-    trainer = torch_trainer(train_loop_per_worker, cfg, cfg.scaling, name="train_reward")
-    result = trainer.fit()
-    model_dir = export_final_checkpoint(result, cfg.output_dir)
+    with local_output(cfg.output_dir) as out:    # out: output_dir, or a staging dir uploaded to its URI
+        trainer = torch_trainer(train_loop_per_worker, cfg, cfg.scaling, name="train_reward")
+        result = trainer.fit()
+        model_dir = export_final_checkpoint(result, out)
+        return TrainResult(model_location(cfg.output_dir), metrics)
 
     # in the worker: resume where the last attempt left off, and record that it did
     resume = restore_checkpoint(workdir)
@@ -16,7 +18,15 @@ Workers receive the typed job config itself (`config["cfg"]`), never a dict of s
 objects (e.g. an ObjectRef to prepared data) travel as further keys of the same config dict.
 Fault tolerance: with `max_failures > 0` a dead worker makes Ray restart the whole worker group,
 and each worker resumes from the latest checkpoint in storage (RayTrainReportCallback's layout:
-<ray checkpoint>/checkpoint/ holds the HF checkpoint, optimizer, scheduler and RNG states).
+<ray checkpoint>/checkpoint/ holds the HF checkpoint, optimizer, scheduler and RNG states). A job
+run again with the same storage resumes the same way: Ray Train reads the run's checkpoint list
+(checkpoint_manager_snapshot.json) back from storage, so a killed job's rerun starts at its last
+checkpoint, on local disk or in a bucket alike.
+
+Storage: output_dir and scaling.storage_path may be s3:// / gs:// URIs. Checkpoints go straight to
+the storage location through rayscore.io.filesystem (RunConfig's storage_filesystem); the driver
+writes the run's other files in a local staging dir and uploads them to output_dir when the run
+ends (rayscore.io.local_output).
 """
 
 from __future__ import annotations
@@ -31,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from rayscore.io import absolute
+from rayscore.io import absolute, exists, filesystem, is_uri, join
 from rayscore.logs import Progress, format_rate, quiet_libraries
 
 logger = logging.getLogger(__name__)
@@ -72,12 +82,18 @@ class TrainResult:
     """What a training job returns: the exported model directory and the run's metrics; ok once
     the model is there."""
 
-    model_dir: Path
+    model_dir: Path | str
+    """A local Path, or a URI (str) when output_dir is one."""
     metrics: dict
 
     @property
     def ok(self) -> bool:
-        return self.model_dir.exists()
+        return exists(self.model_dir)
+
+
+def model_location(output_dir: str) -> Path | str:
+    """Where a run's model dir ends up: <output_dir>/model (a Path, or a URI)."""
+    return join(output_dir, MODEL_SUBDIR) if is_uri(output_dir) else Path(output_dir, MODEL_SUBDIR)
 
 
 def absolute_paths(cfg):
@@ -95,7 +111,7 @@ def torch_trainer(train_loop, cfg, scaling: ScalingSpec, name: str, **extra):
     from ray.train import CheckpointConfig, FailureConfig, LoggingConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchConfig, TorchTrainer
 
-    storage = scaling.storage_path or absolute(str(Path(cfg.output_dir, "ray_results")))
+    storage = scaling.storage_path or join(cfg.output_dir, "ray_results")
     return TorchTrainer(
         train_loop,
         train_loop_config={"cfg": cfg, **extra},
@@ -107,7 +123,7 @@ def torch_trainer(train_loop, cfg, scaling: ScalingSpec, name: str, **extra):
         torch_config=TorchConfig(backend="nccl" if scaling.use_gpu else "gloo"),
         run_config=RunConfig(
             name=name,
-            storage_path=storage,
+            **storage_location(storage),
             failure_config=FailureConfig(max_failures=scaling.max_failures),
             checkpoint_config=CheckpointConfig(num_to_keep=scaling.checkpoints_to_keep),
             # Ray Train's own INFO lines (resources requested, worker group started, process
@@ -115,6 +131,15 @@ def torch_trainer(train_loop, cfg, scaling: ScalingSpec, name: str, **extra):
             logging_config=LoggingConfig(log_level="WARNING"),
         ),
     )
+
+
+def storage_location(storage: str) -> dict:
+    """RunConfig's storage keys: a local path as it is; a URI as rayscore.io's filesystem and the
+    path inside it, so checkpoints go through the client every other file of the job goes through."""
+    if not is_uri(storage):
+        return {"storage_path": storage}
+    fs, path = filesystem(storage)
+    return {"storage_path": path, "storage_filesystem": fs}
 
 
 TrainPrecision = Literal["float32", "bfloat16", "float16"]
@@ -294,8 +319,8 @@ def report_final(metrics: dict, model_dir: str | None) -> None:
     ray.train.report(metrics={**metrics, "final": 1}, checkpoint=checkpoint)
 
 
-def export_final_checkpoint(result, output_dir: str) -> Path:
-    """Copy the model from the run's last checkpoint into <output_dir>/model."""
+def export_final_checkpoint(result, output_dir: str | Path) -> Path:
+    """Copy the model from the run's last checkpoint into <output_dir>/model (a local dir)."""
     if result.error:
         raise RuntimeError(f"training failed: {result.error}") from result.error
     if result.checkpoint is None:

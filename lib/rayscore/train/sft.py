@@ -44,12 +44,12 @@ import pandas as pd
 
 from rayscore.config import save_config
 from rayscore.data.hupu import SftData, SftDataSpec, load_sft_data, sample_prompt
-from rayscore.io import write_json, write_jsonl
+from rayscore.io import join, local_output, write_json, write_jsonl
 from rayscore.models import CAUSAL_CHAT_TEMPLATE, LoraSpec, ModelSpec, add_lora, load_causal_model, load_tokenizer
 from rayscore.report import write_report
 from rayscore.train.scaling import (
     ScalingSpec, TrainPrecision, TrainSpec, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero, log_progress,
-    local_workdir, report_final, restore_checkpoint, resumed_step, setup_worker_logging, threads_for_worker,
+    local_workdir, model_location, report_final, restore_checkpoint, resumed_step, setup_worker_logging, threads_for_worker,
     torch_trainer, trainer_arguments)
 from rayscore.train.sft_eval import SftEvalSpec, evaluate_sft
 from rayscore.train.tracking import track
@@ -129,30 +129,34 @@ class SftJobConfig:
 def run(cfg: SftJobConfig) -> TrainResult:
     """Prepare the data, train on Ray Train, export the model, write the report.
     Ray must be initialised (jobs do ray.init())."""
+    cfg = absolute_paths(cfg)
+    with local_output(cfg.output_dir) as out:  # a URI's files are staged here, uploaded at the end
+        return _run(cfg, out)
+
+
+def _run(cfg: SftJobConfig, out: Path) -> TrainResult:
     import ray
 
-    cfg = absolute_paths(cfg)
-    out = Path(cfg.output_dir)
     save_config(cfg, out / "config.yaml")
     started = time.time()
     data = prepare_sft_data(cfg, load_tokenizer(cfg.model, CAUSAL_CHAT_TEMPLATE))
     write_data(data, out)
     if len(data.train) == 0:
         raise ValueError(f"data.train_path {cfg.data.train_path}: no training samples ({data.counts}); "
-                         f"see {out / 'quarantine'}")
+                         f"see {join(cfg.output_dir, 'quarantine')}")
 
     result = torch_trainer(train_loop_per_worker, cfg, cfg.scaling, name="train_sft", data=ray.put(data)).fit()
-    model_dir = export_final_checkpoint(result, cfg.output_dir)
+    model_dir = export_final_checkpoint(result, out)
     report, predictions, log_history = unpack_report(model_dir, out)
     metrics = {"data": data.counts, **report, "wall_time_s": round(time.time() - started, 1)}
     write_json(out / "metrics.json", metrics)
     write_plots(out, log_history, predictions, [n for n in ("adapter", "base") if n in report["eval"]])
     metrics = track(cfg.train.report_to, out, "train_sft", metrics)
-    write_report(out)
+    write_report(out, cfg.output_dir)
     side = report["eval"].get("side_by_side", {})
-    logger.info("model: %s  eval MAE, expected score: %s  greedy: %s", model_dir,
+    logger.info("model: %s  eval MAE, expected score: %s  greedy: %s", model_location(cfg.output_dir),
                 side.get("expected", {}).get("mae"), side.get("greedy", {}).get("mae"))
-    return TrainResult(model_dir, metrics)
+    return TrainResult(model_location(cfg.output_dir), metrics)
 
 
 def train_loop_per_worker(config: dict) -> None:
