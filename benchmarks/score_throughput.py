@@ -22,7 +22,7 @@ Precisions: (a) again in bfloat16 autocast and int8 (dynamic quantization), comp
 float32 scores of (a): Pearson correlation of p_correct and the share of equal labels at 0.5.
 The recommendation is the fastest precision whose label agreement is >= 99.5 %.
 Memory: (c) with a tiny Qwen3 reward model (tests/tiny_models.py; reward kind, one sequence per row:
-province as the prompt, the record as the response) on 100k and 1M generated rows; peak RSS of
+one fixed question as the prompt, the record as the response) on 100k and 1M generated rows; peak RSS of
 the driver and of each scoring actor, sampled every 0.5 s with psutil (--memory-only runs just
 this and writes benchmarks/results/score_memory.json). The driver's summary (the duplicate-id
 report among it) is built from per-chunk results, so its peak should not grow with the rows.
@@ -50,6 +50,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "score_throughput.json"
 MEMORY_RESULTS = ROOT / "benchmarks" / "results" / "score_memory.json"
+PROMPT = "这条地址记录填写正确吗？"   # "Is this address record filled in correctly?"
 MAX_SEQ_LEN = 96
 
 
@@ -214,7 +215,7 @@ def ray_score(model_dir: str, input_path: str, batch_size: int, rows_per_file: i
     cfg = ScoreJobConfig(input=input_path, output=f"{work}/out",
                          scorer=ScorerSpec(kind=kind, model_dir=model_dir, batch_size=batch_size,
                                            max_seq_len=MAX_SEQ_LEN, dtype=dtype,
-                                           prompt_column="province", response_column="text"),
+                                           prompt_column="prompt", response_column="text"),
                          rows_per_file=rows_per_file, num_actors=2, cpus_per_actor=1.0, max_quarantine_share=1.0,
                          progress_every_s=60)
     started = time.perf_counter()
@@ -233,7 +234,7 @@ def ray_score(model_dir: str, input_path: str, batch_size: int, rows_per_file: i
     import shutil
 
     shutil.rmtree(work, ignore_errors=True)
-    return {"rows": summary["rows_scored"], "rows_per_s": round(summary["rows_scored"] / seconds, 1),
+    return {"rows": summary["rows_scored"], "rows_quarantined": summary["rows_quarantined"], "rows_per_s": round(summary["rows_scored"] / seconds, 1),
             "seconds": round(seconds, 1),
             "steady_rows_per_s": round(summary["rows_scored"] / max(busy.values()), 1),
             "chunks": summary["chunks"], "files": summary["files"], "mean_file_mb": summary["mean_file_mb"],
@@ -277,16 +278,18 @@ def write_input(path: Path, rows: int, per_file: int, row_group: int, seed: int)
     from rayscore.addresses.records import generate_records
 
     done = path / "_done"
-    if done.exists() and done.read_text() == f"{rows} {per_file} {row_group} {seed}":
+    stamp = f"{rows} {per_file} {row_group} {seed} prompt"
+    if done.exists() and done.read_text() == stamp:
         return path
     path.mkdir(parents=True, exist_ok=True)
     for old in path.glob("*.parquet"):
         old.unlink()
     for k, start in enumerate(range(0, rows, per_file)):
         frame = generate_records(min(per_file, rows - start), seed=seed, start=start)
+        frame["prompt"] = PROMPT   # the reward scorer's prompt: one every row has (no row quarantined)
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path / f"part-{k:05d}.parquet",
                        row_group_size=row_group)
-    done.write_text(f"{rows} {per_file} {row_group} {seed}")
+    done.write_text(stamp)
     return path
 
 
