@@ -36,7 +36,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from rayscore.addresses.admin_index import MAX_KEY_LENGTH, load_admin_index
+from rayscore.addresses.admin_index import MAX_KEY_LENGTH, Entry, load_admin_index
 from rayscore.addresses.admin_names import AREA_WORDS, WORD_COUNTIES, AdminName, is_under, read_admin, skip_separators
 from rayscore.addresses.detail import bad_house_numbers, junk_symbols, name_at_end, phone_in, road_name_cut_short
 from rayscore.addresses.divisions import CITY, COUNTY, TOWN, load_divisions
@@ -114,6 +114,7 @@ class AddressReport:
     house_numbers: tuple[str, ...]   # numbers that cannot be one (0号, 3O1室, 5@02室)
     junk: str                        # symbols no address holds, found in the detail
     address_phone: str | None        # a phone number written inside the address
+    restart_at: int = 0              # where a platform's restatement of the address begins (0: none)
 
     @property
     def provinces(self) -> frozenset[str]:
@@ -151,6 +152,7 @@ def inspect(text: str) -> AddressReport:
         house_numbers=bad_house_numbers(detail),
         junk=junk_symbols(detail),
         address_phone=phone_in(address) if address else None,
+        restart_at=admin.restart_at if admin else 0,
     )
 
 
@@ -282,12 +284,18 @@ def conflicting_name(admin: tuple[AdminName, ...], detail: str) -> str | None:
 def names_at_start(detail: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
     """The full names (not short forms) the detail starts with, longest first, with their places
     and the places among them the name no longer names (former names)."""
+    return [(detail[:length], entry.codes, entry.former) for length, entry in entries_at_start(detail)
+            if entry.codes and not entry.short]
+
+
+def entries_at_start(detail: str) -> list[tuple[int, Entry]]:
+    """The index's entries for the names the detail starts with, longest first, with their lengths."""
     automaton = load_admin_index().automaton
     found = []
     for length in range(automaton.longest_prefix(detail[:MAX_KEY_LENGTH]), 1, -1):
         entry = automaton.get(detail[:length], None)
-        if entry is not None and entry.codes and not entry.short:
-            found.append((detail[:length], entry.codes, entry.former))
+        if entry is not None:
+            found.append((length, entry))
     return found
 
 
@@ -371,15 +379,12 @@ def short_cut_county(report: AddressReport) -> str | None:
 def short_cut_after_short_form(detail: str) -> str | None:
     """北京朝区, 广州天区, 湖南宁市: a province or city's short form, then a name of it cut to one
     character and its suffix (朝阳区, 天河区, 宁乡市)."""
-    automaton = load_admin_index().automaton
-    for length in range(automaton.longest_prefix(detail[:MAX_KEY_LENGTH]), 1, -1):
-        entry = automaton.get(detail[:length], None)
-        if entry is None or len(entry.codes) != 1 or not entry.short:
+    for length, entry in entries_at_start(detail):
+        if len(entry.codes) != 1 or not entry.short:
             continue
-        code = entry.codes[0]
         m = ONE_CHARACTER_COUNTY.match(detail, length)
-        if m is not None and load_admin_index().level[code] <= CITY:
-            return cut_county(code, m)
+        if m is not None and load_admin_index().level[entry.codes[0]] <= CITY:
+            return cut_county(entry.codes[0], m)
     return None
 
 

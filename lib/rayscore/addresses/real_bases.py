@@ -39,7 +39,6 @@ import functools
 import re
 from dataclasses import dataclass, replace
 
-from rayscore.addresses.admin_names import read_admin
 from rayscore.addresses.checks import AddressReport, flags_of, inspect
 from rayscore.addresses.corruptions import HOUSE_NUMBER_PART, ROAD_ENDINGS
 from rayscore.addresses.divisions import CITY, PROVINCE, TOWN, short_name
@@ -97,13 +96,17 @@ def draw_real_base(r: Draw) -> RealBase | None:
 @functools.cache
 def read_base(address: str) -> RealBase | None:
     """The address as a base, or None when it is not a correct base (see the module docstring)."""
-    if FIELD_SEPARATORS.search(address) or not is_clean(inspect(WRAP.format(address)), address):
+    if FIELD_SEPARATORS.search(address):
         return None
-    restart = read_admin(address).restart_at
+    report = inspect(WRAP.format(address))
+    if not is_clean(report, address):
+        return None
+    restart = report.restart_at
     if restart:   # a platform's prefix, then the address as typed: the base is what follows it
-        body = read_body(address[restart:])
-        return None if body is None else replace(body, address=address, prefix=address[:restart])
-    return read_body(address)
+        body = address[restart:]
+        base = read_body(body, inspect(WRAP.format(body)))
+        return None if base is None else replace(base, address=address, prefix=address[:restart])
+    return read_body(address, report)
 
 
 def is_clean(report: AddressReport, address: str) -> bool:
@@ -111,9 +114,8 @@ def is_clean(report: AddressReport, address: str) -> bool:
     return report.address == address and not set(flags_of(report)) - IGNORED_FLAGS and bool(report.detail)
 
 
-def read_body(address: str) -> RealBase | None:
-    """An address with no restated prefix as a base (None: not one)."""
-    report = inspect(WRAP.format(address))
+def read_body(address: str, report: AddressReport) -> RealBase | None:
+    """An address with no restated prefix, and its report, as a base (None: not one)."""
     if not is_clean(report, address) or any(not name.known for name in report.admin):
         return None
     detail = NEAR_HINT.sub("", report.detail)   # a landmark hint may name the county: (黄荆乡(古蔺县)附近)
