@@ -6,7 +6,7 @@ Studio's JSON export -> rayscore's import, and the same file imported again.
     .venv/bin/python -m pytest -n 0 -q tests/integration/test_labelstudio_roundtrip.py
 
 Label Studio runs from a venv of its own (it pins pyarrow < 25): LABEL_STUDIO_VENV names a ready
-one, else it is built once under $RAYSCORE_TEST_CACHE (or the run's temp dir), about a minute.
+one, else it is built once under $RAYSCORE_TEST_CACHE (or the run's temp dir), about 15 seconds with uv.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import secrets
 import signal
 import socket
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -393,21 +394,43 @@ def replica_pid(app_name: str) -> int:
 
 def test_killed_replica_fails_in_flight_requests_with_json_503(served):
     """kill -9 of the scorer replica under load: its in-flight requests get a JSON 503 with
-    Retry-After, every other request succeeds (those that arrive meanwhile wait for the new replica)."""
+    Retry-After, every other request succeeds (those that arrive meanwhile wait for the new replica).
+    The kill lands while a long request is known to be on the replica (its /healthz counts the
+    request's items), so there is always something in flight to fail, however the machine is loaded."""
     from ray import serve
 
     from jobs.serve_scorer import main
 
     port = int(served["url"].rsplit(":", 1)[1])
+    long_items = 2000  # in batches of 2: hundreds of forward passes, seconds on the replica
     assert main(["--config", TINY, f"scorer.model_dir={served['model_dir']}", f"port={port}", "block=false",
-                 "app_name=fault", "route_prefix=/fault", "auth_token_env=", "retry_after_s=3"]) == 0
-    url = served["url"] + "/fault/v1/score"
+                 "app_name=fault", "route_prefix=/fault", "auth_token_env=", "retry_after_s=3",
+                 "max_batch_size=2", f"max_items_per_request={long_items}", "max_body_bytes=1000000"]) == 0
+    base = served["url"] + "/fault"
     victim = replica_pid("fault")
     lock, answered, killed = threading.Lock(), [0], threading.Event()
+    long_result: list[httpx.Response] = []
+
+    def items_seen() -> int:
+        return httpx.get(base + "/healthz", timeout=30).json()["stats"]["items"]
+
+    def kill_during_long_request() -> None:
+        before = items_seen()
+        sender = threading.Thread(target=lambda: long_result.append(httpx.post(
+            base + "/v1/score", timeout=120,
+            json={"items": [{"id": i, "text": f"{RECORD[:20]}{i}号"} for i in range(long_items)]})))
+        sender.start()
+        deadline = time.monotonic() + 60
+        while items_seen() < before + long_items:  # not yet on the replica
+            assert time.monotonic() < deadline, "the long request never reached the replica"
+            time.sleep(0.02)
+        os.kill(victim, signal.SIGKILL)
+        killed.set()
+        sender.join()
 
     def post(i: int) -> tuple[int, bool, str | None, str]:
         with httpx.Client(timeout=120) as c:  # one connection per request, as independent clients
-            r = c.post(url, json={"items": [{"id": i, "text": f"{RECORD[:20]}{i}号"}]})
+            r = c.post(base + "/v1/score", json={"items": [{"id": i, "text": f"{RECORD[:20]}{i}号"}]})
         try:
             r.json()
             is_json = True
@@ -416,25 +439,28 @@ def test_killed_replica_fails_in_flight_requests_with_json_503(served):
         with lock:
             answered[0] += 1
             if answered[0] == 40:  # mid-stream, with the other 7 clients' requests in flight
-                os.kill(victim, signal.SIGKILL)
-                killed.set()
+                threading.Thread(target=kill_during_long_request, daemon=True).start()
         return r.status_code, is_json, r.headers.get("retry-after"), r.text
 
     with ThreadPoolExecutor(8) as pool:  # 8 requests in flight at any time, 300 in all
         results = list(pool.map(post, range(300)))
-    assert killed.is_set()
+    assert killed.wait(120)
+    deadline = time.monotonic() + 120
+    while not long_result and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (long,) = long_result
     outcomes = Counter((status, is_json) for status, is_json, _, _ in results)
     assert sum(n for (_, is_json), n in outcomes.items() if not is_json) == 0, outcomes
-    failures = [(status, retry, text) for status, _, retry, text in results if status != 200]
-    assert failures, f"no request was in flight on the killed replica: {outcomes}"
+    failures = [(long.status_code, long.headers.get("retry-after"), long.text)]
+    failures += [(status, retry, text) for status, _, retry, text in results if status != 200]
     for status, retry, text in failures:
         assert status == 503 and retry == "3", (status, retry, text)
         assert json.loads(text)["error"].startswith("scorer: the scorer replica answering this request stopped")
     # Only requests in flight when it died (or sent before Serve saw it die) fail, not the stream after.
-    assert outcomes[(200, True)] == 300 - len(failures) and len(failures) <= 16, outcomes
+    assert outcomes[(200, True)] == 300 - len(failures) + 1 and len(failures) <= 16, outcomes
     # Replaced: a new process answers, and so does every request after.
     assert replica_pid("fault") != victim
     for _ in range(3):
-        r = httpx.post(url, timeout=60, json={"items": [{"text": RECORD}]})
+        r = httpx.post(base + "/v1/score", timeout=60, json={"items": [{"text": RECORD}]})
         assert r.status_code == 200 and len(r.json()["scores"]) == 1, r.text
     serve.delete("fault")

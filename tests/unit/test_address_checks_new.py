@@ -37,7 +37,7 @@ def test_certain_flags_keeps_only_the_certain_ones_in_order():
 
 
 def test_the_version_says_the_rendering_changed():
-    assert ADDRESS_CHECKS.version == "5"
+    assert ADDRESS_CHECKS.version == "6"
 
 
 # --- postcode_region and area_code_region -----------------------------------------------------------
@@ -148,10 +148,33 @@ def test_real_number_shapes_pass(address):
 
 @pytest.mark.parametrize("address", [
     "北京市朝阳区#?@!路8号", "北京市朝阳区#&路8号", "北京市朝阳区~~路8号", "北京市朝阳区建国路8号$%",
-    "北京市朝阳区建国路8号复旦软件园?1号楼",
+    "北京市朝阳区建国路8号复旦软件园??1号楼", "北京市朝阳区建国路8号复旦软件园？1号楼",
 ])
 def test_symbols_no_address_holds_are_flagged(address):
     assert flags_of(address) == ("detail_junk",)
+
+
+@pytest.mark.parametrize("address", [
+    "北京市朝阳区建国路8号复旦软件园?1号楼", "广州市荔湾区芳村大道下市直街 信义?国际会馆（一号楼）",
+    "中国?北京市?海淀区?王庄路1号?清华同方科技大厦B座27层",
+])
+def test_one_question_mark_between_words_is_a_lost_separator(address):
+    assert "detail_junk" not in flags_of(address) and "admin_digits" not in flags_of(address)
+
+
+@pytest.mark.parametrize("address, postcode", [
+    ("河南.郑州.金水区.花园路12号", "450000"), ("四川/成都市/新都区新繁镇繁江路1号", "610500"),
+    ("广州市，天河区，天河路490号", "510000"), ("云南, 德宏傣族景颇族自治州, 芒市, 丙午路3号", "678400"),
+    ("深圳市宝安13区宝民一路宝通大厦1807", "518000"), ("重庆市渝北区佳园路2号康田·凯旋国际", "401120"),
+])
+def test_real_separators_numbered_areas_and_dotted_buildings_pass(address, postcode):
+    assert flags_of(address, postcode=postcode) == ()
+
+
+def test_digits_inside_a_name_are_still_junk():
+    assert flags_of("北京市朝12阳区望京街道12号") == ("admin_digits",)
+    assert flags_of("北京市1234海淀区中关村大街1号") == ("admin_digits",)
+
 
 
 # --- address_incomplete ------------------------------------------------------------------------------
@@ -240,3 +263,14 @@ def test_generated_correct_records_raise_no_flag():
 ])
 def test_zones_and_former_names_in_the_detail_are_no_other_place(address):
     assert "detail_other_place" not in flags_of(address)
+
+
+def test_a_region_written_with_commas_is_one_address():
+    # 保山 alone has no address word; it is still a division's name, so the fields join.
+    assert flags_of("云南保山昌宁县云南, 保山, 昌宁县, 昌宁县柯街镇供电所", postcode="678100") == ()
+    assert flags_of(":泉州市鲤城区江南火炬工业区常兴路429号", postcode="362000") == ()
+
+
+def test_a_former_name_then_its_successor_is_no_conflict():
+    assert flags_of("绍兴县柯桥区福全工业区", postcode="312000") == ()
+    assert flags_of("北京市朝阳区海淀区中关村1号") == ("admin_conflict",)

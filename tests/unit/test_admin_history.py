@@ -211,11 +211,37 @@ def test_a_countyless_city_short_then_full_is_the_platform_region():
     assert admin_flags("广东中山中山市石岐街道孙文中路1号") == ()
 
 
+@pytest.mark.parametrize("address", [
+    "江西南昌西湖区中国江西南昌南昌市西湖区桃花路12号",   # the platform's 南昌, the person's 南昌市
+    "湖北仙桃仙桃市中国湖北仙桃仙桃市西流河镇中心村3组",    # a county-level city under its province
+    "湖北孝感孝南区孝南区祝站镇沿河街22号",                # the platform's region, then the county typed again
+    "简阳市中国四川资阳简阳市简阳市简城镇花园街180号",      # the county again, by its former filing
+])
+def test_the_platform_join_is_no_repeat(address):
+    assert admin_flags(address) == ()
+
+
+@pytest.mark.parametrize("address", ["北京市朝阳区朝阳区望京街道12号", "天津市西青区西青区人民路1号",
+                                     "广东省东莞市东莞市樟木头镇裕丰路1号"])
+def test_a_name_typed_twice_is_a_repeat(address):
+    assert "admin_repeated" in admin_flags(address)
+
+
+@pytest.mark.parametrize("address, written, code", [
+    ("包头市昆区钢铁大街94号", "昆区", "150203"), ("南京市雨花区宁双路18号", "雨花区", "320114"),
+    ("重庆市酉阳县钟多街道桃花源大道1号", "酉阳县", "500242"), ("廊坊市大厂县工业二路8号", "大厂县", "131028"),
+    ("贵州毕节地区七星关区鸭池镇头部桥1号", "七星关区", "520502"),
+])
+def test_names_in_everyday_use_read_as_their_place(address, written, code):
+    assert written in [n.written for n in read_admin(address).names if n.code == code]
+    assert admin_flags(address) == ()
+
+
 # --- names cut short ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("address, written, nearest", [
-    ("南京市雨花区软件大道106号", "雨花区", "雨花台区"),
+    ("北京市门头区石龙南路1号", "门头区", "门头沟区"),
     ("浙江杭市西湖区文三路1号", "杭市", "杭州市"),
     ("浙省杭州市西湖区文三路1号", "浙省", "浙江省"),
 ])

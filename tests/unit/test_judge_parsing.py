@@ -2,7 +2,8 @@
 
 import pytest
 
-from rayscore.judge.parsing import parse_pairwise, parse_reading_item, parse_score
+from rayscore.eval.judge_text import parse_pairwise, parse_score
+from rayscore.judge.parsing import parse_reading_item
 from rayscore.judge.prompts import (PAIRWISE_FIELDS, POINTWISE_FIELDS, TemplateError, load_template,
                                     placeholders, render, required_fields)
 

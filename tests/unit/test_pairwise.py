@@ -2,7 +2,8 @@
 
 import pytest
 
-from rayscore.judge.pairwise import combine, filter_consistent, unswap, verdict_from_scores
+from rayscore.eval.verdicts import combine, unswap, verdict_from_scores
+from rayscore.judge.pairwise import filter_consistent
 
 
 def test_unswap_maps_back():

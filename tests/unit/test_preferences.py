@@ -187,3 +187,21 @@ def test_sound_eval_passes_the_swap_check_with_per_subset_accuracy():
     assert metrics["eval_accuracy_by_subset"] == {"a": 1.0, "b": round(2 / 3, 4)}
     assert metrics["eval_mean_margin"] > 0 and metrics["eval_reward_std"] > 0
     assert "eval_accuracy_by_subset" not in evaluate_pairs(KeywordRunner(), pairs, subset_column="missing")
+
+
+def test_the_swap_check_scores_a_sample_and_still_catches_order_reading(monkeypatch):
+    import rayscore.train.reward as reward
+
+    class Counting(KeywordRunner):
+        scored = 0
+
+        def rewards(self, conversations):
+            Counting.scored += len(conversations)
+            return super().rewards(conversations)
+
+    monkeypatch.setattr(reward, "SWAP_CHECK_PAIRS", 4)
+    pairs = pd.concat([eval_pairs()] * 5, ignore_index=True)   # 30 pairs
+    metrics = evaluate_pairs(Counting(), pairs)
+    assert Counting.scored == 2 * 30 + 2 * 4 and metrics["eval_swap_check_pairs"] == 4
+    assert metrics["eval_accuracy"] == 1.0 and metrics["eval_swap_check_ok"] is True
+    assert evaluate_pairs(OrderRunner(), pairs)["eval_swap_check_ok"] is False

@@ -35,8 +35,16 @@ ETHNIC_PREFECTURE = re.compile(r"(?:土家族|布依族|朝鲜族|哈尼族|景�
                                r"彝族|侗族|壮族|傣族|回族)+自治州$")
 # Town-level names read as towns; other rows at that level (农场, 开发区) are left to the detail.
 TOWN_NAME = re.compile(r"(?:街道|镇|乡|苏木|地区|办事处)$")
-# Short forms in common use that no suffix rule gives (内蒙古自治区 shortens to 内蒙古, and to 内蒙).
-COLLOQUIAL_SHORT = {"内蒙": "15"}
+# The peoples named in autonomous counties and banners: the place before them, with 县 or 旗, is
+# how the county is written day to day (酉阳县 for 酉阳土家族苗族自治县, 大厂县, 莫力达瓦旗).
+ETHNIC_COUNTY = re.compile(r"(?:各族|土家族|布依族|朝鲜族|哈尼族|景颇族|傈僳族|仫佬族|毛南族|仡佬族|拉祜族|达斡尔族|鄂温克族|"
+                           r"纳西族|普米族|独龙族|裕固族|保安族|撒拉族|东乡族|蒙古族|布朗族|哈萨克族|满族|回族|畲族|瑶族|"
+                           r"黎族|苗族|侗族|壮族|羌族|彝族|藏族|傣族|佤族|白族|水族|土族|怒族|哈萨克|塔吉克|锡伯|蒙古)+"
+                           r"自治([县旗])$")
+# Short forms in common use that no suffix rule gives: 内蒙古自治区 shortens to 内蒙古, and to 内蒙;
+# the districts everyone calls by a shorter name (包头's 昆区, 南京's 雨花区, 大连's 甘井区,
+# 上海's 浦东区). A name cut the same way elsewhere is still a cut name.
+COLLOQUIAL_SHORT = {"内蒙": "15", "昆区": "150203", "雨花区": "320114", "甘井区": "210211", "浦东区": "310115"}
 MAX_KEY_LENGTH = 24   # the longest name in the table (内蒙古赤峰高新技术产业开发区管理委员会红山产业园: 24)
 
 
@@ -99,7 +107,9 @@ class AdminIndex:
     def build_automaton(self, table: DivisionTable, history: dict[tuple[str, str], FormerPlace]) -> ahocorasick.Automaton:
         automaton = ahocorasick.Automaton()
         current = written_names(table.places.values(), table.by_name)
-        current.update((key, (code,)) for key, code in COLLOQUIAL_SHORT.items())
+        for key, code in COLLOQUIAL_SHORT.items():
+            # Added to what the name already names (雨花区 is also 长沙's): the context decides.
+            current[key] = tuple(sorted(set(current.get(key, ())) | {code}))
         former = written_names(history.values(), names_of(history.values()))
         full = {p.name for p in table.places.values()} | {p.name for p in history.values()}
         for key in current.keys() | former.keys():
@@ -174,9 +184,13 @@ def names_of(places: Iterable[Place]) -> dict[str, tuple[str, ...]]:
 def written_names(places: Iterable[Place], by_name: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     """Every name as written -> the places it names: the names and short forms of by_name, and the
     short forms people use for autonomous prefectures, leagues and prefectures (大理州 and 大理 for
-    大理白族自治州, 锡林郭勒 for 锡林郭勒盟, 喀什 for 喀什地区)."""
+    大理白族自治州, 锡林郭勒 for 锡林郭勒盟, 喀什 for 喀什地区) and autonomous counties (酉阳县)."""
     names = dict(by_name)
     for place in places:
+        county = ETHNIC_COUNTY.search(place.name) if place.level == COUNTY else None
+        if county and county.start() >= 2:
+            form = place.name[: county.start()] + county.group(1)
+            names[form] = tuple(sorted(set(names.get(form, ()) + (place.code,))))
         if place.level != CITY:
             continue
         ethnic = ETHNIC_PREFECTURE.search(place.name)

@@ -28,10 +28,14 @@ from dataclasses import dataclass
 from rayscore.addresses.admin_index import MAX_KEY_LENGTH, Entry, NearMiss, load_admin_index
 from rayscore.addresses.divisions import CITY, COUNTY, MUNICIPALITY_CODES, PROVINCE, TOWN
 
-# Written between levels (浙江省-杭州市 / 浙江省 杭州市) and skipped like nothing.
-SEPARATORS = frozenset(" \u3000\t-－—–")
+# Written between levels (浙江省-杭州市, 河南.郑州.郑东新区, 四川/成都市, 云南, 德宏州, 芒市) or before
+# them (:北京市西城区, what a label leaves), and skipped like nothing; a ? is a separator an
+# encoding lost (中国?北京市?海淀区). Not 、 and ；, which list addresses (北京通州区、北京怀柔区).
+SEPARATORS = frozenset(" \u3000\t-－—–.．/／·•,，?:：")
+# A numbered part of a district (深圳市宝安45区: 宝安区's 45区), not digits inside its name.
+NUMBERED_AREA = re.compile(r"[0-9]{1,3}区")
 # Digits, latin letters and symbols: never part of a division name.
-JUNK = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff \u3000\t\-－—–]+")
+JUNK = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff" + re.escape("".join(sorted(SEPARATORS))) + "]+")
 # A name of a few characters followed by one of these is a road or a market (北京路, 朝阳市场,
 # 矿区路), not a division, unless another division name follows.
 ROAD_AFTER = ("路", "街", "巷", "弄", "胡同", "大道", "场")
@@ -51,7 +55,7 @@ AREA_WORDS = frozenset({"高新区", "经开区", "开发区", "保税区", "工
 COUNTRY = "中国"
 # A name again right before one of these is an institution's name (清徐县清徐县人民医院,
 # 墨玉县公安局), not the name written twice.
-INSTITUTION = re.compile(r"人民|第[一二三四五六七八九十]|中医|妇幼|医院|卫生|疾控|公安|交警|派出所|看守所|政府|法院|检察|"
+INSTITUTION = re.compile(r"人民(?![路街道广])|第[一二三四五六七八九十]|中医|妇幼|医院|卫生|疾控|公安|交警|派出所|看守所|政府|法院|检察|"
                          r"中学|小学|一中|二中|三中|实验|职业|党校|电业|电力|供电|邮政|税务|财政|教育|民政|国土|工商|"
                          r"信用|农商|粮食|烟草|汽车站|火车站|客运|[局委院站]")
 # The admin part is at the start: names are looked for in this many characters of the address.
@@ -375,8 +379,11 @@ def nesting_checks(elements: list[_Element]) -> tuple[bool | None, bool | None]:
             # A unit its province governs directly has no city; systems file it under one of the
             # province's cities (海南海口琼海市, 河南焦作济源市), and the address is clear.
             continue
-        # Any reading of the two names that nests will do (both may be ambiguous).
-        nests = any(is_under(p, c) for p in parent.entry.codes or (parent.code,) for c in e.entry.codes or (e.code,))
+        # Any reading of the two names that nests will do (both may be ambiguous); a former city
+        # holds what its successor holds (贵州毕节地区七星关区: 毕节地区 is 毕节市 since 2011).
+        successor = load_admin_index().successor
+        nests = any(is_under(p, c) or is_under(successor.get(p, p), c)
+                    for p in parent.entry.codes or (parent.code,) for c in e.entry.codes or (e.code,))
         ok[flag] = ok.get(flag, True) and nests
     return ok.get("city_not_in_province"), ok.get("county_not_in_city")
 
@@ -415,7 +422,7 @@ def repair_junk(chain: _Chain) -> tuple[_Chain, str] | None:
     them (北京市1234海淀区, 浙江省杭12州市): digits after the last name are a house number."""
     text = chain.text
     junk = JUNK.search(text, chain.stop, chain.stop + NAME_SPAN)
-    if junk is None:
+    if junk is None or NUMBERED_AREA.match(text, junk.start()):
         return None
     a, b = junk.span()
     automaton = load_admin_index().automaton
@@ -675,14 +682,34 @@ def miss_kind(miss: NearMiss, written: str) -> str:
 
 def written_again_by_rule(previous: _Element, e: _Element, text: str) -> bool:
     """A name written twice that is not a repeat: a municipality as province and city (北京市北京市),
-    a city without counties as the region of delivery platforms writes it, short then full, the
-    full name in the county's place (广东东莞东莞市; 东莞市东莞市 is a repeat), and a name
-    beginning an institution's (清徐县清徐县人民医院)."""
+    a short form then the full name (南昌南昌市, 湖北仙桃仙桃市, 广东东莞东莞市: how platforms
+    write the region before the address as typed; 东莞市东莞市 is a repeat), and a name beginning
+    an institution's (清徐县清徐县人民医院)."""
     if e.level == PROVINCE and e.code in MUNICIPALITY_CODES:
         return True
-    if e.level == CITY and previous.entry.short and not e.entry.short and e.code in load_admin_index().countyless:
+    if previous.entry.short and not e.entry.short:
         return True
     return INSTITUTION.match(text, e.end) is not None
+
+
+def platform_region(elements: list[_Element]) -> _Element | None:
+    """The county ending a region written as delivery platforms write it, province and city in
+    short forms (湖北孝感孝南区, 北京北京通州区), when it is the third name: the address as typed
+    follows, and may begin with that county again (湖北孝感孝南区孝南区祝站镇), which is no repeat."""
+    if len(elements) < 4:
+        return None
+    province, city, county = elements[:3]
+    shaped = (province.level == PROVINCE and province.entry.short and city.entry.short
+              and city.level in (CITY, COUNTY) and county.level == COUNTY and not county.entry.short)
+    return county if shaped else None
+
+
+def ends_restatement(e: _Element, end: _Element | None) -> bool:
+    """The place a restatement ends at, by its name or by a former one (郧县 for 郧阳区): the
+    address as typed may begin with it once more (十堰郧阳区中国湖北十堰郧县郧县城关镇)."""
+    if end is None:
+        return False
+    return same_place(e, end) or load_admin_index().successor.get(e.code) == end.code
 
 
 def describe(chain: _Chain, junk: str | None, misses: dict[int, tuple[NearMiss, str]]) -> AdminReading:
@@ -695,6 +722,7 @@ def describe(chain: _Chain, junk: str | None, misses: dict[int, tuple[NearMiss, 
     # The place a restatement ends at: the user's own address may begin with it once more
     # (天津天津北辰区中国天津天津北辰区北辰区...), which is no repeat.
     end = next((e for e in reversed(chain.elements[:chain.restart]) if e.level < TOWN), None) if chain.restart else None
+    region = platform_region(chain.elements)
     for i, e in enumerate(chain.elements):
         if i == chain.restart:   # the restatement begins a chain of its own
             previous, deepest = None, 0
@@ -707,7 +735,8 @@ def describe(chain: _Chain, junk: str | None, misses: dict[int, tuple[NearMiss, 
             match, nearest = miss_kind(miss, written), miss.name
         names.append(AdminName(written, e.level, None if e.ambiguous else e.code, match, nearest))
         if previous is not None and e.level < TOWN and same_place(previous, e):
-            if not (written_again_by_rule(previous, e, chain.text) or (end is not None and same_place(e, end))):
+            if not (written_again_by_rule(previous, e, chain.text) or ends_restatement(e, end)
+                    or (i == 3 and previous is region)):
                 repeated.append(written)
         elif e.level < deepest:
             in_order = False

@@ -267,8 +267,8 @@ def conflicting_name(admin: tuple[AdminName, ...], detail: str) -> str | None:
     name: the place written the old way (延庆区延庆县), a county merged into it (曹妃甸区唐海县), or
     a unit filed where platforms filed it before it became a city (海南海口儋州市)."""
     last = admin[-1] if admin else None
-    if last is None or last.level >= TOWN or last.code is None or not detail:
-        return None
+    if last is None or last.level >= TOWN or last.code is None or not detail or last.match == "former":
+        return None   # after a former name, its successor may follow under any name (绍兴县柯桥区)
     index = load_admin_index()
     parent = index.parent[last.code]
     for written, codes, former in names_at_start(detail):
@@ -409,7 +409,7 @@ def cut_names_under(code: str, first: str, suffix: str) -> tuple[str, ...]:
 
 # Two or more hanzi written twice in a row (人民路人民路, 虎门镇虎门镇): copying is what a reward
 # model is weak at and a regular expression is not; a single repeated hanzi (冬冬) is a name.
-REPEATED_SPAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff]{2,})\1")
+REPEATED_SPAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff]{2,24})\1")  # longer units are no one word
 
 
 def detail_repeated(report: AddressReport) -> bool:
@@ -425,10 +425,30 @@ def detail_repeated(report: AddressReport) -> bool:
         text = text[len(written):]
     while (match := REPEATED_SPAN.search(text, pos)) is not None:
         unit = match.group(1)
-        if match.end() > len(written) and not ADMIN_ENDING.search(unit) and not is_division_name(unit):
+        if (match.end() > len(written) and not ADMIN_ENDING.search(unit) and not is_division_name(unit)
+                and not across_words(text, match)):
             return True
         pos = match.start() + 1
     return False
+
+
+def across_words(text: str, match: re.Match) -> bool:
+    """A repeat the words only seem to make: it begins with the ending of the word before
+    (开发区东区东众路: 区东区东), or a name is followed by a longer name built on it (天河天河路,
+    南桥南桥镇, 西直门西直门外大街, 航空港空港四路). A whole word repeated (人民路人民路, 税务楼税务楼)
+    is a repeat whatever follows."""
+    unit = match.group(1)
+    if unit[0] in ENDING_ONLY:
+        return True
+    follows = text[match.end():match.end() + 1]
+    return bool(HANZI.match(follows)) and not WORD_ENDING.search(unit)
+
+
+# Characters that end a word and seldom begin one (区, 路, 号; not 湾 or 城, which begin names).
+ENDING_ONLY = "省市区县旗盟镇乡路号栋幢楼室座层巷弄"
+# How the words of an address end (roads, numbers, buildings, villages, offices).
+WORD_ENDING_CHARACTERS = "省市区县旗州盟镇乡村组路街道巷弄号栋幢楼室座层苑园城厦场店院处局站所部司馆庄屯湾里坊寓府居庭阁轩"
+WORD_ENDING = re.compile(rf"(?:[{WORD_ENDING_CHARACTERS}]|中心|广场|花园|小区|公寓|市场|基地|集团|公司)$")
 
 
 def is_division_name(text: str) -> bool:
@@ -452,7 +472,7 @@ class AddressChecks:
     """The check set rayscore.checks loads as rayscore.addresses.checks:ADDRESS_CHECKS."""
 
     name = "addresses"
-    version = "5"
+    version = "6"
     flags = FLAGS
     certain = CERTAIN
     examples = (

@@ -280,7 +280,9 @@ def corrupt_digits_in_admin(r: Draw, tables: Tables, rec: Record) -> bool:
     if inner and r() < 0.35:
         k = pick(r, inner)
         name = rec.admin[k]
-        pos = 1 + int(r() * (len(name) - 1))
+        # Never right before a final 区: 宝安45区 is how a numbered part of 宝安区 is written.
+        room = len(name) - 1 - (name.endswith("区") and len(name) > 2)
+        pos = 1 + int(r() * room)
         rec.admin[k] = name[:pos] + digits + name[pos:]
     else:
         k = 1 + int(r() * (names - 1))

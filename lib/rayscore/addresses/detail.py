@@ -66,6 +66,8 @@ def junk_symbols(detail: str) -> str:
 
 
 def is_junk(text: str, pos: int) -> bool:
+    if text[pos] == "?" and 0 < pos < len(text) - 1 and text[pos - 1].isalnum() and text[pos + 1].isalnum():
+        return False   # one ? between words is a separator an encoding lost (复旦软件园?1号楼, 信义?国际会馆)
     if text[pos] in HARD_JUNK:
         return True
     return any(0 <= k < len(text) and text[k] in SYMBOL_NEIGHBOURS for k in (pos - 1, pos + 1))
@@ -107,9 +109,13 @@ DOTTED_NAME_AT_END = re.compile(rf"(?<=[{AFTER_A_UNIT}])\s?[\u4e00-\u9fff]{{1,6}
 HONORIFICS = ("先生", "女士")
 
 
+# What a building or an estate is called, never a person (康田·凯旋国际, 科技·创意产业园).
+PLACE_WORD = re.compile(r"国际|广场|大厦|花园|中心|公馆|家园|小区|公寓|[城苑府园湾居庭轩阁楼院里寓坊]")
+
+
 def name_at_end(address: str, surnames: frozenset[str], given: frozenset[str]) -> str | None:
     """A name written at the end of the address, or None."""
-    if m := DOTTED_NAME_AT_END.search(address):
+    if (m := DOTTED_NAME_AT_END.search(address)) and not PLACE_WORD.search(m.group()):
         return m.group()
     m = NAME_AT_END.search(address)
     if m is None:

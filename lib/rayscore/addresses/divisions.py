@@ -70,11 +70,6 @@ class Division:
     def is_municipality(self) -> bool:
         return self.code[:2] in MUNICIPALITY_CODES
 
-    def admin_segments(self) -> list[str]:
-        """The names as written in full: 北京市 朝阳区 (no repeated city), 广东省 广州市 天河区."""
-        parts = [self.province] if self.is_municipality else [self.province, self.city]
-        return parts + [self.district] if self.district else parts
-
 
 @dataclass(frozen=True)
 class DivisionTable:
@@ -129,6 +124,10 @@ def short_name(place: Place) -> str | None:
             if place.name.endswith(suffix) and len(place.name) - len(suffix) >= 2:
                 return place.name[: -len(suffix)]
     if place.level == CITY and place.name.endswith("市") and len(place.name) >= 3:
+        return place.name[:-1]
+    # A county-level city right under its province (仙桃市, 石河子市: codes xx90xx) stands where a
+    # city goes, and platforms shorten it as one (湖北仙桃仙桃市).
+    if place.level == COUNTY and place.code[2:4] == "90" and place.name.endswith("市") and len(place.name) >= 3:
         return place.name[:-1]
     return None
 

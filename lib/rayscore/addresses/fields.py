@@ -93,7 +93,17 @@ def address_span(plain: list[str]) -> range | None:
 
 
 def has_address_content(field: str) -> bool:
-    return not NUMERIC_FIELD.fullmatch(field) and bool(ADDRESS_HINT.search(field))
+    """Address words, or a division's name alone (保山 in 云南, 保山, 昌宁县, 柯街镇供电所)."""
+    if NUMERIC_FIELD.fullmatch(field):
+        return False
+    return bool(ADDRESS_HINT.search(field)) or names_a_division(field)
+
+
+def names_a_division(field: str) -> bool:
+    from rayscore.addresses.admin_index import load_admin_index   # the index is built on first use
+
+    entry = load_admin_index().automaton.get(field.strip(), None)
+    return entry is not None and bool(entry.codes)
 
 
 def pick_address(plain: list[str]) -> int | None:

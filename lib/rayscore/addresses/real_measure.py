@@ -21,8 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rayscore.addresses.admin_names import read_admin
-from rayscore.addresses.divisions import TOWN
+from rayscore.addresses.checks import inspect
 from rayscore.addresses.names import make_name
 from rayscore.addresses.real import CORPORA, real_addresses
 from rayscore.addresses.numbering import DRAWN_MOBILE_PREFIXES, POSTCODE_PREFIXES
@@ -31,11 +30,10 @@ from rayscore.eval.operating_points import outcome
 
 
 def province_of(address: str) -> str | None:
-    """The province code the address's admin names resolve to, if any."""
-    for name in read_admin(address).names:
-        if name.code and name.level < TOWN:   # a town the table files elsewhere names no province
-            return name.code[:2]
-    return None
+    """The province code the address's admin names resolve to, as the checks read it (a label
+    such as 地址: skipped), if any."""
+    provinces = inspect(f"x,{address}").provinces
+    return min(provinces) if provinces else None
 
 
 def wrap(address: str, r) -> str:

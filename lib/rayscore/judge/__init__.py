@@ -5,18 +5,17 @@
     frame = judge_items(spec, open_backend(spec), [{"question": q, "answer": a}])
 
     from rayscore.judge.prompts import load_template, render
-    from rayscore.judge.parsing import parse_score, parse_pairwise
+    from rayscore.eval.judge_text import parse_score, parse_pairwise
     prompt = render(load_template("score10_zh"), question=q, answer=a, reference=None)
     parsed = parse_score(judge_output, valid_range=(1, 10))   # parsed.score is None when unreadable
 
 - prompts.py    plain-text templates with {placeholders} and optional {#reference}...{/reference}
-- parsing.py    validator of augmented reading items; re-exports parse_score / parse_pairwise,
-                which live in rayscore.eval.judge_text (the evaluate job reads judge text too)
-- pairwise.py   the training-data filter (filter_consistent); re-exports unswap / combine /
-                verdict_from_scores from rayscore.eval.verdicts (the agreement metrics use them)
+- parsing.py    validator of augmented reading items (parse_score / parse_pairwise live in
+                rayscore.eval.judge_text: the evaluate job reads judge text too)
+- pairwise.py   the training-data filter (filter_consistent; unswap / combine /
+                verdict_from_scores live in rayscore.eval.verdicts: the agreement metrics use them)
 - http_client.py  OpenAI-compatible chat completions with bounded concurrency and retries
-- local.py      a local causal LM judge: greedy generation through the chat template (LocalJudge
-                is the Ray Data actor-pool callable)
+- local.py      a local causal LM judge: greedy generation through the chat template
 - core.py       the judge: JudgeSpec (mode, template, rubric, score range, policy, backend) and the
                 plain functions build_prompts / generate / parse_judgements (judge_items runs all
                 three); truncated completions, judge_fingerprint. The job, online.py and augment.py

@@ -1,10 +1,9 @@
-"""A local causal LM as a judge: greedy generation through the chat template, on a Ray Data actor pool.
+"""A local causal LM as a judge: greedy generation through the chat template (the judge's local
+backend; the judge job runs it on its actor pool).
 
     spec = LocalJudgeSpec(model_path="out/judge-model", max_new_tokens=256)
     generator = LocalGenerator(spec)                   # plain Python, no Ray
     outputs = generator.generate(prompts)              # one Generation per prompt, in order
-    # inside the judge job: ds.map_batches(LocalJudge, fn_constructor_kwargs={"spec": spec,
-    #     "prompt_columns": ["prompt_ab", "prompt_ba"]}, compute=ray.data.ActorPoolStrategy(size=2), ...)
 
 Each prompt is sent as one user turn (after an optional system turn) through the tokenizer's
 chat template with the generation prompt added, then decoded greedily (do_sample=False), so a
@@ -20,12 +19,10 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-import pandas as pd
-
 from rayscore.inference import autocast, greedy_generate, pick_device, prepare_model, resolve_precision
 from rayscore.models import load_causal_lm
 
-__all__ = ["LocalJudgeSpec", "Generation", "LocalGenerator", "LocalJudge"]
+__all__ = ["LocalJudgeSpec", "Generation", "LocalGenerator"]
 
 logger = logging.getLogger(__name__)
 
@@ -140,29 +137,3 @@ class LocalGenerator:
             messages.insert(0, {"role": "system", "content": self.spec.system_prompt})
         text = self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return self.tok(text, add_special_tokens=False)["input_ids"]
-
-
-class LocalJudge:
-    """Ray Data callable (one per actor): generates for each prompt column of a pandas batch.
-
-    For a prompt column `prompt<suffix>` it adds `raw<suffix>`, `error<suffix>` and
-    `attempts<suffix>`; every input row comes back, failed ones with their error.
-    """
-
-    def __init__(self, spec: LocalJudgeSpec, prompt_columns: list[str]):
-        import torch
-
-        torch.set_num_threads(spec.torch_threads or max(1, int(spec.cpus_per_actor)))
-        self.prompt_columns = prompt_columns
-        self.generator = LocalGenerator(spec)
-
-    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        batch = batch.copy()
-        for column in self.prompt_columns:
-            suffix = column[len("prompt"):]
-            prompts = [p if isinstance(p, str) else None for p in batch[column].tolist()]
-            results = self.generator.generate(prompts)
-            batch["raw" + suffix] = [r.text for r in results]
-            batch["error" + suffix] = [r.error for r in results]
-            batch["attempts" + suffix] = [r.attempts for r in results]
-        return batch

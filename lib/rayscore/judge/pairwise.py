@@ -7,17 +7,17 @@ keep only the pairs whose verdict survives the swap as judge training data.
     row["consistent"], row["final"]                              # True, 1   (verdicts in a-b terms)
     kept, dropped = filter_consistent(rows)                      # PandaLM's training-data filter
 
-unswap, combine and verdict_from_scores are defined in rayscore.eval.verdicts (the agreement
-metrics use them, and eval sits below judge) and importable from here as before.
+unswap, combine and verdict_from_scores live in rayscore.eval.verdicts (the agreement metrics use
+them, and eval sits below judge).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from rayscore.eval.verdicts import Policy, combine, unswap, verdict_from_scores
+from rayscore.eval.verdicts import combine
 
-__all__ = ["Policy", "unswap", "combine", "filter_consistent", "verdict_from_scores"]
+__all__ = ["filter_consistent"]
 
 
 def filter_consistent(rows: Iterable[Mapping], ab_key: str = "verdict_ab",

@@ -1,27 +1,18 @@
-"""Read a judge's free text: a pointwise score, a pairwise verdict, or an augmented reading item.
+"""The validator of augmented reading-comprehension items (the augment job's format check).
 
-    parsed = parse_score("……各项合计。总分：３６分", valid_range=(0, 44))
-    parsed.score, parsed.parse_ok, parsed.matched      # 36.0, True, '总分:36'
-    verdict = parse_pairwise("2\\n\\n### Reason: Response 2 is concise.")
-    verdict.verdict, verdict.reason                     # 2, 'Response 2 is concise.'
     ok, reason = parse_reading_item(llm_output)          # (False, 'question 3: no answer line')
 
-parse_score and parse_pairwise (and how they read scores and verdicts) are defined in
-rayscore.eval.judge_text, below judge, because the evaluate job reads judge text with them too;
-they are importable from here as before. This module adds the validator of augmented
-reading-comprehension items (the augment job's format check).
+A judge's pointwise score and pairwise verdict are read by rayscore.eval.judge_text (parse_score,
+parse_pairwise), below judge, because the evaluate job reads judge text with them too.
 """
 
 from __future__ import annotations
 
 import re
 
-from rayscore.eval.judge_text import ParsedScore, ParsedVerdict, normalize_text, parse_pairwise, parse_score
+from rayscore.eval.judge_text import normalize_text
 
-__all__ = [
-    "ParsedScore", "ParsedVerdict", "parse_score", "parse_pairwise", "parse_reading_item",
-    "normalize_text",
-]
+__all__ = ["parse_reading_item"]
 
 
 # --- augmented reading-comprehension items --------------------------------------------------

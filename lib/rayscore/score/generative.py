@@ -9,7 +9,7 @@ number from its digit-token probabilities, and optionally from its greedy answer
     model, tok = load_causal_lm("out/sft/model")            # rayscore.models
     readings = read_expected(model, tok, prompts, batch_size=16, score_max=10)   # .scores .digit_mass .integer
     answers = greedy_answers(model, tok, prompts, batch_size=16, max_new_tokens=8)
-    greedy, parse_ok = parse_answers(answers, score_max=10)          # or greedy_scores(model, tok, prompts)
+    greedy, parse_ok = parse_answers(answers, score_max=10)
 
 Answers are scores written as text: an integer part 0..10 and an optional one-digit decimal
 (`9.7`, `10.0`, `8`), every character its own token (digits "0".."9" and "." must be single
@@ -172,12 +172,6 @@ def read_expected(model, tok, prompts: list[str], batch_size: int = 16, score_ma
 def expected_scores(model, tok, prompts: list[str], batch_size: int = 16, score_max: float = 10.0) -> np.ndarray:
     """Just the expected scores (read_expected(...).scores)."""
     return read_expected(model, tok, prompts, batch_size, score_max).scores
-
-
-def greedy_scores(model, tok, prompts: list[str], batch_size: int = 16, max_new_tokens: int = 16,
-                  score_max: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
-    """(scores with NaN where unreadable, parse_ok) of the greedy answers."""
-    return parse_answers(greedy_answers(model, tok, prompts, batch_size, max_new_tokens), score_max)
 
 
 def greedy_answers(model, tok, prompts: list[str], batch_size: int = 16, max_new_tokens: int = 16,
