@@ -68,7 +68,7 @@ class NearMiss:
     name: str
     code: str
     full: bool
-    cut: bool = False   # found with one character deleted (雨花区 for 雨花台区), not changed
+    cut: bool = False   # found with one character deleted (门头区 for 门头沟区), not changed
 
 
 class AdminIndex:
@@ -142,7 +142,7 @@ class AdminIndex:
 
 
     def build_cuts(self, table: DivisionTable) -> dict[str | None, dict[int, dict[str, list[NearMiss]]]]:
-        """Full names with one character deleted, the suffix kept (雨花区, 杭市, 浙省), pooled as near misses."""
+        """Full names with one character deleted, the suffix kept (门头区, 杭市, 浙省), pooled as near misses."""
         cuts: dict[str | None, dict[int, dict[str, list[NearMiss]]]] = {}
         for place in table.places.values():
             if place.level == TOWN or len(place.name) < 3:

@@ -10,7 +10,7 @@ levels 1-3 and towns, looked up in admin_index.py), ambiguous names (朝阳区 i
 Changchun) resolved by the other names written. Where reading stops before a county, it is
 repaired at most twice: digits or symbols between or inside the names removed (北京市1234海淀区),
 or a name one character from a known name under the same parent read as that name (海定区), or
-one character short of it (雨花区 for 雨花台区: match "cut"). Names no longer in the 2023 table
+one character short of it (门头区 for 门头沟区: match "cut"). Names no longer in the 2023 table
 (江干区, 襄樊) are known, with match "former" and the name they have now. Delivery platforms
 write the region, then the full address again (湖南衡阳常宁市湖南省衡阳市常宁市泉峰街道): that is
 read as one chain (reading.restated), the detail after the second.
@@ -75,7 +75,7 @@ class AdminName:
     level: int           # 1 province, 2 city, 3 county/district, 4 town/street
     code: str | None     # the place it names; None when the other names do not decide (朝阳区 alone)
     match: str           # "exact" | "short" (杭州) | "former" (江干区, 襄樊) | "typo" (海定区)
-                         # | "renamed" (富阳市 for 富阳区) | "cut" (雨花区 for 雨花台区)
+                         # | "renamed" (富阳市 for 富阳区) | "cut" (门头区 for 门头沟区)
     nearest: str | None  # for a typo, cut or old name: the table's name meant; for a former name: what it is now
 
     @property
@@ -484,7 +484,7 @@ def repair_near_miss(chain: _Chain) -> tuple[_Chain, _Element, NearMiss, str] | 
 
 def repair_misplaced_cut(chain: _Chain) -> tuple[_Chain, _Element, NearMiss, str] | None:
     """A county not in the city written before it, one character short of one that is, is that
-    county cut short (南京市雨花区: 雨花区 is 长沙's, 南京's is 雨花台区), when sure or confirmed
+    county cut short (赤峰市元宝区: 元宝区 is 丹东's, 赤峰's is 元宝山区), when sure or confirmed
     as a near miss is."""
     index = load_admin_index()
     text = chain.text

@@ -55,7 +55,7 @@ ERROR_TYPES = (
     "admin_typo",            # one character of the city or county changed: 海定区
     "admin_conflict",        # another name of the same level beside the city or county: 北京市朝阳区海淀区
     "admin_order",           # two adjacent levels swapped: 西湖区杭州市, 杭州市浙江省西湖区
-    "admin_cut",             # an inner character of the city or county dropped: 雨花台区 -> 雨花区 (if unknown)
+    "admin_cut",             # an inner character of the city or county dropped: 门头沟区 -> 门头区 (if unknown)
     "number_junk",           # a latin letter or symbol inside a house or room number: 12a3号, 5@02室
     "bad_house_number",      # a house number that cannot be one: 0号, 05号, 123456号
     "pasted_detail",         # another place's city, county and detail pasted after the detail
@@ -515,7 +515,7 @@ def corrupt_admin_order(r: Draw, tables: Tables, rec: Record) -> bool:
 
 def make_cut(r: Draw, tables: Tables, name: str) -> str | None:
     """`name` with one inner character dropped (never the first nor the level suffix), when
-    that is no known name or short form, nor holds one across the cut (杭市, not 雨花区)."""
+    that is no known name or short form, nor holds one across the cut (杭市, not 元宝区)."""
     known = tables.known_names
     inner = list(range(1, len(name) - 1))
     for _ in range(len(inner)):
