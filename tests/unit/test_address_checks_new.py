@@ -149,6 +149,7 @@ def test_real_number_shapes_pass(address):
 @pytest.mark.parametrize("address", [
     "北京市朝阳区#?@!路8号", "北京市朝阳区#&路8号", "北京市朝阳区~~路8号", "北京市朝阳区建国路8号$%",
     "北京市朝阳区建国路8号复旦软件园??1号楼", "北京市朝阳区建国路8号复旦软件园？1号楼",
+    "北京市朝阳区??南路8号", "北京市朝阳区 ?!弄8号", "北京市朝阳区?#村7组",   # right after the names
 ])
 def test_symbols_no_address_holds_are_flagged(address):
     assert flags_of(address) == ("detail_junk",)

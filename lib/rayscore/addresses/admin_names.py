@@ -107,9 +107,9 @@ class _Chain:
     differs: bool = False             # that restatement names another place than the region before it
 
 
-def skip_separators(text: str, pos: int) -> int:
+def skip_separators(text: str, pos: int, separators: frozenset[str] = SEPARATORS) -> int:
     n = len(text)
-    while pos < n and text[pos] in SEPARATORS:
+    while pos < n and text[pos] in separators:
         pos += 1
     return pos
 
@@ -743,7 +743,12 @@ def describe(chain: _Chain, junk: str | None, misses: dict[int, tuple[NearMiss, 
         deepest = max(deepest, e.level)
         previous = e
     city, county = nesting_checks(chain.elements)
-    detail = chain.text[skip_separators(chain.text, chain.stop):]
+    # The detail keeps the ? reading skipped before it: ??南路 is junk, and a lone ? before a word
+    # is judged there (detail.py).
+    start = chain.stop
+    while start > 0 and chain.text[start - 1] == "?":
+        start -= 1
+    detail = chain.text[skip_separators(chain.text, start, SEPARATORS - {"?"}):]
     restated = chain.restart is not None and not chain.differs
     restart_at = chain.elements[chain.restart].start if restated else 0
     return AdminReading(tuple(names), junk, city, county, in_order, tuple(repeated), detail, restated, restart_at)

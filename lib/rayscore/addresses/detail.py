@@ -66,8 +66,8 @@ def junk_symbols(detail: str) -> str:
 
 
 def is_junk(text: str, pos: int) -> bool:
-    if text[pos] == "?" and 0 < pos < len(text) - 1 and text[pos - 1].isalnum() and text[pos + 1].isalnum():
-        return False   # one ? between words is a separator an encoding lost (复旦软件园?1号楼, 信义?国际会馆)
+    if text[pos] == "?" and pos < len(text) - 1 and text[pos + 1].isalnum() and (pos == 0 or text[pos - 1].isalnum()):
+        return False   # one ? before a word is a separator an encoding lost (复旦软件园?1号楼, 海淀区?王庄路)
     if text[pos] in HARD_JUNK:
         return True
     return any(0 <= k < len(text) and text[k] in SYMBOL_NEIGHBOURS for k in (pos - 1, pos + 1))
