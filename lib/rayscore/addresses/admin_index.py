@@ -30,17 +30,15 @@ logger = logging.getLogger(__name__)
 
 # Rows that only group counties; some systems write them (北京市市辖区朝阳区).
 PLACEHOLDERS = ("市辖区", "省直辖县级行政区划", "自治区直辖县级行政区划")
-# The peoples named in autonomous prefectures: what comes before them is the place (大理白族自治州).
-ETHNIC_PREFECTURE = re.compile(r"(?:土家族|布依族|朝鲜族|哈尼族|景颇族|傈僳族|蒙古族|柯尔克孜|哈萨克|蒙古|白族|苗族|藏族|羌族|"
-                               r"彝族|侗族|壮族|傣族|回族)+自治州$")
+# The peoples named in autonomous prefectures, counties and banners: what comes before them is the
+# place (大理白族自治州; 酉阳土家族苗族自治县, written day to day as 酉阳县).
+PEOPLES = ("各族|土家族|布依族|朝鲜族|哈尼族|景颇族|傈僳族|仫佬族|毛南族|仡佬族|拉祜族|达斡尔族|鄂温克族|纳西族|普米族|"
+           "独龙族|裕固族|保安族|撒拉族|东乡族|蒙古族|布朗族|哈萨克族|满族|回族|畲族|瑶族|黎族|苗族|侗族|壮族|羌族|彝族|"
+           "藏族|傣族|佤族|白族|水族|土族|怒族|柯尔克孜|哈萨克|塔吉克|锡伯|蒙古")
+ETHNIC_PREFECTURE = re.compile(rf"(?:{PEOPLES})+自治州$")
+ETHNIC_COUNTY = re.compile(rf"(?:{PEOPLES})+自治([县旗])$")
 # Town-level names read as towns; other rows at that level (农场, 开发区) are left to the detail.
 TOWN_NAME = re.compile(r"(?:街道|镇|乡|苏木|地区|办事处)$")
-# The peoples named in autonomous counties and banners: the place before them, with 县 or 旗, is
-# how the county is written day to day (酉阳县 for 酉阳土家族苗族自治县, 大厂县, 莫力达瓦旗).
-ETHNIC_COUNTY = re.compile(r"(?:各族|土家族|布依族|朝鲜族|哈尼族|景颇族|傈僳族|仫佬族|毛南族|仡佬族|拉祜族|达斡尔族|鄂温克族|"
-                           r"纳西族|普米族|独龙族|裕固族|保安族|撒拉族|东乡族|蒙古族|布朗族|哈萨克族|满族|回族|畲族|瑶族|"
-                           r"黎族|苗族|侗族|壮族|羌族|彝族|藏族|傣族|佤族|白族|水族|土族|怒族|哈萨克|塔吉克|锡伯|蒙古)+"
-                           r"自治([县旗])$")
 # Short forms in common use that no suffix rule gives: 内蒙古自治区 shortens to 内蒙古, and to 内蒙;
 # the districts everyone calls by a shorter name (包头's 昆区, 南京's 雨花区, 大连's 甘井区,
 # 上海's 浦东区). A name cut the same way elsewhere is still a cut name.
@@ -107,9 +105,8 @@ class AdminIndex:
     def build_automaton(self, table: DivisionTable, history: dict[tuple[str, str], FormerPlace]) -> ahocorasick.Automaton:
         automaton = ahocorasick.Automaton()
         current = written_names(table.places.values(), table.by_name)
-        for key, code in COLLOQUIAL_SHORT.items():
-            # Added to what the name already names (雨花区 is also 长沙's): the context decides.
-            current[key] = tuple(sorted(set(current.get(key, ())) | {code}))
+        for key, code in COLLOQUIAL_SHORT.items():   # beside what it names already (长沙's 雨花区)
+            add_name(current, key, code)
         former = written_names(history.values(), names_of(history.values()))
         full = {p.name for p in table.places.values()} | {p.name for p in history.values()}
         for key in current.keys() | former.keys():
@@ -189,8 +186,7 @@ def written_names(places: Iterable[Place], by_name: dict[str, tuple[str, ...]]) 
     for place in places:
         county = ETHNIC_COUNTY.search(place.name) if place.level == COUNTY else None
         if county and county.start() >= 2:
-            form = place.name[: county.start()] + county.group(1)
-            names[form] = tuple(sorted(set(names.get(form, ()) + (place.code,))))
+            add_name(names, place.name[: county.start()] + county.group(1), place.code)
         if place.level != CITY:
             continue
         ethnic = ETHNIC_PREFECTURE.search(place.name)
@@ -201,8 +197,13 @@ def written_names(places: Iterable[Place], by_name: dict[str, tuple[str, ...]]) 
         else:
             continue
         for form in forms:
-            names[form] = tuple(sorted(set(names.get(form, ()) + (place.code,))))
+            add_name(names, form, place.code)
     return names
+
+
+def add_name(names: dict[str, tuple[str, ...]], name: str, code: str) -> None:
+    """`name` names `code` too, beside the places it named already."""
+    names[name] = tuple(sorted(set(names.get(name, ())) | {code}))
 
 
 @functools.cache

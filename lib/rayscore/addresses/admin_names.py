@@ -32,6 +32,8 @@ from rayscore.addresses.divisions import CITY, COUNTY, MUNICIPALITY_CODES, PROVI
 # them (:北京市西城区, what a label leaves), and skipped like nothing; a ? is a separator an
 # encoding lost (中国?北京市?海淀区). Not 、 and ；, which list addresses (北京通州区、北京怀柔区).
 SEPARATORS = frozenset(" \u3000\t-－—–.．/／·•,，?:：")
+# Skipped before the detail: a ? there may be junk (??南路), judged in the detail (detail.py).
+DETAIL_SEPARATORS = SEPARATORS - {"?"}
 # A numbered part of a district (深圳市宝安45区: 宝安区's 45区), not digits inside its name.
 NUMBERED_AREA = re.compile(r"[0-9]{1,3}区")
 # Digits, latin letters and symbols: never part of a division name.
@@ -372,6 +374,7 @@ def inconsistent(chain: _Chain) -> bool:
 def nesting_checks(elements: list[_Element]) -> tuple[bool | None, bool | None]:
     """(city in province, county in city): None when no such pair is written."""
     ok: dict[str, bool] = {}
+    successor = load_admin_index().successor
     for e, parent, flag in parents(elements):
         if parent is None or same_place(parent, e):
             continue
@@ -381,7 +384,6 @@ def nesting_checks(elements: list[_Element]) -> tuple[bool | None, bool | None]:
             continue
         # Any reading of the two names that nests will do (both may be ambiguous); a former city
         # holds what its successor holds (贵州毕节地区七星关区: 毕节地区 is 毕节市 since 2011).
-        successor = load_admin_index().successor
         nests = any(is_under(p, c) or is_under(successor.get(p, p), c)
                     for p in parent.entry.codes or (parent.code,) for c in e.entry.codes or (e.code,))
         ok[flag] = ok.get(flag, True) and nests
@@ -743,12 +745,11 @@ def describe(chain: _Chain, junk: str | None, misses: dict[int, tuple[NearMiss, 
         deepest = max(deepest, e.level)
         previous = e
     city, county = nesting_checks(chain.elements)
-    # The detail keeps the ? reading skipped before it: ??南路 is junk, and a lone ? before a word
-    # is judged there (detail.py).
+    # The detail keeps the ? reading skipped before it.
     start = chain.stop
     while start > 0 and chain.text[start - 1] == "?":
         start -= 1
-    detail = chain.text[skip_separators(chain.text, start, SEPARATORS - {"?"}):]
+    detail = chain.text[skip_separators(chain.text, start, DETAIL_SEPARATORS):]
     restated = chain.restart is not None and not chain.differs
     restart_at = chain.elements[chain.restart].start if restated else 0
     return AdminReading(tuple(names), junk, city, county, in_order, tuple(repeated), detail, restated, restart_at)

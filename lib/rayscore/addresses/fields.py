@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rayscore.addresses.admin_index import load_admin_index
+
 # --- fields --------------------------------------------------------------------------------------
 
 FIELD_SEPARATOR = re.compile(r"[,，;；]")
@@ -100,8 +102,6 @@ def has_address_content(field: str) -> bool:
 
 
 def names_a_division(field: str) -> bool:
-    from rayscore.addresses.admin_index import load_admin_index   # the index is built on first use
-
     entry = load_admin_index().automaton.get(field.strip(), None)
     return entry is not None and bool(entry.codes)
 
