@@ -85,7 +85,8 @@ def leave_out_run(pool, fresh, held_out: list[str], root: Path, steps: int, per_
     from rayscore.score.scorers import ScorerSpec, build_scorer
 
     seen = pool[~pool.error_type.isin(held_out)]
-    records = pd.concat([seen[seen.error_type == "none"].head(per_class), seen[seen.error_type != "none"].head(per_class)])
+    records = pd.concat([seen[seen.error_type == "none"].head(per_class),
+                         seen[seen.error_type != "none"].head(per_class)])
     metrics, model_dir = train(records, root, "without " + ",".join(held_out), steps)
     scorer = build_scorer(ScorerSpec(kind="quality", model_dir=str(model_dir), max_seq_len=96, batch_size=256))
     test = fresh[fresh.error_type.isin([*held_out, "none"])]

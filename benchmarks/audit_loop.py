@@ -147,7 +147,7 @@ def answer(tasks_csv: Path, truth: pd.Series, out: Path) -> str:
 
 def run_strategy(strategy: str, args, root: Path, scored0: str, pool: pd.DataFrame, held: pd.DataFrame,
                  valid: str, base: dict) -> dict:
-    from rayscore.audit.config import AuditJobConfig, LearnSpec, LabelIssuesSpec, PickSpec
+    from rayscore.audit.config import AuditJobConfig, LabelIssuesSpec, LearnSpec, PickSpec
     from rayscore.audit.job import run
 
     truth = pool.set_index("record_id")["truth"]
@@ -211,7 +211,8 @@ def main(argv=None) -> None:
     base = measure(str(args.model.resolve()), held)
     print(f"{'unaudited':>12}: F1 {base['f1']:.3f}  kept {base['correct_kept']:.3f}  caught {base['caught_by_kind']}")
     rules = checks_alone(held)
-    print(f"{'checks alone':>12}: F1 {rules['f1']:.3f}  kept {rules['correct_kept']:.3f}  caught {rules['caught_by_kind']}")
+    print(f"{'checks alone':>12}: F1 {rules['f1']:.3f}  kept {rules['correct_kept']:.3f}  "
+          f"caught {rules['caught_by_kind']}")
     results = {s: run_strategy(s, args, root, scored0, pool, held, str(valid), base) for s in strategies}
     best = max((s for s in strategies if s != "random"), key=lambda s: results[s]["rounds"][-1]["yield_total"] or 0,
                default=None)

@@ -14,7 +14,6 @@ def start_local_ray(root: Path) -> None:
     import ray
 
     from rayscore.logs import NOISE_ENV
-
     from rayscore.runtime import ensure_ray
 
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,

@@ -22,11 +22,10 @@ import time
 from pathlib import Path
 
 from common import machine, start_local_ray, write_result
-
 from rayscore.config import load_config
 from rayscore.distill.config import DistillJobConfig
-from rayscore.distill.outputs import read_parts
 from rayscore.distill.job import run
+from rayscore.distill.outputs import read_parts
 from rayscore.logs import setup_logging
 
 RESULTS = Path("benchmarks/results")

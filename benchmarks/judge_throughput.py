@@ -179,7 +179,8 @@ def main_client(args) -> None:
             cpu, wall = time.process_time(), time.perf_counter()
             run()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            rows.append({"variant": name, "rows/s": round(n / wall), "client cpu s / 1k rows": round(1000 * cpu / n, 3)})
+            rows.append({"variant": name, "rows/s": round(n / wall),
+                         "client cpu s / 1k rows": round(1000 * cpu / n, 3)})
             print(rows[-1], flush=True)
     finally:
         proc.kill()

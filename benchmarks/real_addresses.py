@@ -101,7 +101,8 @@ def leave_out_run(held_out: list[str], root: Path, args) -> dict:
     data = root / ("without-" + "+".join(held_out))
     data.mkdir(parents=True)
     generate_records(args.train_rows, seed=31, kind_weights=weights).to_parquet(data / "train.parquet", index=False)
-    generate_records(args.train_rows // 3, seed=37, kind_weights=weights).to_parquet(data / "valid.parquet", index=False)
+    generate_records(args.train_rows // 3, seed=37, kind_weights=weights).to_parquet(data / "valid.parquet",
+                                                                                      index=False)
     cfg = load_config(RewardJobConfig, [
         "--config", CONFIG, f"output_dir={data / 'train'}", f"data.train_path={data / 'train.parquet'}",
         f"data.eval_path={data / 'valid.parquet'}", f"train.max_steps={args.steps}", f"train.save_steps={args.steps}"])

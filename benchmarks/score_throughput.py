@@ -164,7 +164,8 @@ def naive_loop(model_dir: str, texts: list[str], batch: int = 64) -> dict:
     for start in range(0, len(frame), batch):  # what one writes first: file order, pad to the batch's longest
         part = frame.iloc[start:start + batch]
         for answer in rewards:
-            strings = [tok.apply_chat_template([{"role": "user", "content": t}, {"role": "assistant", "content": answer}],
+            strings = [tok.apply_chat_template([{"role": "user", "content": t},
+                                                {"role": "assistant", "content": answer}],
                                                tokenize=False) for t in part["text"]]
             enc = tok(strings, padding=True, truncation=True, max_length=MAX_SEQ_LEN, add_special_tokens=False,
                       return_tensors="pt")
@@ -234,7 +235,8 @@ def ray_score(model_dir: str, input_path: str, batch_size: int, rows_per_file: i
     import shutil
 
     shutil.rmtree(work, ignore_errors=True)
-    return {"rows": summary["rows_scored"], "rows_quarantined": summary["rows_quarantined"], "rows_per_s": round(summary["rows_scored"] / seconds, 1),
+    return {"rows": summary["rows_scored"], "rows_quarantined": summary["rows_quarantined"],
+            "rows_per_s": round(summary["rows_scored"] / seconds, 1),
             "seconds": round(seconds, 1),
             "steady_rows_per_s": round(summary["rows_scored"] / max(busy.values()), 1),
             "chunks": summary["chunks"], "files": summary["files"], "mean_file_mb": summary["mean_file_mb"],
@@ -346,7 +348,8 @@ def rss_ratios(memory: dict, rows: list[int]) -> dict:
     small, large = memory[rows[0]], memory[rows[1]]
     return {"driver": round(large["driver_peak_rss_mb"] / small["driver_peak_rss_mb"], 3),
             "actor": round(large["actor_peak_rss_mb"] / small["actor_peak_rss_mb"], 3),
-            "all_ray_processes": round(large["all_ray_processes_peak_rss_mb"] / small["all_ray_processes_peak_rss_mb"], 3)}
+            "all_ray_processes": round(large["all_ray_processes_peak_rss_mb"]
+                                       / small["all_ray_processes_peak_rss_mb"], 3)}
 
 
 def main_memory(args, result: dict, started: float) -> int:
@@ -373,7 +376,8 @@ def main_memory(args, result: dict, started: float) -> int:
 
 
 def memory_table(result: dict) -> str:
-    lines = ["| rows (tiny model) | rows/s | seconds | files | driver peak MB | actor peak MB | all Ray MB | load before |",
+    lines = ["| rows (tiny model) | rows/s | seconds | files | driver peak MB | actor peak MB | all Ray MB "
+             "| load before |",
              "|---|---|---|---|---|---|---|---|"]
     for rows, m in result["memory"].items():
         lines.append(f"| {rows} | {m['rows_per_s']} | {m['seconds']} | {m['files']} | {m['driver_peak_rss_mb']} | "
@@ -419,7 +423,8 @@ def main(argv=None) -> int:
     precisions = {}
     for dtype in ("float32", "bfloat16", "int8"):
         v = variants[f"a_bare_{dtype}"]
-        precisions[dtype] = {"rows_per_s": v["rows_per_s"], "speedup_vs_float32": round(v["rows_per_s"] / a["rows_per_s"], 2),
+        precisions[dtype] = {"rows_per_s": v["rows_per_s"],
+                             "speedup_vs_float32": round(v["rows_per_s"] / a["rows_per_s"], 2),
                              **agreement(a["p_correct"], v["p_correct"])}
     eligible = [d for d, p in precisions.items() if p["label_agreement"] >= 0.995]
     recommended = max(eligible, key=lambda d: precisions[d]["rows_per_s"])
@@ -459,16 +464,19 @@ def main(argv=None) -> int:
 def report(result: dict) -> str:
     v, s = result["variants"], result["summary"]
     lines = ["| variant | rows/s | tokens/s | batch | threads | peak RSS MB |", "|---|---|---|---|---|---|"]
-    for name, threads in (("a_bare_float32", v["a_bare_float32"]["threads"]), ("b_loop_unsorted", 2), ("b_hf_pipeline", 2)):
+    for name, threads in (("a_bare_float32", v["a_bare_float32"]["threads"]), ("b_loop_unsorted", 2),
+                          ("b_hf_pipeline", 2)):
         x = v[name]
         lines.append(f"| {name} | {x['rows_per_s']} | {x.get('tokens_per_s', '')} | {x['batch_size']} | {threads} | "
                      f"{x['peak_rss_mb']} |")
     c = v["c_score_batch"]
     lines.append(f"| c_score_batch (end to end / steady) | {c['rows_per_s']} / {c['steady_rows_per_s']} | | "
-                 f"{c['batch_size']} | 2 actors x 1 | driver {c['driver_peak_rss_mb']}, actor {c['actor_peak_rss_mb']} |")
+                 f"{c['batch_size']} | 2 actors x 1 | driver {c['driver_peak_rss_mb']}, "
+                 f"actor {c['actor_peak_rss_mb']} |")
     lines += ["", "| dtype | rows/s | × fp32 | p_correct r | label agreement |", "|---|---|---|---|---|"]
     for d, p in result["precisions"].items():
-        lines.append(f"| {d} | {p['rows_per_s']} | {p['speedup_vs_float32']} | {p['p_correct_pearson']} | {p['label_agreement']} |")
+        lines.append(f"| {d} | {p['rows_per_s']} | {p['speedup_vs_float32']} | {p['p_correct_pearson']} "
+                     f"| {p['label_agreement']} |")
     lines += ["", "| rows (tiny model) | rows/s | seconds | files | driver peak MB | actor peak MB | all Ray MB |",
               "|---|---|---|---|---|---|---|"]
     for rows, m in result["memory"].items():

@@ -23,19 +23,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import signal
 import socket
 import sys
 import time
-from pathlib import Path
-
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import numpy as np
+
+from common import record_result
 
 ROOT = Path(__file__).resolve().parents[1]
 REPLY_KINDS = ["200", "503_retry_after", "other_json_error", "non_json", "transport_error"]
@@ -179,6 +178,7 @@ def bench_setting(args, max_batch_size: int, port: int, bodies: list[dict], warm
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.chdir(ROOT)
+    load_before = os.getloadavg()
     if not (Path(args.model_dir) / "merged").exists() and not Path(args.model_dir, "config.json").exists():
         print(f"no trained model at {args.model_dir}: run the demo first (python -m jobs.demo), "
               f"or pass a model directory", file=sys.stderr)
@@ -224,12 +224,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nthroughput, largest batch vs first: {rows[-1]['items_per_s'] / rows[0]['items_per_s']:.2f}x; "
               f"p99 {rows[0]['p99_ms']} -> {rows[-1]['p99_ms']} ms")
 
-    out = Path(args.output or ROOT / f"benchmarks/results/serve_load{'_fault' if args.kill_after is not None else ''}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    fault = "_fault" if args.kill_after is not None else ""
+    out = Path(args.output or ROOT / f"benchmarks/results/serve_load{fault}.json")
     settings = {k: v for k, v in vars(args).items() if k != "output"}
-    machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "load_avg_1m_end": os.getloadavg()[0]}
-    out.write_text(json.dumps({"settings": settings, "machine": machine, "results": rows}, indent=2))
-    print(f"wrote {out}")
+    record_result(out, {"settings": settings, "results": rows}, load_before)
     if args.kill_after is not None:  # failed as designed: only 503s with Retry-After, then served again
         return 0 if all(r["non_json"] == r["other_json_error"] == r["transport_error"] == 0
                         and r["replaced_after_s"] for r in rows) else 1

@@ -73,7 +73,8 @@ def run_plain(cfg) -> dict:
     return {"mode": "plain TRL, 1 process", "workers": 1, "threads_per_worker": 2,
             "pairs_per_s": round(output.metrics["train_samples_per_second"], 2),
             "train_s": round(output.metrics["train_runtime"], 1), "wall_s": round(time.time() - started, 1),
-            "steps": trainer.state.global_step, "pairs_trained": trainer.state.global_step * args.per_device_train_batch_size}
+            "steps": trainer.state.global_step,
+            "pairs_trained": trainer.state.global_step * args.per_device_train_batch_size}
 
 
 def run_ray(cfg) -> dict:
@@ -116,8 +117,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     import ray
 
-    from rayscore.addresses.generate import GenerateJobConfig
-    from rayscore.addresses.generate import run as generate
+    from rayscore.addresses.generate import GenerateJobConfig, run as generate
     from rayscore.logs import setup_logging
 
     setup_logging("WARNING")

@@ -7,7 +7,8 @@ Run as:
 
 from rayscore.config import load_config
 from rayscore.entry import run_job
-from rayscore.eval.job import EvaluateJobConfig, run
+from rayscore.eval.config import EvaluateJobConfig
+from rayscore.eval.job import run
 from rayscore.logs import setup_logging
 
 

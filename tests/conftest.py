@@ -25,7 +25,9 @@ RAY_FIXTURES = frozenset({"ray_local"})
 # The longest test files (measured), started first so that the xdist workers end together on short
 # files, not one waiting on the other's last long one. xdist keeps this order with
 # --no-loadscope-reorder (pyproject's addopts); it would otherwise put the files with most tests first.
-LONGEST_FIRST = ["test_serve.py", "test_score_exactly_once.py", "test_storage_jobs.py", "test_distill.py",
+# test_serve.py trains the session's tiny model first; the other worker starts on a file without it.
+LONGEST_FIRST = ["test_serve.py", "test_score_exactly_once.py", "test_audit_job.py", "test_storage_jobs.py",
+                 "test_distill.py",
                  "test_labelstudio_roundtrip.py", "test_train_storage.py",
                  "test_job_submit.py",
                  "test_train_reward.py", "test_deepspeed.py", "test_autoscaling.py", "test_train_fault.py",
@@ -139,7 +141,7 @@ def s3_server():
         except OSError:
             if proc.poll() is not None or time.time() > deadline:
                 proc.kill()
-                raise RuntimeError(f"moto server did not start on 127.0.0.1:{port}")
+                raise RuntimeError(f"moto server did not start on 127.0.0.1:{port}") from None
             time.sleep(0.2)
     yield {"AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}

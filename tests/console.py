@@ -14,7 +14,8 @@ NOISE = {
     "progress bar": re.compile(r"\d+%\|"),
     "preemption watcher error": re.compile(r"PreemptionWatcher"),
     "Python warning": re.compile(r"\b(FutureWarning|DeprecationWarning|UserWarning|warnings\.warn\()"),
-    "Ray Train internals": re.compile(r"Setting up process group|Started training worker group|Reporting training result"),
+    "Ray Train internals": re.compile(
+        r"Setting up process group|Started training worker group|Reporting training result"),
     "HF log dict": re.compile(r"\{'loss': "),
     "token auth note": re.compile(r"Token authentication is enabled"),
     "DeepSpeed accelerator note": re.compile(r"Setting accelerator to CPU"),

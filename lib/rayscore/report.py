@@ -18,8 +18,8 @@ from pathlib import Path
 
 RUN_FILES = ("summary.json", "metrics.json", "report.json", "demo_summary.json")
 REPORT = "report.html"
-ROW_KEYS = ("rows_in", "rows_written", "input_pairs", "rows_scored", "rows_judged", "train_pairs", "eval_pairs", "rows_quarantined",
-            "quarantined_pairs", "rows_error")
+ROW_KEYS = ("rows_in", "rows_written", "input_pairs", "rows_scored", "rows_judged", "train_pairs", "eval_pairs",
+            "rows_quarantined", "quarantined_pairs", "rows_error")
 METRIC_KEYS = ("eval_accuracy", "train_loss", "accuracy", "f1", "precision", "recall", "correct_kept", "ece",
                "coverage", "threshold", "rows_per_s", "train_pairs_per_s", "wall_time_s")
 
@@ -43,7 +43,8 @@ def facts_of(data: dict, plots: list[str], file: str = "summary.json") -> dict:
     """What a summary says, in the order a person reads it: rows, quarantine, metrics, plots."""
     rows = {k: data[k] for k in ROW_KEYS if isinstance(data.get(k), int)}
     reasons = data.get("quarantine_reasons") or {}
-    metrics = {k: data[k] for k in METRIC_KEYS if isinstance(data.get(k), (int, float)) and not isinstance(data[k], bool)}
+    metrics = {k: data[k] for k in METRIC_KEYS
+               if isinstance(data.get(k), (int, float)) and not isinstance(data[k], bool)}
     gold = (data.get("gold_metrics") or {}).get("overall") or {}
     metrics |= {f"gold {k}": gold[k] for k in ("accuracy", "precision", "recall", "f1") if k in gold}
     automatic = gold.get("automatic") or {}

@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from jobs.audit import main
 from rayscore.addresses.records import generate_records
@@ -50,7 +49,8 @@ def test_score_pick_label_import_train_source(ray_local, tmp_path, monkeypatch):
     # the 12 rows nearest the model's one threshold (near-duplicates aside), each with its reason
     assert len(picked) == 12 and picked["record_id"].is_unique
     assert nearest[scored["record_id"].isin(picked["record_id"])].max() <= nearest.sort_values().iloc[40]
-    assert all(w.startswith(("正确, p_correct", "错误, p_correct")) and "nearest cut threshold" in w for w in picked["why"])
+    assert all(w.startswith(("正确, p_correct", "错误, p_correct")) and "nearest cut threshold" in w
+               for w in picked["why"])
 
     tasks = json.loads((batch / "tasks.json").read_text(encoding="utf-8"))
     gold = dict(zip(records["record_id"], records["label"]))

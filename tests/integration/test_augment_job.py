@@ -5,8 +5,8 @@ import json
 
 import pandas as pd
 import pytest
-from fake_judge_server import FakeJudgeServer
 
+from fake_judge_server import FakeJudgeServer
 from jobs.augment import main
 from rayscore.judge.prompts import load_template, render
 

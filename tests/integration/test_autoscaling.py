@@ -18,11 +18,10 @@ import subprocess
 import sys
 import time
 import uuid
-
-import yaml
 from pathlib import Path
 
 import pytest
+import yaml
 
 from local_cluster import ROOT, LocalHead, check_scored, ray_env
 

@@ -11,7 +11,6 @@ import json
 
 import numpy as np
 import pytest
-
 from test_train_reward_decoder import DECODER_ARGS, build_tiny_qwen, write_pairs
 
 

@@ -9,8 +9,10 @@ import re
 import uuid
 
 import pytest
+
 from console import console_problems
 from local_cluster import LocalHead, check_scored, ray_cli
+
 
 @pytest.mark.slow
 def test_score_batch_through_ray_job_submit(tiny_records, quality_model_dir, tmp_path_factory):

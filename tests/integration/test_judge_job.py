@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 import pytest
-from fake_judge_server import FakeJudgeServer
 
+from fake_judge_server import FakeJudgeServer
 from jobs.judge import main
 from rayscore.judge.job import read_judgements
 from rayscore.judge.prompts import load_template, render
@@ -240,7 +240,8 @@ def test_pairwise_http_both_orders_swap_logic_and_consistency_filter(tmp_path, s
                           for k, labels in votes.items()])
     human.to_json(tmp_path / "human.jsonl", orient="records", lines=True, force_ascii=False)
     read_judgements(out, errors=True).to_parquet(tmp_path / "judgements.parquet")
-    assert evaluate(["--config", "configs/evaluate/judge_vs_human.yaml", f"predictions={tmp_path / 'judgements.parquet'}",
+    assert evaluate(["--config", "configs/evaluate/judge_vs_human.yaml",
+                     f"predictions={tmp_path / 'judgements.parquet'}",
                      f"gold={tmp_path / 'human.jsonl'}", f"output_dir={tmp_path / 'eval'}"]) == 0
     report = json.loads((tmp_path / "eval" / "metrics.json").read_text(encoding="utf-8"))
     ab = report["metrics"]["pairwise"]["ab"]

@@ -18,9 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from commits import markers, wait_for
 from fake_judge_server import FakeJudgeServer
-
 from jobs.judge import main
 from rayscore.judge.job import read_judgements
 from rayscore.judge.prompts import load_template, render

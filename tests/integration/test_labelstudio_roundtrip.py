@@ -21,12 +21,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from labelstudio_server import LABEL_STUDIO_VERSION, LabelStudioServer, labelstudio_venv
 
+from labelstudio_server import LABEL_STUDIO_VERSION, LabelStudioServer, labelstudio_venv
 from rayscore.addresses.records import generate_records
 from rayscore.audit.config import AuditJobConfig, PickSpec
-from rayscore.audit.job import run
 from rayscore.audit.importing import utc_seconds
+from rayscore.audit.job import run
 from rayscore.audit.labelstudio import read_export
 from rayscore.audit.store import LabelStore
 from rayscore.data.pairs import CORRECT, LABELS, WRONG
@@ -44,7 +44,7 @@ def label_studio_venv(tmp_path_factory) -> Path:
         base = tmp_path_factory.getbasetemp()
         cache = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     venv, build_s = labelstudio_venv(cache)
-    print(f"label-studio venv {venv}: {'built in %.0f s' % build_s if build_s else 'reused'}")
+    print(f"label-studio venv {venv}: {f'built in {build_s:.0f} s' if build_s else 'reused'}")
     return venv
 
 

@@ -23,12 +23,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from commits import listing, markers, wait_for
-from storage_jobs import end_group
 from rayscore.addresses.records import generate_records
 from rayscore.io import filesystem
 from rayscore.score.inputs import InputError
 from rayscore.score.job import ScoreJobConfig, run
 from rayscore.score.scorers import ScorerSpec, build_scorer
+from storage_jobs import end_group
 from tiny_models import char_tokenizer, save_tiny, tiny_reward_model
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -105,8 +105,8 @@ def test_missing_column_or_corrupt_file_fails_before_scoring(ray_local, model_di
 def worker_for(model_dir, inp, out, **changes):
     from rayscore.score.config import ScoreJobConfig
     from rayscore.score.inputs import plan_chunks, read_footers
-    from rayscore.score.worker import ChunkWorker
     from rayscore.score.scorers import ScorerSpec
+    from rayscore.score.worker import ChunkWorker
 
     cfg = ScoreJobConfig(input=str(inp), output=str(out), scorer=ScorerSpec(model_dir=str(model_dir), batch_size=2),
                          max_text_chars=200, max_quarantine_share=1.0, **changes)

@@ -112,7 +112,8 @@ def test_pair_is_bradley_terry_over_the_reward(tiny_dirs):
 @pytest.mark.slow
 def test_reward_and_pair_through_score_batch(ray_local, tiny_dirs, tmp_path):
     struct = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
-    messages = [[{"role": "user", "content": p}, {"role": "assistant", "content": r}] for p, r in zip(PROMPTS, RESPONSES)]
+    messages = [[{"role": "user", "content": p}, {"role": "assistant", "content": r}]
+                for p, r in zip(PROMPTS, RESPONSES)]
     messages.append([{"role": "assistant", "content": "no user turn is fine"}, {"role": "user", "content": "but last"}])
     (tmp_path / "in").mkdir()
     pq.write_table(pa.table({"record_id": [f"m{i}" for i in range(5)], "messages": pa.array(messages, struct)}),
@@ -178,7 +179,8 @@ def test_generative_expected_and_greedy_scores(tiny_dirs):
 def test_generative_through_score_batch(ray_local, tiny_dirs, tmp_path):
     (tmp_path / "in").mkdir()
     prompts = list(ANSWERS) + [None]
-    pd.DataFrame({"record_id": [f"g{i}" for i in range(5)], "prompt": prompts}).to_parquet(tmp_path / "in" / "a.parquet")
+    frame = pd.DataFrame({"record_id": [f"g{i}" for i in range(5)], "prompt": prompts})
+    frame.to_parquet(tmp_path / "in" / "a.parquet")
     spec = ScorerSpec(kind="generative", model_dir=str(tiny_dirs["lm"]), greedy=True, dtype="bfloat16")
     summary = run(job(tmp_path, spec, max_quarantine_share=0.5)).data
     assert summary["ok"] and summary["quarantine_reasons"] == {"null_text": 1}

@@ -25,8 +25,8 @@ import httpx
 import pandas as pd
 import pytest
 import yaml
-from fake_judge_server import FakeJudgeServer
 
+from fake_judge_server import FakeJudgeServer
 from rayscore.addresses.checks import ADDRESS_CHECKS
 from rayscore.config import ConfigError
 from rayscore.eval.operating_points import outcome
@@ -154,12 +154,17 @@ def test_scores_equal_score_batch(served, tiny_records, tmp_path):
     (b'{"items": [{"text": "a"}, {"text": 5}]}', 422, "items[1].text: Input should be a valid string"),
     (b'{"items": [{"txt": "a"}]}', 422, "items[0].txt: Extra inputs are not permitted"),
     (b'{"items": [{"text": "   "}]}', 422, "items[0].text: empty"),
-    (b'{"items": [{"prompt": "q", "response": "a"}]}', 422, "items[0].prompt: not read by this app's 'quality' scorer"),
-    (('{"items": [%s]}' % ", ".join(['{"text": "a"}'] * 9)).encode(), 422, "items: 9 items, more than max_items_per_request=8"),
-    (('{"items": [{"text": "%s"}]}' % ("好" * 201)).encode(), 422, "items[0].text: 201 characters, more than max_text_chars=200"),
+    (b'{"items": [{"prompt": "q", "response": "a"}]}', 422,
+     "items[0].prompt: not read by this app's 'quality' scorer"),
+    (('{"items": [' + ", ".join(['{"text": "a"}'] * 9) + "]}").encode(), 422,
+     "items: 9 items, more than max_items_per_request=8"),
+    (('{"items": [{"text": "' + "好" * 201 + '"}]}').encode(), 422,
+     "items[0].text: 201 characters, more than max_text_chars=200"),
     # Text with no UTF-8 form: a lone UTF-16 half, escaped or as raw (CESU-8) bytes, in any string field.
-    (rb'{"items": [{"text": "ab\ud800cd"}]}', 422, "items[0].text: not valid UTF-8 text: lone surrogate U+D800 at character 3"),
-    (rb'{"items": [{"text": "a"}, {"text": "\udfff"}]}', 422, "items[1].text: not valid UTF-8 text: lone surrogate U+DFFF"),
+    (rb'{"items": [{"text": "ab\ud800cd"}]}', 422,
+     "items[0].text: not valid UTF-8 text: lone surrogate U+D800 at character 3"),
+    (rb'{"items": [{"text": "a"}, {"text": "\udfff"}]}', 422,
+     "items[1].text: not valid UTF-8 text: lone surrogate U+DFFF"),
     (rb'{"items": [{"id": "x\ud83d", "text": "a"}]}', 422, "items[0].id: not valid UTF-8 text: lone surrogate U+D83D"),
     (b'{"items": [{"text": "ab\xed\xa0\x80cd"}]}', 422, "items[0].text: not valid UTF-8 text: lone surrogate U+D800"),
     (rb'{"items": [{"te\ud800xt": "a"}]}', 422, "items[0]: Input should be a valid string"),
@@ -222,11 +227,13 @@ def test_reward_and_pair_scorers(served):
 
     # Items of another kind name the field the served scorer does not read.
     r = httpx.post(reward_url + "/v1/score", json={"items": [{"text": RECORD}]})
-    assert r.status_code == 422 and r.json()["error"].startswith("items[0].text: not read by this app's 'reward' scorer")
+    assert r.status_code == 422
+    assert r.json()["error"].startswith("items[0].text: not read by this app's 'reward' scorer")
     r = httpx.post(reward_url + "/v1/score", json={"items": [{"prompt": prompt}]})
     assert r.status_code == 422 and r.json()["error"].startswith("items[0].response: required")
     r = httpx.post(pair_url + "/v1/score", headers=auth, json={"items": [{"text": RECORD}]})
-    assert r.status_code == 501 and "needs a 'quality', 'reward', 'classifier' or 'generative' scorer" in r.json()["error"]
+    assert r.status_code == 501
+    assert "needs a 'quality', 'reward', 'classifier' or 'generative' scorer" in r.json()["error"]
 
 
 def test_bearer_auth_and_the_token_stays_out_of_logs(served, ray_local):
@@ -351,10 +358,11 @@ def test_judge_config_is_checked_where_the_app_is_built(tmp_path):
 
 
 def test_generative_scorer_served_with_null_for_unparseable_answers(served, tmp_path):
+    from test_score_scorers import ANSWERS, train_answers
+
     from jobs.serve_scorer import main
     from rayscore.score.scorers import ScorerSpec, build_scorer
     from tiny_models import char_tokenizer, save_tiny, tiny_causal_lm
-    from test_score_scorers import ANSWERS, train_answers
 
     tok = char_tokenizer(list(ANSWERS) + list(ANSWERS.values()))
     lm, loss = train_answers(tiny_causal_lm(tok, hidden=64, seed=2), tok, ANSWERS)

@@ -10,11 +10,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from test_train_reward_decoder import preference_rows
 
 from rayscore.config import load_config
 from rayscore.models import ENCODER_CHAT_TEMPLATE
 from rayscore.train.reward import RewardJobConfig
-from test_train_reward_decoder import preference_rows
 
 
 def mixed_pairs(path, n_good=160):

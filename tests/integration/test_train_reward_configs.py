@@ -53,7 +53,8 @@ def test_impossible_combinations_fail_early_naming_the_key():
     with pytest.raises(ConfigError, match=r"model.add_chinese_chars \(from command line\): LoRA under ZeRO-3 on CPU"):
         load_config(RewardJobConfig, ["--config", "configs/train_reward/deepspeed_zero3.yaml",
                                       "model.add_chinese_chars=true"])
-    with pytest.raises(ConfigError, match=r"train.truncation \(from command line\): expected 'keep_end' \| 'quarantine'"):
+    expected = r"train.truncation \(from command line\): expected 'keep_end' \| 'quarantine'"
+    with pytest.raises(ConfigError, match=expected):
         load_config(RewardJobConfig, ["--config", "configs/train_reward/tiny.yaml", "train.truncation=cut"])
     # on GPUs bf16 with DeepSpeed is the normal case
     cfg = load_config(RewardJobConfig, ["--config", "configs/train_reward/deepspeed_zero3.yaml",

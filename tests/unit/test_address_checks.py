@@ -569,7 +569,8 @@ def test_a_road_cut_short_and_a_name_in_the_address_are_evidence(address, flag):
 
 @pytest.mark.parametrize("address", [
     "福建省宁德市屏南县卓远3号", "广东省深圳市福田区梅林街道上梅林16号", "浙江省台州市天台县始丰街道山后赵57号",
-    "北京市海淀区知春路甲48号盈都大厦D座3层", "北京市东城区青龙胡同1号歌华大厦a座9层", "武汉市洪山区雄楚大道699号文豪苑",
+    "北京市海淀区知春路甲48号盈都大厦D座3层", "北京市东城区青龙胡同1号歌华大厦a座9层",
+    "武汉市洪山区雄楚大道699号文豪苑",
     "朝阳区新源南路6号京城大厦2501房间", "广州市天河区珠江东路28号第6层606-619单元",
 ])
 def test_real_places_before_a_number_and_real_endings_are_not_evidence(address):

@@ -62,7 +62,8 @@ def test_a_landline_of_another_province_is_flagged():
     assert flags_of("浙江省杭州市西湖区文三路478号", postcode="310012", phone="0571-87654321") == ()
     assert flags_of("浙江省杭州市西湖区文三路478号", postcode="310012", phone="010-87654321") == ("area_code_region",)
     assert flags_of("海南省海口市龙华区滨海大道1号", postcode="570100", phone="0898-6512345") == ()
-    assert flags_of("西藏自治区拉萨市城关区北京中路1号", postcode="850000", phone="0898-6512345") == ("area_code_region",)
+    assert flags_of("西藏自治区拉萨市城关区北京中路1号", postcode="850000",
+                    phone="0898-6512345") == ("area_code_region",)
 
 
 def test_an_unknown_area_code_is_never_a_mismatch():
@@ -117,7 +118,8 @@ def test_a_phone_inside_the_address_is_flagged(address):
     assert flags_of(address) == ("address_phone",)
 
 
-@pytest.mark.parametrize("address", ["北京市朝阳区建国路88号院010502", "北京市朝阳区建国路10086号", "北京市朝阳区建国路88号1-1-303"])
+@pytest.mark.parametrize("address", ["北京市朝阳区建国路88号院010502", "北京市朝阳区建国路10086号",
+                                     "北京市朝阳区建国路88号1-1-303"])
 def test_numbers_that_are_not_phones_pass(address):
     assert flags_of(address) == ()
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rayscore.addresses.corruptions import CORRUPTIONS, ERROR_TYPES, GARBAGE_SYMBOLS
+from rayscore.addresses.corruptions import CORRUPTIONS, ERROR_TYPES
+from rayscore.addresses.detail_corruptions import GARBAGE_SYMBOLS
 from rayscore.addresses.numbering import DRAWN_MOBILE_PREFIXES
 from rayscore.addresses.records import (
     NO_ERROR,
@@ -223,7 +224,8 @@ REST_PATTERNS = {
     "village_group": r"村\d+组",
     "community": r"社区\d+(?:栋|号楼|幢|座)",
     "compound_building": r"小区\d+(?:栋|号楼|幢|座)",
-    "poi": r"(?:工业区|工业园|商场|市场|广场|购物中心|商业街|商贸城|科技园|产业园)(?:门口|\d+号铺|\d+栋\d+商铺|\d+F-\d+)",
+    "poi": r"(?:工业区|工业园|商场|市场|广场|购物中心|商业街|商贸城|科技园|产业园)"
+           r"(?:门口|\d+号铺|\d+栋\d+商铺|\d+F-\d+)",
     "shop_door": r"门口$",
     "shop_number": r"\d+号铺$",
     "shop_unit": r"\d+栋\d+商铺$",
@@ -258,7 +260,8 @@ def admin_shapes(row: dict) -> set[str]:
     if district and DEV_ZONE.search(district):
         tags.add("dev_zone")
     head, sep = admin_prefix(row)
-    if sep == " " or (not head and leading_town(row["address"]) and row["address"][len(leading_town(row["address"])):].startswith(" ")):
+    town = leading_town(row["address"])
+    if sep == " " or (not head and town and row["address"][len(town):].startswith(" ")):
         tags.add("sep_space")
     if sep == "-":
         tags.add("sep_dash")

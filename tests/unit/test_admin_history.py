@@ -40,7 +40,8 @@ def test_the_history_has_the_2016_to_2022_and_the_2010_to_2015_names():
 
 def test_a_former_place_records_its_years_and_successor():
     jianggan = load_history()["330104", "江干区"]
-    assert (jianggan.parent, jianggan.first_year, jianggan.last_year, jianggan.successor) == ("3301", 2016, 2020, "330102")
+    assert (jianggan.parent, jianggan.first_year, jianggan.last_year,
+            jianggan.successor) == ("3301", 2016, 2020, "330102")
     gaoyao = load_history()["441283", "高要市"]
     assert (gaoyao.parent, gaoyao.first_year, gaoyao.last_year, gaoyao.successor) == ("4412", 2010, 2015, "441204")
 

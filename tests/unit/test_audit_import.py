@@ -35,7 +35,8 @@ def annotate(tasks: list[dict], answers: dict[int, list], start_id=100) -> list[
     """Tasks as Label Studio exports them after people labelled them: its own ids, annotations."""
     out = []
     for n, t in enumerate(tasks):
-        anns = [{"id": n * 10 + k, "completed_by": who, "created_at": "2026-12-07T10:00:00Z", "was_cancelled": cancelled,
+        anns = [{"id": n * 10 + k, "completed_by": who, "created_at": "2026-12-07T10:00:00Z",
+                 "was_cancelled": cancelled,
                  "result": [] if cancelled else [{"from_name": "label", "to_name": "text", "type": "choices",
                                                   "value": {"choices": [label]}}]}
                 for k, (label, who, cancelled) in enumerate(answers.get(n, []))]
@@ -61,7 +62,8 @@ def test_export_writes_label_studio_tasks_config_and_csv(batch):
     assert tasks[1]["predictions"][0]["result"][0]["value"]["choices"] == ["错误"]
     assert tasks[4]["meta"]["check_flags"] == ["admin_unknown"] and tasks[0]["meta"]["why"] == "待审, p_correct 0.55"
     xml = (batch / "labeling_config.xml").read_text(encoding="utf-8")
-    assert '<Choices name="label" toName="text"' in xml and '<Choice value="正确"/>' in xml and '<Choice value="错误"/>' in xml
+    assert '<Choices name="label" toName="text"' in xml
+    assert '<Choice value="正确"/>' in xml and '<Choice value="错误"/>' in xml
     raw = (batch / "tasks.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel reads the Chinese as such
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
@@ -151,7 +153,8 @@ def test_every_validation_problem_is_named_with_file_and_row_and_nothing_is_impo
 
 def test_a_conflict_with_the_store_is_named(tmp_path, batch):
     tasks = json.loads((batch / "tasks.json").read_text(encoding="utf-8"))
-    audit(tmp_path, step="import", labelled=str(write_export(tmp_path / "a.json", annotate(tasks, {0: [("正确", 1, False)]}))))
+    first = write_export(tmp_path / "a.json", annotate(tasks, {0: [("正确", 1, False)]}))
+    audit(tmp_path, step="import", labelled=str(first))
     later = write_export(tmp_path / "b.json", annotate(tasks, {0: [("错误", 3, False)]}))
     with pytest.raises(InputError, match=r"b.json task 1 \(Label Studio id 100\) annotation 1: conflict: id r000 "
                                          r"labelled 错误 here and 正确 in the store \(import 00001-"):
@@ -192,7 +195,8 @@ def test_config_problems():
     with pytest.raises(ConfigError) as caught:
         parse_config(AuditJobConfig, [({"step": "import", "labelled": "x.xlsx", "pick": {"budget": 0}}, "t.yaml")])
     text = str(caught.value)
-    assert "labelled (from t.yaml): x.xlsx is neither .json" in text and "pick.budget (from t.yaml): must be >= 1" in text
+    assert "labelled (from t.yaml): x.xlsx is neither .json" in text
+    assert "pick.budget (from t.yaml): must be >= 1" in text
     with pytest.raises(ConfigError, match="scored: required for step pick"):
         parse_config(AuditJobConfig, [({}, "t.yaml")])
 

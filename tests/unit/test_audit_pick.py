@@ -31,8 +31,9 @@ def write_scored(root, rows, parts=2, summary=None):
     for k in range(parts):
         chunk = rows[k::parts]
         table = pa.table({c: [r[c] for r in chunk] for c in rows[0]},
-                         schema=pa.schema([("record_id", pa.string()), ("text", pa.string()), ("p_correct", pa.float64()),
-                                           ("label", pa.string()), ("decided_by", pa.string()),
+                         schema=pa.schema([("record_id", pa.string()), ("text", pa.string()),
+                                           ("p_correct", pa.float64()), ("label", pa.string()),
+                                           ("decided_by", pa.string()),
                                            ("check_flags", pa.list_(pa.string())), ("fingerprint", pa.string())]))
         pq.write_table(table, root / f"part-{k:05d}-fp1.parquet", row_group_size=3)
     summary = summary or {"kind": "quality", "outcomes": {"operating_points": CUTS}}

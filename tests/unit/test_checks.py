@@ -11,8 +11,15 @@ import pytest
 
 import check_sets
 from rayscore.checks import (
-    CHECKS_FILE, CheckSetMismatch, load_check_set, observe, observe_conversations, resolve_check_set,
-    save_check_set, saved_check_ref)
+    CHECKS_FILE,
+    CheckSetMismatch,
+    load_check_set,
+    observe,
+    observe_conversations,
+    resolve_check_set,
+    save_check_set,
+    saved_check_ref,
+)
 
 REF = "check_sets:LENGTH_CHECKS"
 

@@ -516,7 +516,8 @@ def test_broken_manifest_fails_its_kuberay_crd(relpath, breakage, crd_validators
     assert any(message in p for p in problems), problems
     if doc["kind"] != "RayCluster":  # and a misspelled key of the RayJob's or RayService's own
         doc = load_manifest(relpath)
-        key, typo = {"RayJob": ("entrypoint", "entryPoint"), "RayService": ("serveConfigV2", "serveConfigv2")}[doc["kind"]]
+        key, typo = {"RayJob": ("entrypoint", "entryPoint"),
+                     "RayService": ("serveConfigV2", "serveConfigv2")}[doc["kind"]]
         doc["spec"][typo] = doc["spec"].pop(key)
         assert schema_problems(doc, crd_validators[doc["kind"]]) == [
             f"spec: Additional properties are not allowed ('{typo}' was unexpected)"]

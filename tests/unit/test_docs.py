@@ -316,4 +316,4 @@ def test_the_readme_starts_with_the_demo_and_the_ci_test_command():
     demo, tests = block
     assert demo.endswith("-m jobs.demo"), demo
     assert ci_commands() == [tests], "README.md's test command and .ci/run differ"
-    assert demo.rsplit("&&", 1)[0] == tests.rsplit("&&", 1)[0], "the two commands install differently"
+    assert tests.startswith(demo.rsplit("&&", 1)[0] + "&&"), "the two commands install differently"

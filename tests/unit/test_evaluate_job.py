@@ -10,8 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from sklearn.metrics import (accuracy_score, cohen_kappa_score, confusion_matrix, f1_score, mean_absolute_error,
-                             mean_squared_error, precision_score, recall_score)
+from sklearn.metrics import (
+    accuracy_score,
+    cohen_kappa_score,
+    confusion_matrix,
+    f1_score,
+    mean_absolute_error,
+    mean_squared_error,
+    precision_score,
+    recall_score,
+)
 
 from jobs.evaluate import main
 from rayscore.eval.text import text_scores

@@ -9,7 +9,7 @@ from rayscore.addresses.generate import GenerateJobConfig
 from rayscore.audit.config import AuditJobConfig
 from rayscore.config import load_config
 from rayscore.distill.config import DistillJobConfig
-from rayscore.eval.job import EvaluateJobConfig
+from rayscore.eval.config import EvaluateJobConfig
 from rayscore.judge.augment import AugmentJobConfig
 from rayscore.judge.job import JudgeJobConfig
 from rayscore.score.config import ScoreJobConfig

@@ -6,8 +6,8 @@ import socket
 import time
 
 import pytest
-from fake_judge_server import FakeJudgeServer
 
+from fake_judge_server import FakeJudgeServer
 from rayscore.config import ConfigError, load_config
 from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
 

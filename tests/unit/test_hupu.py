@@ -54,7 +54,8 @@ def test_first_of_duplicate_prompts_is_kept(tmp_path):
 
 
 def test_missing_column_names_file_and_column(tmp_path):
-    path = write_csv(tmp_path, ["a,1,游戏厂商,R星,1,9.7,,"], header="Head,Ids,Introduce,Name,TitleHot,TitleScore,Comments,Starts")
+    path = write_csv(tmp_path, ["a,1,游戏厂商,R星,1,9.7,,"],
+                     header="Head,Ids,Introduce,Name,TitleHot,TitleScore,Comments,Starts")
     with pytest.raises(ValueError, match=r"hupu\.csv: missing column\(s\) Title"):
         convert_hupu_csv(path)
 

@@ -18,8 +18,6 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
-
 LIB = Path(__file__).resolve().parents[2] / "lib"
 PACKAGE = "rayscore"
 
@@ -178,7 +176,8 @@ def test_relative_imports_resolve(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "LIB", tmp_path / "lib")
     known = set(modules())
     assert imports(pkg / "__init__.py", known) == [(1, "rayscore.pkg.a")]
-    assert sorted(imports(pkg / "a.py", known)) == [(1, "rayscore.pkg.b"), (2, "rayscore.io"), (5, "rayscore.pkg.sub.c")]
+    assert sorted(imports(pkg / "a.py", known)) == [(1, "rayscore.pkg.b"), (2, "rayscore.io"),
+                                                    (5, "rayscore.pkg.sub.c")]
 
 
 def test_no_module_is_in_an_import_cycle():

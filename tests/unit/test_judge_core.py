@@ -5,8 +5,8 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
-from fake_judge_server import FakeJudgeServer
 
+from fake_judge_server import FakeJudgeServer
 from rayscore.judge.core import TRUNCATED, JudgeSpec, build_prompts, judge_items, load_judge_spec, open_backend
 from rayscore.judge.http_client import HttpJudgeSpec
 

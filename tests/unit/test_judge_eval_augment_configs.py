@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from rayscore.config import ConfigError, load_config
-from rayscore.eval.job import EvaluateJobConfig
+from rayscore.eval.config import EvaluateJobConfig
 from rayscore.judge.augment import AugmentJobConfig
 from rayscore.judge.job import JudgeJobConfig
 

@@ -4,8 +4,15 @@ import pytest
 
 from rayscore.eval.judge_text import parse_pairwise, parse_score
 from rayscore.judge.parsing import parse_reading_item
-from rayscore.judge.prompts import (PAIRWISE_FIELDS, POINTWISE_FIELDS, TemplateError, load_template,
-                                    placeholders, render, required_fields)
+from rayscore.judge.prompts import (
+    PAIRWISE_FIELDS,
+    POINTWISE_FIELDS,
+    TemplateError,
+    load_template,
+    placeholders,
+    render,
+    required_fields,
+)
 
 # (judge output, expected score or None, expected denominator)
 SCORE_CASES = [

@@ -10,8 +10,8 @@ import os
 import warnings
 
 import pytest
-from console import PROGRESS_LINE, console_problems
 
+from console import PROGRESS_LINE, console_problems
 from rayscore.logs import NOISE_LOG_LINES, Progress, _logger_name, format_duration, format_progress, quiet_libraries
 
 
@@ -93,7 +93,8 @@ def test_only_the_named_deprecation_is_silenced():
                                module="transformers.modeling_utils")
         warnings.warn_explicit("`is_gradient_checkpointing` is deprecated", FutureWarning, "mine.py", 3,
                                module="mypackage.mine")
-    assert [str(w.message) for w in seen] == ["`other_thing` is deprecated", "`is_gradient_checkpointing` is deprecated"]
+    assert [str(w.message) for w in seen] == ["`other_thing` is deprecated",
+                                              "`is_gradient_checkpointing` is deprecated"]
 
 
 def test_the_console_check_finds_noise_and_repeated_lines_but_not_progress():
@@ -104,7 +105,8 @@ def test_the_console_check_finds_noise_and_repeated_lines_but_not_progress():
         "-" * 40, "-" * 40])  # rules of a CLI's output are not repeated lines
     assert console_problems(clean) == []
     noisy = clean + "\n" + "\n".join([
-        "(RayTrainWorker pid=21207) /x/modeling_utils.py:3303: FutureWarning: `is_gradient_checkpointing` is deprecated",
+        "(RayTrainWorker pid=21207) /x/modeling_utils.py:3303: FutureWarning: "
+        "`is_gradient_checkpointing` is deprecated",
         "\x1b[36m(RayTrainWorker pid=21234)\x1b[0m added 248 characters to the tokenizer",
         "\x1b[36m(RayTrainWorker pid=21207)\x1b[0m added 248 characters to the tokenizer",
         "Loading weights: 100%|##########| 103/103"])

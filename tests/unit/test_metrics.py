@@ -10,6 +10,10 @@ from scipy import stats
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from rayscore.eval import metrics
+from rayscore.eval.annotators import cohen_kappa, fleiss_kappa, fleiss_kappa_from_counts, majority_vote, rating_counts
+from rayscore.eval.correlation import correlation, correlation_by_group
+from rayscore.eval.length_control import answer_length, chinese_number, length_control, length_rows, requested_length
+from rayscore.eval.pairwise_agreement import pairwise, pairwise_agreement, swap_consistency
 from rayscore.eval.verdicts import unswap
 
 # --- regression ---------------------------------------------------------------------------------
@@ -67,8 +71,8 @@ def test_cohen_kappa_textbook_example():
     # Wikipedia's Cohen's kappa example: 20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no -> 0.4
     a = ["yes"] * 25 + ["no"] * 25
     b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
-    assert metrics.cohen_kappa(a, b) == pytest.approx(0.4)
-    assert metrics.cohen_kappa(a + [None], b + ["yes"]) == pytest.approx(0.4)  # unlabelled skipped
+    assert cohen_kappa(a, b) == pytest.approx(0.4)
+    assert cohen_kappa(a + [None], b + ["yes"]) == pytest.approx(0.4)  # unlabelled skipped
 
 
 # The Wikipedia Fleiss' kappa example (also statsmodels' test table): 10 items, 14 raters,
@@ -81,8 +85,8 @@ def test_fleiss_kappa_wikipedia_example():
     p_bar = 0.378021978021978  # mean of P_i = (sum n_ij^2 - 14) / (14 * 13)
     p_e = 0.21275510204081632  # sum of (column total / 140)^2
     expected = (p_bar - p_e) / (1 - p_e)
-    assert metrics.fleiss_kappa_from_counts(WIKI_FLEISS) == pytest.approx(expected)
-    assert round(metrics.fleiss_kappa_from_counts(WIKI_FLEISS), 3) == 0.210
+    assert fleiss_kappa_from_counts(WIKI_FLEISS) == pytest.approx(expected)
+    assert round(fleiss_kappa_from_counts(WIKI_FLEISS), 3) == 0.210
 
 
 def test_fleiss_kappa_from_label_matrix_matches_counts():
@@ -92,26 +96,26 @@ def test_fleiss_kappa_from_label_matrix_matches_counts():
         row = [category for category, c in enumerate(counts, start=1) for _ in range(c)]
         rng.shuffle(row)
         labels.append(row)
-    assert metrics.fleiss_kappa(labels) == pytest.approx(0.20993070442195522)
-    table, categories = metrics.rating_counts(labels)
+    assert fleiss_kappa(labels) == pytest.approx(0.20993070442195522)
+    table, categories = rating_counts(labels)
     assert categories == [1, 2, 3, 4, 5] and table.tolist() == WIKI_FLEISS
 
 
 def test_fleiss_kappa_edge_cases():
-    assert metrics.fleiss_kappa([[1, 1, 1], [2, 2, 2], [0, 0, 0]]) == pytest.approx(1.0)
-    assert math.isnan(metrics.fleiss_kappa([[1, 1], [1, 1]]))  # one category: undefined
+    assert fleiss_kappa([[1, 1, 1], [2, 2, 2], [0, 0, 0]]) == pytest.approx(1.0)
+    assert math.isnan(fleiss_kappa([[1, 1], [1, 1]]))  # one category: undefined
     with pytest.raises(ValueError, match="same number"):
-        metrics.fleiss_kappa([[1, 2, 1], [1, None, 2]])
+        fleiss_kappa([[1, 2, 1], [1, None, 2]])
 
 
 def test_majority_vote_tie_breaks():
     annotations = [[1, 1, 2], [2, 1, 0], [0, None, 0], [None, None], [2, 1, 1, 2]]
-    assert metrics.majority_vote(annotations, "first") == [1, 2, 0, None, 2]
-    assert metrics.majority_vote(annotations, "tie_label") == [1, 0, 0, None, 0]
-    assert metrics.majority_vote(annotations, "drop") == [1, None, 0, None, None]
-    assert metrics.majority_vote([["a", "b"]], "tie_label", tie_label="tie") == ["tie"]
+    assert majority_vote(annotations, "first") == [1, 2, 0, None, 2]
+    assert majority_vote(annotations, "tie_label") == [1, 0, 0, None, 0]
+    assert majority_vote(annotations, "drop") == [1, None, 0, None, None]
+    assert majority_vote([["a", "b"]], "tie_label", tie_label="tie") == ["tie"]
     with pytest.raises(ValueError):
-        metrics.majority_vote(annotations, "random")
+        majority_vote(annotations, "random")
 
 
 # --- pairwise: JudgeLM's eval_model_judgement.py, transcribed, as the reference ------------------
@@ -165,7 +169,7 @@ def test_pairwise_metrics_match_judgelm_script(seed):
     expected = judgelm_calculate_metrics(gt, seq, rev)
 
     gold = [_verdict(g) for g in gt]
-    out = metrics.pairwise(gold, [_verdict(s) for s in seq], [_verdict(r) for r in rev])
+    out = pairwise(gold, [_verdict(s) for s in seq], [_verdict(r) for r in rev])
     for key in ("accuracy", "precision", "recall", "f1"):
         assert out["ab"][key] == pytest.approx(expected[key]), key
     for key in ("consistency", "prefer_before_rate", "prefer_after_rate", "delta_bias", "total_bias"):
@@ -177,7 +181,7 @@ def test_pairwise_metrics_match_judgelm_script(seed):
 def test_pairwise_agreement_hand_example():
     gold = [1, 2, 0, 1, 2, None]
     pred = [1, 2, 1, None, 1, 2]   # None counts as a tie, as in JudgeLM/PandaLM
-    out = metrics.pairwise_agreement(gold, pred)
+    out = pairwise_agreement(gold, pred)
     assert out["n"] == 5 and out["n_missing_pred"] == 1 and out["n_missing_gold"] == 1
     assert out["accuracy"] == pytest.approx(2 / 5)
     # predicted 0: 0 of 1 right, predicted 1: 1 of 3, predicted 2: 1 of 1;
@@ -185,14 +189,14 @@ def test_pairwise_agreement_hand_example():
     assert out["precision"] == pytest.approx((0 + 1 / 3 + 1) / 3)
     assert out["recall"] == pytest.approx((0 + 1 / 2 + 1 / 2) / 3)
     assert out["confusion_matrix"] == [[0, 1, 0], [1, 1, 0], [0, 1, 1]]
-    dropped = metrics.pairwise_agreement(gold, pred, missing_pred="drop")
+    dropped = pairwise_agreement(gold, pred, missing_pred="drop")
     assert dropped["n"] == 4 and dropped["accuracy"] == pytest.approx(2 / 4)
 
 
 def test_swap_consistency_hand_example():
     ab = [1, 1, 2, 0, 1]
     ba = [2, 1, 2, 0, 0]  # consistent, first-position bias, second-position bias, consistent, lean first
-    out = metrics.swap_consistency(ab, ba)
+    out = swap_consistency(ab, ba)
     assert out["consistency"] == pytest.approx(2 / 5)
     assert out["prefer_before_rate"] == pytest.approx(2 / 5)
     assert out["prefer_after_rate"] == pytest.approx(1 / 5)
@@ -204,7 +208,7 @@ def test_accuracy_both_orders_counts_only_verdicts_that_survive_the_swap():
     gold = [1, 2, 1, 0]
     ab = [1, 2, 1, 0]
     ba = [2, 1, 1, 1]      # rows 0, 1 right in both orders; row 2 position bias; row 3 wrong after swap
-    out = metrics.pairwise(gold, ab, ba)
+    out = pairwise(gold, ab, ba)
     assert out["ab"]["accuracy"] == 1.0
     assert out["accuracy_both_orders"] == pytest.approx(2 / 4)
     assert out["ba"]["accuracy"] == pytest.approx(2 / 4)
@@ -220,7 +224,7 @@ def test_correlation_matches_scipy_and_ci_brackets_it():
     rng = np.random.default_rng(0)
     human = rng.normal(size=80)
     judge = human + rng.normal(scale=0.8, size=80)
-    out = metrics.correlation(list(judge) + [None], list(human) + [1.0], bootstrap=300, seed=1)
+    out = correlation(list(judge) + [None], list(human) + [1.0], bootstrap=300, seed=1)
     assert out["n"] == 80 and out["n_missing"] == 1
     assert out["pearson"]["r"] == pytest.approx(stats.pearsonr(judge, human).statistic)
     assert out["spearman"]["r"] == pytest.approx(stats.spearmanr(judge, human).statistic)
@@ -229,14 +233,14 @@ def test_correlation_matches_scipy_and_ci_brackets_it():
     for name in ("pearson", "spearman", "kendall"):
         assert out[name]["ci_low"] < out[name]["r"] < out[name]["ci_high"]
         assert out[name]["ci_high"] - out[name]["ci_low"] < 0.5
-    again = metrics.correlation(list(judge) + [None], list(human) + [1.0], bootstrap=300, seed=1)
+    again = correlation(list(judge) + [None], list(human) + [1.0], bootstrap=300, seed=1)
     assert again == out  # seeded
 
 
 def test_correlation_bootstrap_percentiles_by_hand():
     x = [1, 2, 3, 4, 5, 6, 7, 8]
     y = [2, 1, 4, 3, 6, 5, 8, 7]
-    out = metrics.correlation(x, y, bootstrap=200, seed=3)
+    out = correlation(x, y, bootstrap=200, seed=3)
     rng = np.random.default_rng(3)
     xs, ys = np.array(x, float), np.array(y, float)
     values = []
@@ -251,14 +255,14 @@ def test_correlation_bootstrap_percentiles_by_hand():
 
 
 def test_correlation_perfect_and_too_few():
-    out = metrics.correlation([1, 2, 3, 4, 5], [10, 20, 30, 40, 50], bootstrap=50)
+    out = correlation([1, 2, 3, 4, 5], [10, 20, 30, 40, 50], bootstrap=50)
     assert out["pearson"]["r"] == pytest.approx(1.0)
     assert out["kendall"]["ci_low"] == pytest.approx(1.0)
-    assert metrics.correlation([1, 2], [1, 2])["pearson"] is None
+    assert correlation([1, 2], [1, 2])["pearson"] is None
 
 
 def test_correlation_by_group():
-    out = metrics.correlation_by_group([1, 2, 3, 3, 2, 1], [1, 2, 3, 1, 2, 3], ["写作"] * 3 + ["数学"] * 3,
+    out = correlation_by_group([1, 2, 3, 3, 2, 1], [1, 2, 3, 1, 2, 3], ["写作"] * 3 + ["数学"] * 3,
                                        bootstrap=0)
     assert out["写作"]["pearson"]["r"] == pytest.approx(1.0)
     assert out["数学"]["pearson"]["r"] == pytest.approx(-1.0)
@@ -303,19 +307,19 @@ def test_distribution_hand_computed():
     ("写出26个字母", None),
 ])
 def test_requested_length(instruction, length):
-    assert metrics.requested_length(instruction) == length
+    assert requested_length(instruction) == length
 
 
 def test_answer_length_excludes_whitespace():
-    assert metrics.answer_length("春天 来了，\n花开了。\t") == 9  # punctuation counts
-    assert metrics.answer_length("春 天\u3000来") == 3  # full-width space too
-    assert metrics.answer_length(None) == 0
+    assert answer_length("春天 来了，\n花开了。\t") == 9  # punctuation counts
+    assert answer_length("春 天\u3000来") == 3  # full-width space too
+    assert answer_length(None) == 0
 
 
 def test_length_control_errors_and_rows_without_target():
     instructions = ["写一篇10字的话", "写一篇10字的话", "写20字", "写一首诗"]
     answers = ["一二三四五六七八", "一二三四五 六七八九十一二", "a" * 25, "床前明月光"]
-    out = metrics.length_control(instructions, answers)
+    out = length_control(instructions, answers)
     # errors: 8-10 = -2, 12-10 = +2, 25-20 = +5
     assert out["n"] == 4 and out["n_with_target"] == 3 and out["n_without_target"] == 1
     assert out["mean_abs_error"] == pytest.approx(3.0)
@@ -323,7 +327,7 @@ def test_length_control_errors_and_rows_without_target():
     assert out["mean_abs_rel_error"] == pytest.approx((0.2 + 0.2 + 0.25) / 3)
     assert out["by_target"][10] == pytest.approx({"n": 2, "mean_actual": 10.0, "mean_abs_error": 2.0,
                                                  "mean_signed_error": 0.0, "mean_abs_rel_error": 0.2})
-    rows = metrics.length_rows(instructions, answers)
+    rows = length_rows(instructions, answers)
     assert rows[3] == {"requested": None, "actual": 5, "error": None}
 
 
@@ -331,7 +335,7 @@ def test_length_control_errors_and_rows_without_target():
                                         ("十五", 15), ("三千五", 3500), ("两万五", 25000), ("三百零五", 305),
                                         ("一百二十", 120), ("三百字", None)])
 def test_chinese_number(text, value):
-    assert metrics.chinese_number(text) == value
+    assert chinese_number(text) == value
 
 
 # --- plots -------------------------------------------------------------------------------------------
@@ -345,7 +349,7 @@ def test_plots_write_pngs_without_missing_glyphs(tmp_path):
     real, pred = [9.7, 8.0, 6.5, 7.0], [9.0, 8.5, None, 9.0]
     cls = metrics.classification(["正确", "错误", "正确"], ["正确", "正确", "错误"])
     instructions = ["写一篇300字的作文", "写一篇三百字的日记", "写一首诗"]
-    rows = metrics.length_rows(instructions, ["字" * 280, "字" * 320, "床前明月光"])
+    rows = length_rows(instructions, ["字" * 280, "字" * 320, "床前明月光"])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         paths = [

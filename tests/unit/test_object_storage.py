@@ -8,8 +8,19 @@ import pandas as pd
 import pytest
 
 from jobs.evaluate import main as evaluate
-from rayscore.io import (exists, files, filesystem, glob_files, join, local_output, read_parquet, read_table,
-                         relocated, upload_dir, write_parquet)
+from rayscore.io import (
+    exists,
+    files,
+    filesystem,
+    glob_files,
+    join,
+    local_output,
+    read_parquet,
+    read_table,
+    relocated,
+    upload_dir,
+    write_parquet,
+)
 from rayscore.model_cache import download_record, local_model_dir
 
 
@@ -42,7 +53,8 @@ def test_upload_replaces_directories_and_globs_read_a_bucket(bucket, tmp_path):
     upload_dir(local, f"{bucket}/out")
     names = [name for name, _, _ in files(f"{bucket}/out")]
     assert names == ["model/new.bin", "part-0.parquet", "part-1.parquet"]  # no file of the old model left
-    assert glob_files(f"{bucket}/out/part-*.parquet") == [f"{bucket}/out/part-0.parquet", f"{bucket}/out/part-1.parquet"]
+    assert glob_files(f"{bucket}/out/part-*.parquet") == [f"{bucket}/out/part-0.parquet",
+                                                          f"{bucket}/out/part-1.parquet"]
     assert read_table(f"{bucket}/out/part-*.parquet").x.tolist() == [1, 2, 3]
     assert read_parquet(f"{bucket}/out/part-1.parquet").x.tolist() == [3]
     assert exists(f"{bucket}/out/model") and not exists(f"{bucket}/out/nothing")

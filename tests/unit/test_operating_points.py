@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from rayscore.eval.calibration import calibration_bins
-from rayscore.eval.operating_points import (fit_operating_points, outcome, precision_lower_bound,
-                                            risk_coverage)
+from rayscore.eval.operating_points import fit_operating_points, outcome, precision_lower_bound, risk_coverage
 
 
 def draw(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +89,7 @@ def test_train_reward_fits_the_points_on_held_back_audited_records_when_asked():
     import pandas as pd
 
     from rayscore.data.pairs import conversation
-    from rayscore.train.reward import OutcomeSpec, calibrate
+    from rayscore.train.reward_eval import OutcomeSpec, calibrate
 
     rng = np.random.default_rng(0)
     n = 400

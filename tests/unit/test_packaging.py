@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_package_list_is_every_package_in_lib_with_the_jobs_and_configs():
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
-    found = {".".join(p.parent.relative_to(ROOT / "lib").parts) for p in (ROOT / "lib" / "rayscore").rglob("__init__.py")}
+    found = {".".join(p.parent.relative_to(ROOT / "lib").parts)
+             for p in (ROOT / "lib" / "rayscore").rglob("__init__.py")}
     assert set(setuptools["packages"]) == found | {"rayscore.jobs", "rayscore.configs"}
     assert setuptools["package-dir"] == {"": "lib", "rayscore.jobs": "jobs", "rayscore.configs": "configs"}
 

@@ -7,10 +7,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rayscore.data.data_check import DataCheckSpec
 from rayscore.data.preferences import PreferenceDataSpec, load_preferences, reason_counts, write_quarantine
 from rayscore.models import ENCODER_CHAT_TEMPLATE, ModelSpec, load_tokenizer
 from rayscore.train.reward import (
-    RewardJobConfig, RewardTrainSpec, encode_pairs, evaluate_pairs, prepare_pairs, to_dataset)
+    RewardJobConfig,
+    RewardTrainSpec,
+    encode_pairs,
+    prepare_pairs,
+    to_dataset,
+)
+from rayscore.train.reward_eval import evaluate_pairs
 
 PROMPT, GOOD, BAD = "what is the capital of france", "paris is the capital", "london i think"
 
@@ -23,6 +30,9 @@ def tok():
 def job(path, tmp_path, **train) -> RewardJobConfig:
     return RewardJobConfig(output_dir=str(tmp_path / "out"),
                            data=PreferenceDataSpec(train_path=str(path), eval_fraction=0.5),
+                           # a few variations of one pair: near duplicates of one template by design
+                           data_check=DataCheckSpec(drop_duplicates=False, eval_overlap="keep",
+                                                    allow_low_diversity=True),
                            model=ModelSpec(name_or_path="minilm", max_seq_len=64, add_chinese_chars=False),
                            train=RewardTrainSpec(**train))
 
@@ -190,7 +200,7 @@ def test_sound_eval_passes_the_swap_check_with_per_subset_accuracy():
 
 
 def test_the_swap_check_scores_a_sample_and_still_catches_order_reading(monkeypatch):
-    import rayscore.train.reward as reward
+    import rayscore.train.reward_eval as reward_eval
 
     class Counting(KeywordRunner):
         scored = 0
@@ -199,7 +209,7 @@ def test_the_swap_check_scores_a_sample_and_still_catches_order_reading(monkeypa
             Counting.scored += len(conversations)
             return super().rewards(conversations)
 
-    monkeypatch.setattr(reward, "SWAP_CHECK_PAIRS", 4)
+    monkeypatch.setattr(reward_eval, "SWAP_CHECK_PAIRS", 4)
     pairs = pd.concat([eval_pairs()] * 5, ignore_index=True)   # 30 pairs
     metrics = evaluate_pairs(Counting(), pairs)
     assert Counting.scored == 2 * 30 + 2 * 4 and metrics["eval_swap_check_pairs"] == 4

@@ -11,12 +11,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rayscore.judge.scorer import JudgeScorer
+from rayscore.score import worker as worker_module
 from rayscore.score.config import ScoreJobConfig
 from rayscore.score.contract import Scorer
 from rayscore.score.generative import GenerativeScorer
 from rayscore.score.inputs import plan_chunks, read_inputs
 from rayscore.score.scorers import ClassifierScorer, KindFields, PairScorer, QualityScorer, RewardScorer, ScorerSpec
-from rayscore.score import worker as worker_module
 from rayscore.score.worker import ChunkWorker
 
 

@@ -11,8 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from rayscore.io import read_table
-from rayscore.score import inputs as inputs_module
-from rayscore.score import store as store_module
+from rayscore.score import inputs as inputs_module, store as store_module
 from rayscore.score.inputs import InputError, combine_tables, plan_chunks, read_inputs, read_span
 from rayscore.score.store import ChunkStore, sorted_ids
 from rayscore.score.validate import invalid_utf8, repair_utf8, validate_texts

@@ -11,8 +11,8 @@ import pytest
 
 from rayscore.config import ConfigError, load_config
 from rayscore.score.config import ScoreJobConfig
-from rayscore.score.inputs import InputError, compressed_bytes_per_row, plan_chunks, read_chunk, read_footers
 from rayscore.score.generative import expected_from_probs, integer_distribution
+from rayscore.score.inputs import InputError, compressed_bytes_per_row, plan_chunks, read_chunk, read_footers
 from rayscore.score.job import chunk_rows, scoring_fingerprint
 from rayscore.score.report import summarize
 from rayscore.score.scorers import ScorerSpec, choose_threshold

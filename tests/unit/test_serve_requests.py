@@ -42,7 +42,8 @@ def test_errors_name_the_field():
     assert error([ScoreItem(prompt="q")], kind="reward") == (
         422, "items[0].response: required (this app's 'reward' scorer reads {\"prompt\": ..., \"response\": ...})")
     assert error([ScoreItem(text="a")], kind="reward") == (
-        422, "items[0].text: not read by this app's 'reward' scorer, which reads {\"prompt\": ..., \"response\": ...} items")
+        422, "items[0].text: not read by this app's 'reward' scorer, "
+             "which reads {\"prompt\": ..., \"response\": ...} items")
     assert error([PairItem(chosen="a", rejected="")], "/v1/score_pairs", "pair") == (
         422, "items[0].rejected: empty or only whitespace")
 
@@ -51,8 +52,8 @@ def test_an_endpoint_of_another_kind_is_501():
     assert error([PairItem(chosen="a", rejected="b")], "/v1/score_pairs", "quality") == (
         501, "/v1/score_pairs: needs a 'pair' scorer; this app serves a 'quality' scorer (its endpoint is /v1/score)")
     assert error([ScoreItem(text="a")], "/v1/score", "pair") == (
-        501, "/v1/score: needs a 'quality', 'reward', 'classifier' or 'generative' scorer; this app serves a 'pair' scorer "
-             "(its endpoint is /v1/score_pairs)")
+        501, "/v1/score: needs a 'quality', 'reward', 'classifier' or 'generative' scorer; "
+             "this app serves a 'pair' scorer (its endpoint is /v1/score_pairs)")
 
 
 def test_every_kind_has_an_endpoint():
@@ -103,4 +104,5 @@ def test_text_without_a_utf8_form_is_refused_naming_the_field():
         (("items", 0, "answer_2"), "not valid UTF-8 text: lone surrogate U+DBFF at character 2")]
     # A surrogate pair is one character (U+1F600), numbers are not text, and both are fine.
     assert validation_errors(ScoreRequest, rb'{"items": [{"id": 7, "text": "\ud83d\ude00"}]}') == []
-    assert ScoreRequest.model_validate(json.loads(rb'{"items": [{"text": "\ud83d\ude00"}]}')).items[0].text == "\U0001F600"
+    request = ScoreRequest.model_validate(json.loads(rb'{"items": [{"text": "\ud83d\ude00"}]}'))
+    assert request.items[0].text == "\U0001F600"

@@ -9,7 +9,7 @@
 
 Two lookups: an Aho-Corasick automaton (pyahocorasick) of every full name and short form, and,
 for near misses (海定区 for 海淀区), each name with one character masked, pooled by the name
-written before it. admin_names.py reads an address with them.
+written before it. admin_chain.py and admin_repairs.py read an address with them.
 """
 
 from __future__ import annotations
@@ -17,14 +17,22 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
 
-from collections.abc import Iterable
-
-from rayscore.addresses.divisions import (CITY, COUNTY, TOWN, DivisionTable, FormerPlace, Place, load_divisions,
-                                          load_history, short_name)
+from rayscore.addresses.divisions import (
+    CITY,
+    COUNTY,
+    TOWN,
+    DivisionTable,
+    FormerPlace,
+    Place,
+    load_divisions,
+    load_history,
+    short_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +110,8 @@ class AdminIndex:
         self.successor = {p.code: p.successor for p in gone if p.successor}
         logger.debug("address checks: %d keys, %d near-miss pools", len(self.automaton), len(self.misses))
 
-    def build_automaton(self, table: DivisionTable, history: dict[tuple[str, str], FormerPlace]) -> ahocorasick.Automaton:
+    def build_automaton(self, table: DivisionTable,
+                        history: dict[tuple[str, str], FormerPlace]) -> ahocorasick.Automaton:
         automaton = ahocorasick.Automaton()
         current = written_names(table.places.values(), table.by_name)
         for key, code in COLLOQUIAL_SHORT.items():   # beside what it names already (长沙's 雨花区)

@@ -20,7 +20,8 @@ cannot belong together, the same name written twice in a row, a name one charact
 known name under the same parent (海定区), digits or symbols between or inside the names, or
 levels out of order. A name nobody knows with no near miss (a development zone missing from the
 table, 工业区 in the detail part) is not a failure, and towns are never one: the 2023 table does
-not know every renamed street.
+not know every renamed street. detail.py, detail_places.py and detail_repeats.py read the detail
+part after the names.
 
 Version 2 adds numbers of another province (postcode, area code; numbering.py), unallocated
 mobile prefixes, a phone, junk or a broken house number in the address (detail.py), an address
@@ -36,11 +37,12 @@ import logging
 import re
 from dataclasses import dataclass
 
-from rayscore.addresses.admin_index import MAX_KEY_LENGTH, Entry, load_admin_index
-from rayscore.addresses.admin_names import AREA_WORDS, WORD_COUNTIES, AdminName, is_under, read_admin, skip_separators
+from rayscore.addresses.admin_names import AdminName, read_admin
 from rayscore.addresses.detail import bad_house_numbers, junk_symbols, name_at_end, phone_in, road_name_cut_short
-from rayscore.addresses.divisions import CITY, COUNTY, TOWN, load_divisions
-from rayscore.addresses.fields import DIGIT, Phone, read_phone, split_fields
+from rayscore.addresses.detail_places import conflicting_name, other_place, short_cut_county
+from rayscore.addresses.detail_repeats import detail_repeated
+from rayscore.addresses.divisions import TOWN
+from rayscore.addresses.fields import DIGIT, HANZI, Phone, read_phone, split_fields
 from rayscore.addresses.names import GIVEN_NAME_CHARS, SURNAMES
 from rayscore.addresses.numbering import area_code_provinces, mobile_prefix_allocated, postcode_provinces
 from rayscore.checks import CheckResult
@@ -194,7 +196,7 @@ def flags_of(report: AddressReport) -> tuple[str, ...]:
         failed.append("address_incomplete")
     if report.admin_junk is not None:
         failed.append("admin_digits")
-    if any(a.match in ("typo", "cut") for a in report.admin) or short_cut_county(report):
+    if any(a.match in ("typo", "cut") for a in report.admin) or short_cut_county(report.admin, report.detail):
         failed.append("admin_unknown")
     if report.repeated:
         failed.append("admin_repeated")
@@ -202,7 +204,7 @@ def flags_of(report: AddressReport) -> tuple[str, ...]:
         failed.append("admin_order")
     if report.conflict:
         failed.append("admin_conflict")
-    if detail_repeated(report):
+    if detail_repeated(report.admin, report.detail):
         failed.append("detail_repeated")
     if report.detail and road_name_cut_short(report.detail):
         failed.append("road_suffix")
@@ -241,7 +243,6 @@ JUNK_NAMES = frozenset({"test", "ceshi", "admin", "user", "null", "none", "na", 
 NOT_IN_A_NAME = re.compile(r"[0-9０-９!-/:-@\[-`{-~！-／：-＠]")
 SAME_CHARACTER_THRICE = re.compile(r"(.)\1\1")
 LATIN = re.compile(r"[A-Za-z]")
-HANZI = re.compile(r"[\u3400-\u9fff]")
 COMMON_SURNAMES = frozenset(SURNAMES)
 GIVEN_CHARACTERS = frozenset(GIVEN_NAME_CHARS)
 
@@ -257,210 +258,6 @@ def name_junk(name: str) -> bool:
 
 # What a deliverable address has after its admin names: a road, a village, a number, a POI.
 ADDRESS_CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-
-def conflicting_name(admin: tuple[AdminName, ...], detail: str) -> str | None:
-    """A name of the same level and parent as the last admin name, written right after it
-    (杭州市宁波市, 海淀区朝阳区): reading stops there, so it starts the detail. Words that are
-    also county names (城区, 高新区) and development zones (their codes run x7x) are not names here,
-    and neither is a name of another parent (东城区 after 西湖区 is a part of town), nor a former
-    name: the place written the old way (延庆区延庆县), a county merged into it (曹妃甸区唐海县), or
-    a unit filed where platforms filed it before it became a city (海南海口儋州市)."""
-    last = admin[-1] if admin else None
-    if last is None or last.level >= TOWN or last.code is None or not detail or last.match == "former":
-        return None   # after a former name, its successor may follow under any name (绍兴县柯桥区)
-    index = load_admin_index()
-    parent = index.parent[last.code]
-    for written, codes, former in names_at_start(detail):
-        if written in WORD_COUNTIES or written in AREA_WORDS or last.code in codes:
-            continue
-        if any(is_under(parent, c) for c in former):
-            continue   # once a place under the same parent: the old way of writing it
-        if any(index.level[c] == last.level and is_under(parent, c) and not is_zone(c) for c in codes):
-            return written
-    return None
-
-
-def names_at_start(detail: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
-    """The full names (not short forms) the detail starts with, longest first, with their places
-    and the places among them the name no longer names (former names)."""
-    return [(detail[:length], entry.codes, entry.former) for length, entry in entries_at_start(detail)
-            if entry.codes and not entry.short]
-
-
-def entries_at_start(detail: str) -> list[tuple[int, Entry]]:
-    """The index's entries for the names the detail starts with, longest first, with their lengths."""
-    automaton = load_admin_index().automaton
-    found = []
-    for length in range(automaton.longest_prefix(detail[:MAX_KEY_LENGTH]), 1, -1):
-        entry = automaton.get(detail[:length], None)
-        if entry is not None:
-            found.append((length, entry))
-    return found
-
-
-def is_zone(code: str) -> bool:
-    """Development zones are numbered 71-79 under their city (130171 石家庄高新技术产业开发区)."""
-    return len(code) == 6 and code[4] == "7"
-
-
-def other_place(admin: tuple[AdminName, ...], detail: str, skip: int = 0) -> str | None:
-    """An admin chain of another place written in the detail (上海市浦东新区 in a Beijing address):
-    a province or city with a county under it, or a full province name with a city under it.
-    The same place again (a restated prefix) is not another place, and one name alone
-    (北京路, 上海大厦) is a street or a building named after a place. Chains starting in the
-    first `skip` characters are not read."""
-    known = max((a.code for a in admin if a.code and a.level < TOWN), key=len, default=None)
-    if known is None or not detail:
-        return None
-    # A remark in parentheses names other places freely: （销售部在广州番禺区）, (城东乡(扬州市广陵区)附近).
-    detail = REMARK.sub(lambda m: " " * len(m.group()), detail)
-    index = load_admin_index()
-    found = [(end - entry.length + 1, end + 1, entry) for end, entry in index.automaton.iter(detail)]
-    name_starts = {start for start, _, _ in found}
-    # A chain needs a second name right after the first: only such starts are read (one read each).
-    starts = sorted({start for start, end, entry in found
-                     if entry.codes and min(index.level[c] for c in entry.codes) <= CITY
-                     and skip_separators(detail, end) in name_starts})
-    done = skip
-    for start in starts:
-        if start < done:
-            continue
-        chain = [a for a in read_admin(detail[start:]).names if a.level < TOWN]
-        deepest = nested_deepest(chain)
-        # Another place: neither the address's deepest place nor one above or below it.
-        if deepest is not None and not (deepest.startswith(known) or known.startswith(deepest)):
-            return "".join(a.written for a in chain)
-        done = start + sum(len(a.written) for a in chain)
-    return None
-
-
-REMARK = re.compile(r"[(（][^()（）]*[)）]")
-
-
-def nested_deepest(chain: list[AdminName]) -> str | None:
-    """The deepest place of a chain that names a place for certain: a county under the name before
-    it, or a city under a full province name (浙江省杭州); None otherwise."""
-    # A former name (金明区, now in 龙亭区) names no other place. A zone overlaps the districts of its
-    # city (昌邑区吉林高新技术产业开发区), so it names only its city: 沧州市沧州高新区 in a 太原
-    # address is another place, 吉林高新区 in a 吉林 one is not.
-    if len(chain) < 2 or any(a.code is None or a.match not in ("exact", "short") for a in chain):
-        return None
-    for upper, lower in zip(chain, chain[1:]):
-        if not is_under(upper.code, lower.code):
-            return None
-    last, before = chain[-1], chain[-2]
-    if last.level > CITY or (before.match == "exact" and before.level < CITY):
-        return last.code[:4] if is_zone(last.code) else last.code
-    return None
-
-
-# Words for a part of a city that look like a cut county (无锡市新区 was the name of a zone).
-AREA_WORD_PAIRS = frozenset({"新区", "城区", "郊区", "矿区", "市区", "东区", "西区", "南区", "北区", "中区", "老区",
-                             "园区", "景区", "校区", "社区", "小区", "厂区", "营区"})
-# One hanzi and a county suffix (扬市, 万区, 松县): what is left of a county name cut short.
-ONE_CHARACTER_COUNTY = re.compile(r"([\u4e00-\u9fff])([县区市旗])")
-
-
-def short_cut_county(report: AddressReport) -> str | None:
-    """A city or county name cut to its first character and its suffix, right after the province
-    or city it lies in (浙江省兰市 for 兰溪市): 镇江市扬市 for 扬中市, 重庆市万区 for 万州区, 成都市青区 for 青羊区 or
-    青白江区. The reading stops there, so it starts the detail; no place is named so, and a county
-    of that city starts with that character and ends with that suffix."""
-    last = report.admin[-1] if report.admin else None
-    if last is None:   # a short form cut off by the cut name after it reads as no name (北京朝区)
-        return short_cut_after_short_form(report.detail)
-    m = ONE_CHARACTER_COUNTY.match(report.detail)
-    if last.code is None or m is None or last.level >= TOWN:
-        return None
-    return cut_county(last.code, m)
-
-
-def short_cut_after_short_form(detail: str) -> str | None:
-    """北京朝区, 广州天区, 湖南宁市: a province or city's short form, then a name of it cut to one
-    character and its suffix (朝阳区, 天河区, 宁乡市)."""
-    for length, entry in entries_at_start(detail):
-        if len(entry.codes) != 1 or not entry.short:
-            continue
-        m = ONE_CHARACTER_COUNTY.match(detail, length)
-        if m is not None and load_admin_index().level[entry.codes[0]] <= CITY:
-            return cut_county(entry.codes[0], m)
-    return None
-
-
-def cut_county(code: str, m: re.Match) -> str | None:
-    """The one character and suffix matched, when no place is named so and a name under `code`
-    starts with that character and ends with that suffix."""
-    written = m.group()
-    if written in AREA_WORD_PAIRS or load_admin_index().automaton.get(written, None) is not None:
-        return None
-    return written if cut_names_under(code, m.group(1), m.group(2)) else None
-
-
-@functools.cache
-def cut_names_under(code: str, first: str, suffix: str) -> tuple[str, ...]:
-    """Names of the cities and counties under a place (a province's, a city's) that start with
-    `first`, end with `suffix` and are longer than the two characters written (扬 市: 扬中市)."""
-    table = load_divisions()
-    return tuple(p.name for p in table.places.values()
-                 if p.level in (CITY, COUNTY) and p.code != code and p.code.startswith(code)
-                 and len(p.name) > 2 and p.name.startswith(first) and p.name.endswith(suffix))
-
-
-# Two or more hanzi written twice in a row (人民路人民路, 虎门镇虎门镇): copying is what a reward
-# model is weak at and a regular expression is not; a single repeated hanzi (冬冬) is a name.
-REPEATED_SPAN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff]{2,24})\1")  # longer units are no one word
-
-
-def detail_repeated(report: AddressReport) -> bool:
-    """A part of the address below the administrative names written twice in a row (人民路人民路),
-    the last name read included, but not a repeat inside that known name (萨克萨克街道 is a real
-    town), and not a town written again right after itself (泉峰街道泉峰街道): that is how
-    delivery platforms join their town field to the address a customer typed, which starts with
-    the town again, and the address is deliverable."""
-    last = report.admin[-1] if report.admin else None
-    written = last.written if last else ""
-    text, pos = written + report.detail, 0
-    if last is not None and last.level == TOWN and report.detail.startswith(written):
-        text = text[len(written):]
-    while (match := REPEATED_SPAN.search(text, pos)) is not None:
-        unit = match.group(1)
-        if (match.end() > len(written) and not ADMIN_ENDING.search(unit) and not is_division_name(unit)
-                and not across_words(text, match)):
-            return True
-        pos = match.start() + 1
-    return False
-
-
-def across_words(text: str, match: re.Match) -> bool:
-    """A repeat the words only seem to make: it begins with the ending of the word before
-    (开发区东区东众路: 区东区东), or a name is followed by a longer name built on it (天河天河路,
-    南桥南桥镇, 西直门西直门外大街, 航空港空港四路). A whole word repeated (人民路人民路, 税务楼税务楼)
-    is a repeat whatever follows."""
-    unit = match.group(1)
-    if unit[0] in ENDING_ONLY:
-        return True
-    follows = text[match.end():match.end() + 1]
-    return bool(HANZI.match(follows)) and not WORD_ENDING.search(unit)
-
-
-# Characters that end a word and seldom begin one (区, 路, 号; not 湾 or 城, which begin names).
-ENDING_ONLY = "省市区县旗盟镇乡路号栋幢楼室座层巷弄"
-# How the words of an address end (roads, numbers, buildings, villages, offices).
-WORD_ENDING_CHARACTERS = "省市区县旗州盟镇乡村组路街道巷弄号栋幢楼室座层苑园城厦场店院处局站所部司馆庄屯湾里坊寓府居庭阁轩"
-WORD_ENDING = re.compile(rf"(?:[{WORD_ENDING_CHARACTERS}]|中心|广场|花园|小区|公寓|市场|基地|集团|公司)$")
-
-
-def is_division_name(text: str) -> bool:
-    """A division's name or short form (重庆, 遵义): written twice, it is a region restated."""
-    entry = load_admin_index().automaton.get(text, None)
-    return entry is not None and bool(entry.codes)
-
-
-# A span ending like a division's name (重庆开县重庆开县, 仙桃市仙桃市; not 兴锦社区, 马李工业区) repeats the region: a
-# platform's restatement of names the table may not know (renamed in 2016), read as admin names,
-# not as the detail written twice.
-ADMIN_ENDING = re.compile(r"(?:[省市县旗盟州镇乡]|(?<![社小业园发校景厂营商宅展矿林农场])区|街道|地区)$")
 
 
 @functools.cache

@@ -18,16 +18,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from rayscore.addresses.generate import GenerateJobConfig
-from rayscore.addresses.generate import run as generate
+from rayscore.addresses.generate import GenerateJobConfig, run as generate
 from rayscore.addresses.real_measure import real_report, write_measurement
 from rayscore.distill.outputs import read_parts
 from rayscore.io import write_json
-from rayscore.score.job import ScoreJobConfig
-from rayscore.score.job import run as score
+from rayscore.score.job import ScoreJobConfig, run as score
 from rayscore.score.scorers import calibrated_points
-from rayscore.train.reward import RewardJobConfig
-from rayscore.train.reward import run as train
+from rayscore.train.reward import RewardJobConfig, run as train
 
 logger = logging.getLogger(__name__)
 

@@ -36,7 +36,8 @@ ZERO_NUMBER = re.compile(r"(?<![0-9A-Za-z\-－/.])0+(?:号|室|栋|幢|座|单�
 LETTER_IN_NUMBER = re.compile(rf"[0-9]+(?:[OI]+[0-9]+|[a-z]+[0-9]+{UNIT})")
 # A symbol inside a number or between it and its unit (5@02室, 3?号楼, 8~号); not a range or a
 # list (601~603室, 1&6号楼).
-SYMBOL_IN_NUMBER = re.compile(rf"[0-9](?:[{re.escape(HARD_JUNK)}]+(?:[0-9]+{UNIT}?|{UNIT})|[{re.escape(SOFT_JUNK)}]+{UNIT})")
+SYMBOL_IN_NUMBER = re.compile(rf"[0-9](?:[{re.escape(HARD_JUNK)}]+(?:[0-9]+{UNIT}?|{UNIT})"
+                              rf"|[{re.escape(SOFT_JUNK)}]+{UNIT})")
 # Six digits or more before 号 (698623号): the longest roads are numbered in the tens of thousands
 # (深南大道10168号, 经十东路30766号); a leading zero (018号) is how some cities write them.
 LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z\-－/.#])[0-9]{6,}号(?![楼室房铺库位])")

@@ -31,8 +31,10 @@ LABEL_KIND = {"邮政编码": "postcode", "邮编": "postcode", "收件人": "na
 # An unlabelled field of digits and phone punctuation only: a postcode or a phone without its label.
 NUMERIC_FIELD = re.compile(r"[\d\s\-+()（）]*\d[\d\s\-+()（）]*")
 # What only an address holds (a name has none of these, nor digits).
-ADDRESS_HINT = re.compile(r"[省市区县旗州盟镇乡村路街道巷弄号楼栋幢座室组院苑园庄屯\d]|单元|小区|社区|大厦|广场|市场|中心|门口")
+ADDRESS_HINT = re.compile(r"[省市区县旗州盟镇乡村路街道巷弄号楼栋幢座室组院苑园庄屯\d]"
+                          r"|单元|小区|社区|大厦|广场|市场|中心|门口")
 DIGIT = re.compile(r"[0-9]")
+HANZI = re.compile(r"[\u3400-\u9fff]")
 
 
 def split_fields(text: str) -> tuple[str | None, str | None, str | None, str | None]:

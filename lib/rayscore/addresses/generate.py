@@ -5,7 +5,8 @@ Run as:
   python -m jobs.generate_records --config configs/generate_records/demo.yaml score_rows=1000000
 
 Writes <output_dir>/train/ (records to train on), <output_dir>/score/ (other records, other
-seed) and, with valid_rows, <output_dir>/valid/ (a third seed) as parquet parts; millions of rows stream out in parts and never sit in memory at once.
+seed) and, with valid_rows, <output_dir>/valid/ (a third seed) as parquet parts; millions of rows
+stream out in parts and never sit in memory at once.
 With `handwritten: true` it also copies the hand-written real-style set that ships with rayscore
 (addresses/data/handwritten.csv, never produced by the generator) to <output_dir>/handwritten/.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rayscore.addresses.records import kind_cumulative
-from rayscore.config import save_config
+from rayscore.config import range_problems, save_config
 from rayscore.io import write_json
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ class GenerateJobConfig:
     score_rows: int = 4000
     """Records for scoring, drawn with another seed."""
     valid_rows: int = 0
-    """Records for validation (<output_dir>/valid, a third seed, every kind equally often): what training evaluates and calibrates on."""
+    """Records for validation (<output_dir>/valid, a third seed, every kind equally often): what training
+    evaluates and calibrates on."""
     error_rate: float = 0.5
     """Share of corrupted (错误) records."""
     seed: int = 0
@@ -42,9 +44,11 @@ class GenerateJobConfig:
     rows_per_file: int = 100_000
     """Rows per parquet part."""
     train_kind_weights: dict[str, float] | None = None
-    """Relative frequency of each error kind in the train split (unnamed kinds weigh 1; null: equal). The score split keeps every kind equally often."""
+    """Relative frequency of each error kind in the train split (unnamed kinds weigh 1; null: equal). The
+    score split keeps every kind equally often."""
     real_share: float = 0.0
-    """Share of train and valid rows built on a real address (the train part of the shipped corpora; see addresses/real_bases.py) instead of a generated one."""
+    """Share of train and valid rows built on a real address (the train part of the shipped corpora; see
+    addresses/real_bases.py) instead of a generated one."""
     score_real_share: float = 0.0
     """The same share for the score split."""
     handwritten: bool = False
@@ -56,13 +60,8 @@ class GenerateJobConfig:
         problems = []
         if min(self.train_rows, self.score_rows, self.valid_rows) < 0:
             problems.append("train_rows: train_rows, score_rows and valid_rows must be >= 0")
-        if not 0 <= self.error_rate <= 1:
-            problems.append(f"error_rate: must be in [0, 1], got {self.error_rate}")
-        for name in ("real_share", "score_real_share"):
-            if not 0 <= getattr(self, name) <= 1:
-                problems.append(f"{name}: must be in [0, 1], got {getattr(self, name)}")
-        if self.rows_per_file < 1:
-            problems.append(f"rows_per_file: must be >= 1, got {self.rows_per_file}")
+        problems += range_problems(self, error_rate="[0, 1]", real_share="[0, 1]", score_real_share="[0, 1]",
+                                   rows_per_file=">= 1")
         try:
             kind_cumulative(self.train_kind_weights)
         except ValueError as e:

@@ -9,7 +9,8 @@ Two corpora (data/real/, each folder with its licence): `cpca`, company addresse
 postings (MIT), and `geocoding`, e-commerce delivery addresses (MIT). They are not labelled:
 most are deliverable, and they carry the noise real records carry. Each address falls in one part
 by a hash of its first characters (blake2b, not Python's salted hash()), so the split is the same
-on every machine and for every run, and near-repeats that share a start share a part: `train` may feed training as real bases, `measure` is only measured.
+on every machine and for every run, and near-repeats that share a start share a part: `train` may
+feed training as real bases, `measure` is only measured.
 """
 
 from __future__ import annotations

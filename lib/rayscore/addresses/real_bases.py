@@ -40,7 +40,7 @@ import re
 from dataclasses import dataclass, replace
 
 from rayscore.addresses.checks import AddressReport, flags_of, inspect
-from rayscore.addresses.corruptions import HOUSE_NUMBER_PART, ROAD_ENDINGS
+from rayscore.addresses.detail_corruptions import HOUSE_NUMBER_PART, ROAD_ENDINGS
 from rayscore.addresses.divisions import CITY, PROVINCE, TOWN, short_name
 from rayscore.addresses.draws import Draw, pick
 from rayscore.addresses.real import CORPORA, real_addresses

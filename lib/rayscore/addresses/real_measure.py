@@ -23,8 +23,8 @@ import pandas as pd
 
 from rayscore.addresses.checks import inspect
 from rayscore.addresses.names import make_name
-from rayscore.addresses.real import CORPORA, real_addresses
 from rayscore.addresses.numbering import DRAWN_MOBILE_PREFIXES, POSTCODE_PREFIXES
+from rayscore.addresses.real import CORPORA, real_addresses
 from rayscore.data.pairs import CORRECT, REVIEW, WRONG
 from rayscore.eval.operating_points import outcome
 

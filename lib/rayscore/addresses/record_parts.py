@@ -6,7 +6,8 @@
     from rayscore.addresses.targets import load_tables
     record = build_correct_record(random.Random(0).random, load_tables())
     record.admin, record.levels    # (['云南省', '红河哈尼族彝族自治州', '蒙自市'], [1, 2, 3])
-    record.text()    # '颜毅,云南省红河哈尼族彝族自治州蒙自市芷村镇清围社区28栋5单元904,座机：(0871)4729831,邮编：679666'
+    record.text()
+    # '颜毅,云南省红河哈尼族彝族自治州蒙自市芷村镇清围社区28栋5单元904,座机：(0871)4729831,邮编：679666'
     render_phone("landline", 1, "0571", "87654321")   # '(0571)87654321'
 
 A corruption changes a part (a name, an admin entry, the phone's number) and the text is written

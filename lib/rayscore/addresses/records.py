@@ -39,26 +39,25 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rayscore.addresses.corruptions import (
+from rayscore.addresses.admin_corruptions import TYPO_FALLBACK, TYPO_GROUPS
+from rayscore.addresses.corruptions import CORRUPTIONS, ERROR_TYPES, suits
+from rayscore.addresses.detail_corruptions import (
     CONTACT_SUFFIX,
-    CORRUPTIONS,
-    ERROR_TYPES,
     GARBAGE_SYMBOLS,
+    NUMBER_JUNK_LETTERS,
+    NUMBER_JUNK_SYMBOLS,
+)
+from rayscore.addresses.divisions import CITY, COUNTY, PROVINCE
+from rayscore.addresses.draws import Draw, draw_digits, pick, pick_cumulative
+from rayscore.addresses.field_corruptions import (
     JUNK_LATIN,
     JUNK_REPEATED,
     JUNK_SYMBOLS,
     NONDIGIT_CHARS,
-    NUMBER_JUNK_LETTERS,
-    NUMBER_JUNK_SYMBOLS,
     PHONE_LOOKALIKES,
-    TYPO_FALLBACK,
-    TYPO_GROUPS,
-    suits,
 )
-from rayscore.addresses.numbering import AREA_CODES, CITY_AREA_CODES, DRAWN_MOBILE_PREFIXES, POSTCODE_PREFIXES
-from rayscore.addresses.divisions import CITY, COUNTY, PROVINCE
-from rayscore.addresses.draws import Draw, draw_digits, pick, pick_cumulative
 from rayscore.addresses.names import GIVEN_NAME_CHARS, HONORIFICS, MINORITY_NAME_PARTS, NAME_DOT, SURNAMES, make_name
+from rayscore.addresses.numbering import AREA_CODES, CITY_AREA_CODES, DRAWN_MOBILE_PREFIXES, POSTCODE_PREFIXES
 from rayscore.addresses.real_bases import draw_real_base, real_target
 from rayscore.addresses.record_parts import Record, render_phone
 from rayscore.addresses.rest_parts import (

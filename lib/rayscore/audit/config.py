@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rayscore.config import range_problems
+
 Strategy = Literal["uncertain", "disagree", "label_issues", "random"]
 Dedupe = Literal["address_shape", "text_shape", "none"]
 
@@ -33,8 +35,7 @@ class LabelIssuesSpec:
 
     def check(self) -> list[str]:
         problems = []
-        if self.folds < 2:
-            problems.append(f"folds: must be >= 2, got {self.folds}")
+        problems += range_problems(self, folds=">= 2")
         bad = [w for w in self.train_overrides if "=" not in w]
         if bad:
             problems.append(f"train_overrides: expected key=value words, got {bad}")
@@ -60,10 +61,7 @@ class PickSpec:
 
     def check(self) -> list[str]:
         problems = []
-        if self.budget < 1:
-            problems.append(f"budget: must be >= 1, got {self.budget}")
-        if not 0.0 <= self.explore <= 1.0:
-            problems.append(f"explore: must be within [0, 1], got {self.explore}")
+        problems += range_problems(self, budget=">= 1", explore="[0, 1]")
         if self.strategy == "label_issues" and not self.label_issues.path:
             problems.append("label_issues.path: required for strategy label_issues (a labelled training set)")
         return problems
@@ -85,7 +83,7 @@ class LearnSpec:
     """key=value words for scoring again; the scored run's own config is reused (its input, a new output)."""
 
     def check(self) -> list[str]:
-        problems = [] if self.audited_weight >= 1 else [f"audited_weight: must be >= 1, got {self.audited_weight}"]
+        problems = range_problems(self, audited_weight=">= 1")
         for name in ("train_overrides", "score_overrides"):
             bad = [w for w in getattr(self, name) if "=" not in w]
             problems += [f"{name}: expected key=value words, got {bad}"] if bad else []

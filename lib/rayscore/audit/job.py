@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -180,7 +180,7 @@ def import_step(cfg: AuditJobConfig) -> JobSummary:
     batch = batches_dir(cfg) / cfg.batch if cfg.batch else latest_batch(cfg)
     if not (batch / "picked.parquet").exists():
         raise InputError(f"batch: {batch} holds no picked.parquet (not a batch step pick wrote)")
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     report = import_labels(cfg.labelled, batch, store_of(cfg), cfg.who, now)
     report = {"ok": True, "step": "import", **report}
     name = report["import_batch"] or f"repeat-{report['sha256'][:16]}"

@@ -128,7 +128,10 @@ def held_back_report(held_back: pd.DataFrame, before_labels, after: str) -> dict
 
 
 def flags_of(value) -> list[str]:
-    flags = list(value) if value is not None and not isinstance(value, str) else [f for f in str(value or "").split(",") if f]
+    if value is not None and not isinstance(value, str):
+        flags = list(value)
+    else:
+        flags = [f for f in str(value or "").split(",") if f]
     return flags or [NO_FLAG]
 
 

@@ -203,7 +203,7 @@ def pick_scored(scored: Scored, strategy: str, budget: int, key: Callable[[str, 
     columns = ["record_id", scored.text_column, "p_correct", "label", "decided_by"]
     columns += ["check_flags"] * scored.has_flags + ["fingerprint"] * _has(scored, "fingerprint")
     best = BestPerShape(budget)
-    for path, batch in _batches(scored.parts, columns):
+    for batch in _batches(scored.parts, columns):
         p = batch.column("p_correct").to_numpy(zero_copy_only=False).astype(float)
         label = np.asarray(batch.column("label").to_pylist(), dtype=object)
         by_model = np.asarray(pc.equal(batch.column("decided_by"), "model").fill_null(False))
@@ -237,8 +237,7 @@ def _batches(parts: Iterable[Path], columns: list[str]):
     for path in parts:
         try:
             reader = pq.ParquetFile(path)
-            for batch in reader.iter_batches(batch_size=BATCH_ROWS, columns=columns):
-                yield path, batch
+            yield from reader.iter_batches(batch_size=BATCH_ROWS, columns=columns)
         except (OSError, ValueError) as e:
             raise InputError(f"scored: {path}: cannot be read ({e})") from None
 

@@ -33,6 +33,7 @@ from typing import Literal
 
 import pandas as pd
 
+from rayscore.config import range_problems
 from rayscore.io import is_uri, read_table
 
 logger = logging.getLogger(__name__)
@@ -67,10 +68,9 @@ class SftDataSpec:
         problems = []
         if not self.train_path:
             problems.append("train_path: required (a Hupu CSV or a samples JSONL/parquet)")
-        if self.eval_path is None and not 0 < self.eval_ratio < 1:
-            problems.append(f"eval_ratio: must be in (0, 1), got {self.eval_ratio}")
-        if self.score_max <= 0:
-            problems.append(f"score_max: must be > 0, got {self.score_max}")
+        if self.eval_path is None:
+            problems += range_problems(self, eval_ratio="(0, 1)")
+        problems += range_problems(self, score_max="> 0")
         return problems
 
 
@@ -91,6 +91,8 @@ class SftData:
     eval: pd.DataFrame
     quarantined: pd.DataFrame
     counts: dict
+    data_check: dict = field(default_factory=dict)
+    """The data check's report (rayscore.data.data_check), once train_sft has run it."""
 
 
 def load_sft_data(spec: SftDataSpec) -> SftData:
@@ -180,6 +182,13 @@ def to_sample(row: dict) -> dict:
 def sample_prompt(instruction: str, input: str = "") -> str:
     """The user turn of a sample (Alpaca style: the input, when there is one, on its own line)."""
     return f"{instruction}\n{input}" if input else instruction
+
+
+def sample_texts(samples: pd.DataFrame) -> list[str]:
+    """The text a generative score model learns from in each sample (its prompt, then its answer),
+    for the data check."""
+    return [f"{sample_prompt(i, x)}\n{o}" for i, x, o in zip(samples["instruction"], samples["input"],
+                                                            samples["output"])]
 
 
 def check_samples(table: pd.DataFrame, path: str, max_rows: int | None = None,

@@ -44,7 +44,8 @@ class PreferenceDataSpec(SplitSpec):
     format: Literal["pairs", "records"] = "pairs"
     """pairs: TRL preference shapes; records: text + label (正确/错误) rows, converted to pairs."""
     audited_path: str = ""
-    """records: an audit directory's labels (rayscore audit): people's answers trained on, a held-back share measured; "" = none."""
+    """records: an audit directory's labels (rayscore audit): people's answers trained on, a held-back
+    share measured; "" = none."""
     audited_weight: int = 1
     """Each audited training record is trained on this many times (oversampling)."""
 
@@ -150,6 +151,13 @@ def to_messages(row: dict, key: str) -> list[dict]:
     if turns[: len(prompt_turns)] == prompt_turns:
         return turns  # the lists already start with the prompt (HuggingFaceH4/ultrafeedback_binarized)
     return prompt_turns + turns
+
+
+def pair_texts(pairs: pd.DataFrame) -> list[str]:
+    """The text a reward model learns from in each pair, for the data check: every turn of the
+    chosen conversation (the prompt and the chosen answer), then the rejected answer."""
+    return ["\n".join([*(m["content"] for m in chosen), list(rejected)[-1]["content"]])
+            for chosen, rejected in zip(pairs["chosen"], pairs["rejected"])]
 
 
 def split_pairs(pairs: pd.DataFrame, eval_fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rayscore.config import range_problems
+
 
 @dataclass
 class SplitSpec:
@@ -28,6 +30,5 @@ class SplitSpec:
         problems = []
         if not self.train_path:
             problems.append("train_path: required (a parquet/JSONL/CSV file or directory)")
-        if not 0 < self.eval_fraction < 1:
-            problems.append(f"eval_fraction: must be in (0, 1), got {self.eval_fraction}")
+        problems += range_problems(self, eval_fraction="(0, 1)")
         return problems

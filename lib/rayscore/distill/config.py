@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from rayscore.config import range_problems
 from rayscore.judge.job import JudgeJobConfig
 from rayscore.score.config import ScoreJobConfig
 from rayscore.train.classifier import ClassifierJobConfig
@@ -25,7 +26,7 @@ class DistillDemoSpec:
     """Seed of the generated corpus."""
 
     def check(self) -> list[str]:
-        return [] if self.corpus_rows >= 1 else [f"corpus_rows: must be >= 1, got {self.corpus_rows}"]
+        return range_problems(self, corpus_rows=">= 1")
 
 
 @dataclass
@@ -80,8 +81,7 @@ class DistillJobConfig:
         if self.sample_rows < 10:
             problems.append(f"sample_rows: must be >= 10 (the student needs rows to train and hold out), "
                             f"got {self.sample_rows}")
-        if not 0.5 <= self.min_preference < 1:
-            problems.append(f"min_preference: must be in [0.5, 1), got {self.min_preference}")
+        problems += range_problems(self, min_preference="[0.5, 1)")
         if self.judge.backend != "http":
             problems.append("judge.backend: the teacher is an endpoint (http)")
         return problems

@@ -15,7 +15,8 @@ Steps, each an existing job run with its own nested config (judge, train or trai
                 once and resumable: a rerun sends no request for a row already judged.
                 Pairwise, each pair is judged in both orders.
   3. split      the usable labels -> labels/train.parquet, labels/heldout.parquet (by a hash of the
-                text or prompt); every other sampled row -> labels/set_aside.parquet with its reason. Pointwise: rows with a score, the grade rounded to a class
+                text or prompt); every other sampled row -> labels/set_aside.parquet with its
+                reason. Pointwise: rows with a score, the grade rounded to a class
                 0..train.num_labels-1 for a classifier or kept as a number for a regressor.
                 Pairwise: pairs whose verdict survives the swap and names a winner, as
                 prompt/chosen/rejected; ties, inconsistent and unreadable verdicts are set aside.
@@ -56,8 +57,17 @@ import pyarrow.dataset as pads
 from rayscore.config import save_config
 from rayscore.distill import pairwise, pointwise
 from rayscore.distill.config import DistillJobConfig
-from rayscore.io import (JobSummary, absolute, exists, filesystem, join, local_output, relocated, write_json,
-                         write_parquet)
+from rayscore.io import (
+    JobSummary,
+    absolute,
+    exists,
+    filesystem,
+    join,
+    local_output,
+    relocated,
+    write_json,
+    write_parquet,
+)
 from rayscore.judge.job import read_judgements
 from rayscore.report import write_report
 

@@ -21,7 +21,8 @@ from rayscore.data.labels import split_rows
 from rayscore.distill.config import DistillJobConfig
 from rayscore.distill.corpus import generate_pairs
 from rayscore.distill.outputs import read_parts, rewrite_parts
-from rayscore.eval import calibration, metrics, plots
+from rayscore.eval import calibration, plots
+from rayscore.eval.pairwise_agreement import pairwise_agreement
 from rayscore.score.scorers import ScorerSpec
 from rayscore.train.scaling import TrainResult
 
@@ -105,7 +106,7 @@ def evaluate(scored_dir: Path, heldout: pd.DataFrame, set_aside: pd.DataFrame, c
     gold = joined["teacher_verdict"].astype(int).tolist()
     student = np.sign(joined["margin"].to_numpy()).astype(int)
     predicted = np.where(student > 0, 1, np.where(student < 0, 2, 0)).tolist()
-    agreement = metrics.pairwise_agreement(gold, predicted)
+    agreement = pairwise_agreement(gold, predicted)
     p_first = joined["p_chosen"].to_numpy(dtype=float)
     sure = np.maximum(p_first, 1 - p_first) >= cfg.min_preference
     agree = np.asarray(gold) == np.asarray(predicted)

@@ -74,7 +74,7 @@ class RubricTeacher:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}/v1"
 
-    def start(self) -> "RubricTeacher":
+    def start(self) -> RubricTeacher:
         self._thread.start()
         return self
 
@@ -82,7 +82,7 @@ class RubricTeacher:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> "RubricTeacher":
+    def __enter__(self) -> RubricTeacher:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -8,7 +8,7 @@ Binary agreement treats `score >= threshold` as the positive class on both sides
 "educational at 3 of 5"): accuracy is the share of rows on the same side, f1 / precision / recall
 are the positive class's. With `gold_classes` / `predicted_classes` (a classifier's argmax) it
 also gives exact class agreement and the class confusion matrix. Everything is computed by
-rayscore.eval.metrics and drawn by rayscore.eval.plots.
+rayscore.eval.metrics and rayscore.eval.correlation and drawn by rayscore.eval.plots.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from rayscore.eval import metrics, plots
+from rayscore.eval.correlation import correlation
 
 POSITIVE, NEGATIVE = "pass", "fail"
 
@@ -33,7 +34,7 @@ def pointwise_report(gold: Sequence[float], predicted: Sequence[float], threshol
     pred_side = np.where(p >= threshold, POSITIVE, NEGATIVE)
     binary = metrics.classification(gold_side.tolist(), pred_side.tolist(), labels=[POSITIVE, NEGATIVE])
     positive = binary.get("per_class", {}).get(POSITIVE, {})
-    correlation = metrics.correlation(g, p, bootstrap=0)
+    correlated = correlation(g, p, bootstrap=0)
     errors = metrics.regression(g, p)
     report = {
         "n": int(len(g)),
@@ -44,8 +45,8 @@ def pointwise_report(gold: Sequence[float], predicted: Sequence[float], threshol
                    "confusion_matrix": binary.get("confusion_matrix"),
                    "gold_positive_share": float((gold_side == POSITIVE).mean()) if len(g) else None,
                    "predicted_positive_share": float((pred_side == POSITIVE).mean()) if len(g) else None},
-        "spearman": (correlation.get("spearman") or {}).get("r"),
-        "pearson": (correlation.get("pearson") or {}).get("r"),
+        "spearman": (correlated.get("spearman") or {}).get("r"),
+        "pearson": (correlated.get("pearson") or {}).get("r"),
         "mae": errors["mae"],
         "rmse": errors["rmse"],
     }

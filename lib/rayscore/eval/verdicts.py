@@ -12,8 +12,8 @@ sees first; asking in both orders and mapping the second verdict back (`unswap`)
 consistent verdicts agree after the swap is undone.
 
 These definitions live in eval because the agreement metrics are computed with them
-(metrics.pairwise); the judge job applies the same functions to its own verdicts, so a judged
-pair and its evaluation never disagree on what "consistent" means.
+(pairwise_agreement.pairwise); the judge job applies the same functions to its own verdicts, so a
+judged pair and its evaluation never disagree on what "consistent" means.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rayscore.config import save_config
+from rayscore.config import range_problems, save_config
 from rayscore.io import JobSummary, absolute, is_missing, join, local_output, read_table, write_json
 from rayscore.judge.core import TRUNCATED, JudgeSpec, cell_text, judge_items, open_backend
 from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
@@ -83,17 +83,14 @@ class AugmentJobConfig:
             problems.append("input: required (a parquet, JSONL, JSON or CSV table of items)")
         if not self.output_dir:
             problems.append("output_dir: required (a directory)")
-        for name in ("generator", "judge"):
-            if not getattr(self, name).model:
+        for name, endpoint in (("generator", self.generator), ("judge", self.judge)):
+            if not endpoint.model:
                 problems.append(f"{name}.model: required (the model name the endpoint serves)")
         if len(self.score_range) != 2 or self.score_range[0] > self.score_range[1]:
             problems.append(f"score_range: must be [low, high] with low <= high, got {self.score_range}")
         elif not self.score_range[0] <= self.threshold <= self.score_range[1]:
             problems.append(f"threshold: {self.threshold} is outside score_range {self.score_range}")
-        if not 0 <= self.max_failed_share <= 1:
-            problems.append(f"max_failed_share: must be in [0, 1], got {self.max_failed_share}")
-        if self.max_rows is not None and self.max_rows < 0:
-            problems.append(f"max_rows: must be >= 0, got {self.max_rows}")
+        problems += range_problems(self, max_failed_share="[0, 1]", max_rows=">= 0")
         problems += _template_problems("template", self.template, {"item"})
         problems += _template_problems("rubric_template", self.rubric_template, {"question", "answer"})
         return problems

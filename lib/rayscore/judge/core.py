@@ -39,7 +39,7 @@ from typing import Literal, Protocol
 import pandas as pd
 import yaml
 
-from rayscore.config import parse_config
+from rayscore.config import parse_config, range_problems
 from rayscore.eval.judge_text import parse_pairwise, parse_score
 from rayscore.eval.verdicts import Policy, combine
 from rayscore.io import is_missing, is_uri
@@ -99,8 +99,7 @@ class JudgeSpec:
             problems.append("local.model_path: required for backend=local (a causal LM directory)")
         if self.score_range is not None and (len(self.score_range) != 2 or self.score_range[0] > self.score_range[1]):
             problems.append(f"score_range: must be [low, high] with low <= high, got {self.score_range}")
-        if self.tie_margin < 0:
-            problems.append(f"tie_margin: must be >= 0, got {self.tie_margin}")
+        problems += range_problems(self, tie_margin=">= 0")
         return problems + self.template_problems()
 
     def template_problems(self) -> list[str]:
@@ -287,7 +286,7 @@ def generate(backend: JudgeBackend, prompts: dict[str, list]) -> dict[str, list]
     for (name, i), result in zip(slots, results, strict=True):
         sfx = name[len("prompt"):]
         out["raw" + sfx][i], out["error" + sfx][i] = result.text, result.error
-        out["attempts" + sfx][i], out["finish" + sfx][i] = result.attempts, getattr(result, "finish_reason", None)
+        out["attempts" + sfx][i], out["finish" + sfx][i] = result.attempts, result.finish_reason
     return out
 
 

@@ -35,9 +35,11 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiohttp
+
+from rayscore.config import range_problems
 
 __all__ = ["HttpJudgeSpec", "Completion", "HttpJudgeClient"]
 
@@ -79,18 +81,15 @@ class HttpJudgeSpec:
         problems = []
         if not self.base_url.startswith(("http://", "https://")):
             problems.append(f"base_url: must start with http:// or https://, got {self.base_url!r}")
-        if self.timeout_s <= 0:
-            problems.append(f"timeout_s: must be > 0, got {self.timeout_s}")
-        if self.max_retries < 0:
-            problems.append(f"max_retries: must be >= 0, got {self.max_retries}")
-        if self.backoff_initial_s < 0:
-            problems.append(f"backoff_initial_s: must be >= 0, got {self.backoff_initial_s}")
-        if self.backoff_max_s < 0:
-            problems.append(f"backoff_max_s: must be >= 0, got {self.backoff_max_s}")
-        if self.max_concurrency < 1:
-            problems.append(f"max_concurrency: must be >= 1, got {self.max_concurrency}")
-        if self.max_tokens < 1:
-            problems.append(f"max_tokens: must be >= 1, got {self.max_tokens}")
+        problems += range_problems(
+            self,
+            timeout_s="> 0",
+            max_retries=">= 0",
+            backoff_initial_s=">= 0",
+            backoff_max_s=">= 0",
+            max_concurrency=">= 1",
+            max_tokens=">= 1",
+        )
         return problems
 
     def require_model(self) -> list[str]:
@@ -195,9 +194,10 @@ class HttpJudgeClient:
 
     async def _attempt(self, session: aiohttp.ClientSession, prompt: str) -> _Attempt:
         try:
-            async with session.post(self._url, data=json.dumps(self._payload(prompt), ensure_ascii=False).encode()) as r:
+            data = json.dumps(self._payload(prompt), ensure_ascii=False).encode()
+            async with session.post(self._url, data=data) as r:
                 status, body, retry_after = r.status, await r.read(), r.headers.get("Retry-After")
-        except asyncio.TimeoutError as e:
+        except TimeoutError as e:
             return _Attempt(error=f"timeout ({type(e).__name__})", retryable=True)
         except aiohttp.ClientError as e:
             return _Attempt(error=f"connection error ({type(e).__name__}: {e})", retryable=True)
@@ -274,8 +274,8 @@ def _retry_after_s(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def _snippet(body: bytes) -> str:

@@ -50,7 +50,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rayscore.config import save_config
+from rayscore.config import range_problems, save_config
 from rayscore.eval.metrics import distribution
 from rayscore.eval.verdicts import Policy, combine
 from rayscore.io import JobSummary, absolute, join, local_output, write_json
@@ -92,7 +92,8 @@ class JudgeJobConfig:
     filter_consistent: bool = False
     """Pairwise: also write consistent.parquet, the pairs whose verdict survives the swap."""
     id_column: str | None = "id"
-    """Column identifying each row (must exist when set; copied to record_id); null = ids derived from file and row position."""
+    """Column identifying each row (must exist when set; copied to record_id); null = ids derived from file
+    and row position."""
     question_column: str = "question"
     """Column filling {question}."""
     answer_column: str = "answer"
@@ -110,7 +111,8 @@ class JudgeJobConfig:
     max_rows: int | None = None
     """Judge only the input's first N rows (a trial run; a later full run keeps its whole chunks); null = all."""
     max_error_share: float = 0.1
-    """The job fails (after writing everything) when more rows than this share have no judgement (errors + quarantined)."""
+    """The job fails (after writing everything) when more rows than this share have no judgement (errors +
+    quarantined)."""
     rows_per_chunk: int = 1000
     """Rows per chunk: the unit of commit, resume and output file (whole parquet row groups)."""
     max_text_chars: int = 100_000
@@ -140,15 +142,9 @@ class JudgeJobConfig:
             problems.append("output_dir: required (a directory)")
         if self.filter_consistent and self.mode != "pairwise":
             problems.append("filter_consistent: needs mode=pairwise")
-        if not 0 <= self.max_error_share <= 1:
-            problems.append(f"max_error_share: must be in [0, 1], got {self.max_error_share}")
-        if self.max_rows is not None and self.max_rows < 0:
-            problems.append(f"max_rows: must be >= 0, got {self.max_rows}")
-        for name in ("http_prompts_per_batch", "rows_per_chunk", "max_text_chars", "num_actors"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name}: must be >= 1, got {getattr(self, name)}")
-        if self.cpus_per_actor <= 0:
-            problems.append(f"cpus_per_actor: must be > 0, got {self.cpus_per_actor}")
+        problems += range_problems(self, max_error_share="[0, 1]", max_rows=">= 0", http_prompts_per_batch=">= 1",
+                                   rows_per_chunk=">= 1", max_text_chars=">= 1", num_actors=">= 1",
+                                   cpus_per_actor="> 0")
         # The judge's own rules (backend, score range, template) are JudgeSpec's, named as here.
         return problems + self.judge_spec().check()
 

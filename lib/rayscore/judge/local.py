@@ -9,8 +9,9 @@ Each prompt is sent as one user turn (after an optional system turn) through the
 chat template with the generation prompt added, then decoded greedily (do_sample=False), so a
 rerun gives the same text; device, precision and end-of-sequence handling are
 rayscore.inference's, as for the generative scorer. An answer that used all max_new_tokens
-without ending has finish_reason "length" (the judge reads it as truncated, never as a score). A prompt longer than max_prompt_tokens is not cut (that would drop the
-instructions or the answers) but becomes an error row, as does a batch whose generation raised.
+without ending has finish_reason "length" (the judge reads it as truncated, never as a score). A
+prompt longer than max_prompt_tokens is not cut (that would drop the instructions or the answers)
+but becomes an error row, as does a batch whose generation raised.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
+from rayscore.config import range_problems
 from rayscore.inference import autocast, greedy_generate, pick_device, prepare_model, resolve_precision
 from rayscore.models import load_causal_lm
 
@@ -58,15 +60,9 @@ class LocalJudgeSpec:
 
     def check(self) -> list[str]:
         # model_path is required by the job when backend=local (an HTTP job carries an unused spec).
-        problems = []
-        for name in ("max_new_tokens", "max_prompt_tokens", "generate_batch_size", "rows_per_batch",
-                     "num_actors"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name}: must be >= 1, got {getattr(self, name)}")
-        if self.cpus_per_actor <= 0:
-            problems.append(f"cpus_per_actor: must be > 0, got {self.cpus_per_actor}")
-        if self.gpus_per_actor < 0:
-            problems.append(f"gpus_per_actor: must be >= 0, got {self.gpus_per_actor}")
+        problems = range_problems(self, max_new_tokens=">= 1", max_prompt_tokens=">= 1", generate_batch_size=">= 1",
+                                  rows_per_batch=">= 1", num_actors=">= 1", cpus_per_actor="> 0",
+                                  gpus_per_actor=">= 0")
         return problems
 
 

@@ -74,6 +74,8 @@ class JudgeScorer(Scorer):
         self.output_columns = spec.output_columns()
         # A judgement that did not parse (or was cut off) has no score: a value, not a failed score.
         self.nullable_columns = self.output_columns
+        # A local backend is a bound method of its model runner, which knows its precision; an
+        # endpoint's is the endpoint's own business.
         self.precision = getattr(getattr(self.backend, "__self__", None), "precision", spec.judge.backend)
 
     def score(self, frame: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rayscore.config import range_problems
 from rayscore.score.scorers import ScorerSpec
 from rayscore.score.validate import OverLength
 
@@ -30,9 +31,11 @@ class ScoreJobConfig:
     max_rows: int | None = None
     """Score only the input's first N rows (a trial run); null = all."""
     target_file_mb: float | None = None
-    """Aim output files at this size instead of rows_per_file (estimated from the input footers; summary.json shows the real mean_file_mb)."""
+    """Aim output files at this size instead of rows_per_file (estimated from the input footers;
+    summary.json shows the real mean_file_mb)."""
     rows_per_score_call: int = 4096
-    """Rows handed to the scorer at a time within a chunk (longest-similar together); progress is logged between calls."""
+    """Rows handed to the scorer at a time within a chunk (longest-similar together); progress is logged
+    between calls."""
     num_actors: int = 2
     """Scoring actors (the pool's maximum size)."""
     min_actors: int | None = None
@@ -64,24 +67,19 @@ class ScoreJobConfig:
             problems.append("input: required (a parquet, JSONL or CSV file, or a directory)")
         if not self.output:
             problems.append("output: required (a directory)")
-        if self.rows_per_file < 1:
-            problems.append(f"rows_per_file: must be >= 1, got {self.rows_per_file}")
-        if self.max_rows is not None and self.max_rows < 0:
-            problems.append(f"max_rows: must be >= 0, got {self.max_rows}")
-        if self.target_file_mb is not None and self.target_file_mb <= 0:
-            problems.append(f"target_file_mb: must be > 0, got {self.target_file_mb}")
-        if self.rows_per_score_call < 1:
-            problems.append(f"rows_per_score_call: must be >= 1, got {self.rows_per_score_call}")
-        if self.max_chunk_retries < 0:
-            problems.append(f"max_chunk_retries: must be >= 0, got {self.max_chunk_retries}")
-        if self.max_text_chars < 1:
-            problems.append(f"max_text_chars: must be >= 1, got {self.max_text_chars}")
-        if self.num_actors < 1:
-            problems.append(f"num_actors: must be >= 1, got {self.num_actors}")
+        problems += range_problems(
+            self,
+            rows_per_file=">= 1",
+            max_rows=">= 0",
+            target_file_mb="> 0",
+            rows_per_score_call=">= 1",
+            max_chunk_retries=">= 0",
+            max_text_chars=">= 1",
+            num_actors=">= 1",
+            max_quarantine_share="[0, 1]",
+        )
         if self.min_actors is not None and not 1 <= self.min_actors <= self.num_actors:
             problems.append(f"min_actors: must be in [1, num_actors={self.num_actors}], got {self.min_actors}")
-        if not 0 <= self.max_quarantine_share <= 1:
-            problems.append(f"max_quarantine_share: must be in [0, 1], got {self.max_quarantine_share}")
         return problems
 
 

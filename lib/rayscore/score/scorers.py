@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from rayscore.checks import certain_failures, observe, observe_conversations, resolve_check_set, saved_check_ref
+from rayscore.config import range_problems
 from rayscore.data.labels import as_conversation
 from rayscore.data.pairs import CORRECT, WRONG, conversation
 from rayscore.data.preferences import to_messages
@@ -101,7 +102,8 @@ class ScorerSpec:
     rejected_column: str = "rejected"
     """pair: the second response."""
     threshold: float | None = None
-    """quality: p_correct at or above this is labelled 正确; classifier: a score at or above it is labelled 1; null = the model's own threshold (else 0.5)."""
+    """quality: p_correct at or above this is labelled 正确; classifier: a score at or above it is labelled
+    1; null = the model's own threshold (else 0.5)."""
     threshold_from: ThresholdSpec = field(default_factory=ThresholdSpec)
     """quality: choose `threshold` on a labelled validation set (path, target_precision | best_f1)."""
     greedy: bool = False
@@ -115,32 +117,28 @@ class ScorerSpec:
     max_seq_len: int = 128
     """Tokens per sequence; longer conversations are cut at the front, the answer kept."""
     dtype: Precision = "float32"
-    """float32 | bfloat16 / float16 autocast | int8 (dynamic quantization, CPU); generative also loads its weights in bf16/fp16."""
+    """float32 | bfloat16 / float16 autocast | int8 (dynamic quantization, CPU); generative also loads its
+    weights in bf16/fp16."""
     torch_threads: int = 0
     """Intra-op threads per scorer; 0 = the CPUs given to the actor."""
     checks: str | None = None
-    """Check set (module:attribute) the model must have been trained with; null = the model's own (checks.json), if any."""
+    """Check set (module:attribute) the model must have been trained with; null = the model's own
+    (checks.json), if any."""
 
     def check(self) -> list[str]:
         problems = []
         if not self.model_dir:
             problems.append("model_dir: required (a trained model directory)")
-        if self.kind == "quality" and self.threshold is not None and not 0 <= self.threshold <= 1:
-            problems.append(f"threshold: must be in [0, 1], got {self.threshold}")
-        if self.batch_size < 1:
-            problems.append(f"batch_size: must be >= 1, got {self.batch_size}")
-        if self.max_seq_len < 8:
-            problems.append(f"max_seq_len: must be >= 8, got {self.max_seq_len}")
+        if self.kind == "quality":   # other kinds' thresholds are on their own scale
+            problems += range_problems(self, threshold="[0, 1]")
+        problems += range_problems(self, batch_size=">= 1", max_seq_len=">= 8")
         if self.dtype not in PRECISIONS:
             problems.append(f"dtype: must be one of {PRECISIONS}, got {self.dtype!r}")
         if self.checks and self.kind == "generative":
             problems.append("checks: generative scorers read no check observations; remove scorer.checks")
         if self.threshold_from.path and self.kind != "quality":
             problems.append(f"threshold_from: only the quality scorer has a threshold, kind is {self.kind!r}")
-        if self.max_new_tokens < 1:
-            problems.append(f"max_new_tokens: must be >= 1, got {self.max_new_tokens}")
-        if not 0 < self.score_max <= 10:
-            problems.append(f"score_max: must be in (0, 10] (answers are 0..10 with one decimal), got {self.score_max}")
+        problems += range_problems(self, max_new_tokens=">= 1", score_max="(0, 10]")   # answers: 0..10, one decimal
         return problems
 
     def fields(self) -> KindFields:
@@ -152,7 +150,7 @@ class ScorerSpec:
 
     def column(self, name: str) -> str:
         """The input column holding field `name` (the spec's `<name>_column`)."""
-        return getattr(self, f"{name}_column")
+        return getattr(self, f"{name}_column")   # the spec names a field's column `<field>_column`
 
     def input_columns(self) -> list[str]:
         """Columns every input row needs (validated; a file without one fails the job)."""

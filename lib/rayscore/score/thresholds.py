@@ -11,6 +11,7 @@ from typing import Literal
 
 import numpy as np
 
+from rayscore.config import range_problems
 from rayscore.data.pairs import WRONG
 
 
@@ -35,8 +36,7 @@ class ThresholdSpec:
         problems = []
         if (self.target_precision is None) == (not self.best_f1):
             problems.append("target_precision: set exactly one of target_precision or best_f1: true")
-        if self.target_precision is not None and not 0 < self.target_precision <= 1:
-            problems.append(f"target_precision: must be in (0, 1], got {self.target_precision}")
+        problems += range_problems(self, target_precision="(0, 1]")
         return problems
 
 

@@ -125,10 +125,10 @@ class ScoreResponse(BaseModel):
     kind: str = Field(description="Scorer kind, e.g. quality.")
     scores: list[dict[str, Any]] = Field(description="Per item, in request order: id and the scorer's output "
                                          "columns (quality: reward_correct, reward_wrong, p_correct, label; "
-                                         "reward: reward; pair: reward_chosen, reward_rejected, margin, p_chosen, preferred; "
-                                         "generative: expected_score, digit_mass and, with greedy, answer, "
-                                         "greedy_score (null when unparseable), parse_ok; a model trained with checks also "
-                                         "returns check_flags, the checks that failed).")
+                                         "reward: reward; pair: reward_chosen, reward_rejected, margin, p_chosen, "
+                                         "preferred; generative: expected_score, digit_mass and, with greedy, answer, "
+                                         "greedy_score (null when unparseable), parse_ok; a model trained with checks "
+                                         "also returns check_flags, the checks that failed).")
 
 
 class Health(BaseModel):
@@ -320,8 +320,8 @@ def checked_rows(items: list[BaseModel], fields: tuple[str, ...], optional: tupl
                 raise RequestError(422, f"items[{i}].{name}: {len(values[i].as_py())} characters, "
                                         f"more than max_text_chars={max_text_chars}")
             if reason is not None:
-                raise RequestError(422, f"items[{i}].{name}: {_TEXT_PROBLEMS.get(reason, reason)}"
-                                        + (f" (this app's {reader} reads {_shape(fields)})" if reason == "null_text" else ""))
+                shape = f" (this app's {reader} reads {_shape(fields)})" if reason == "null_text" else ""
+                raise RequestError(422, f"items[{i}].{name}: {_TEXT_PROBLEMS.get(reason, reason)}{shape}")
             rows[i][name] = text
     return rows
 

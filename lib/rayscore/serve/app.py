@@ -20,7 +20,8 @@ Batching: each item of each request is queued on its own; `@serve.batch` hands t
 max_batch_size items from whatever requests are waiting (at most batch_wait_timeout_s after the
 first), in one `scorer.score` call that runs in a thread so the replica keeps accepting requests.
 `judge_config` (a judge job's YAML) adds a judge behind POST /v1/judge (judge/online.py): each
-request's items are judged together, in a thread, by rayscore.judge.core, as in the judge job. Bearer auth is on when the environment variable named by auth_token_env is set and non-empty
+request's items are judged together, in a thread, by rayscore.judge.core, as in the judge job.
+Bearer auth is on when the environment variable named by auth_token_env is set and non-empty
 where the app is built; the token travels to replicas as a constructor argument (never in a
 runtime env, which the dashboard and state API show), and is never logged.
 """
@@ -49,6 +50,7 @@ from rayscore.judge.online import OnlineJudge
 from rayscore.logs import quiet_libraries
 from rayscore.score.scorers import KIND_FIELDS, build_scorer
 from rayscore.serve.api import RequestError, build_api
+
 # ServeJobConfig is imported here for jobs.serve_scorer and the tests, which name it from the app.
 from rayscore.serve.config import ServeJobConfig
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rayscore.config import ConfigError
+from rayscore.config import range_problems
 from rayscore.judge.core import load_judge_spec
 from rayscore.score.scorers import ScorerSpec
 
@@ -84,28 +84,21 @@ class ServeJobConfig:
                             "set scorer.messages_column: null")
         if not self.route_prefix.startswith("/"):
             problems.append(f"route_prefix: must start with '/', got {self.route_prefix!r}")
-        if not 0 < self.port < 65536:
-            problems.append(f"port: must be in 1..65535, got {self.port}")
-        if self.max_batch_size < 1:
-            problems.append(f"max_batch_size: must be >= 1, got {self.max_batch_size}")
-        if self.batch_wait_timeout_s < 0:
-            problems.append(f"batch_wait_timeout_s: must be >= 0, got {self.batch_wait_timeout_s}")
-        if self.min_replicas < 0:
-            problems.append(f"min_replicas: must be >= 0, got {self.min_replicas}")
+        problems += range_problems(
+            self,
+            port="[1, 65535]",
+            max_batch_size=">= 1",
+            batch_wait_timeout_s=">= 0",
+            min_replicas=">= 0",
+        )
         if self.max_replicas < max(1, self.min_replicas):
             problems.append(f"max_replicas: must be >= max(1, min_replicas={self.min_replicas}), "
                             f"got {self.max_replicas}")
-        if self.target_ongoing_requests <= 0:
-            problems.append(f"target_ongoing_requests: must be > 0, got {self.target_ongoing_requests}")
-        if self.max_ongoing_requests < 1:
-            problems.append(f"max_ongoing_requests: must be >= 1, got {self.max_ongoing_requests}")
+        problems += range_problems(self, target_ongoing_requests="> 0", max_ongoing_requests=">= 1")
         if self.cpus_per_replica < 0 or self.gpus_per_replica < 0:
             problems.append("cpus_per_replica: cpus_per_replica and gpus_per_replica must be >= 0")
-        if self.retry_after_s < 0:
-            problems.append(f"retry_after_s: must be >= 0, got {self.retry_after_s}")
-        for name in ("max_items_per_request", "max_text_chars", "max_body_bytes"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name}: must be >= 1, got {getattr(self, name)}")
+        problems += range_problems(self, retry_after_s=">= 0", max_items_per_request=">= 1", max_text_chars=">= 1",
+                                   max_body_bytes=">= 1")
         if self.judge_config:
             try:
                 load_judge_spec(self.judge_config)

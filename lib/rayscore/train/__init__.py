@@ -2,6 +2,8 @@
 
 - reward.py     the train_reward job (RewardJobConfig, run): TRL RewardTrainer, LoRA or full,
                 checks and calibration saved with the model
+- reward_eval.py a reward model on held-out pairs: accuracy, swap check, calibration and the
+                operating points of the three outcomes (OutcomeSpec)
 - classifier.py the train_classifier job (ClassifierJobConfig, run): HF Trainer on a sequence
                 classifier (N classes) or regressor (one score) on pointwise labels
 - sft.py        the train_sft job (SftJobConfig, run): TRL SFTTrainer + LoRA on a causal LM

@@ -35,26 +35,53 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from rayscore.config import save_config
+from rayscore.config import range_problems, save_config
+from rayscore.data.data_check import DataCheckSpec, check_data
 from rayscore.data.labels import LabelDataSpec, Task, as_conversation, load_labels, split_rows
 from rayscore.data.preferences import reason_counts, write_quarantine
 from rayscore.io import join, local_output, write_json
-from rayscore.models import (LoraSpec, ModelSpec, add_lora, add_missing_chars, encode_conversation,
-                             load_sequence_classifier, load_tokenizer, save_calibration, save_scorer)
+from rayscore.models import (
+    LoraSpec,
+    ModelSpec,
+    add_lora,
+    add_missing_chars,
+    encode_conversation,
+    load_sequence_classifier,
+    load_tokenizer,
+    save_calibration,
+    save_scorer,
+)
 from rayscore.report import write_report
 from rayscore.train.curves import LOG_HISTORY_FILE, write_curves
-from rayscore.train.deepspeed import (DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading,
-                                      setup_worker, training_problems)
-from rayscore.train.scaling import (ScalingSpec, TrainSpec, fit, TrainResult, absolute_paths, attempt_callback,
-                                    export_final_checkpoint, is_rank_zero, local_workdir, model_location,
-                                    report_final,
-                                    setup_worker_logging, threads_for_worker, torch_trainer,
-                                    trainer_arguments)
+from rayscore.train.deepspeed import (
+    DeepSpeedSpec,
+    deepspeed_config,
+    gather_full_state,
+    plain_model_loading,
+    setup_worker,
+    training_problems,
+)
+from rayscore.train.scaling import (
+    ScalingSpec,
+    TrainResult,
+    TrainSpec,
+    absolute_paths,
+    attempt_callback,
+    export_final_checkpoint,
+    fit,
+    is_rank_zero,
+    local_workdir,
+    model_location,
+    report_final,
+    setup_worker_logging,
+    threads_for_worker,
+    torch_trainer,
+    trainer_arguments,
+)
 from rayscore.train.tracking import track
 
 logger = logging.getLogger(__name__)
@@ -73,8 +100,7 @@ class ClassifierTrainSpec(TrainSpec):
 
     def check(self) -> list[str]:
         problems = super().check()
-        if self.eval_steps < 0:
-            problems.append(f"eval_steps: must be >= 0, got {self.eval_steps}")
+        problems += range_problems(self, eval_steps=">= 0")
         return problems
 
 
@@ -92,6 +118,8 @@ class ClassifierJobConfig:
     """Score at or above which a row is labelled 1 (kept); null = the middle of the training labels' range."""
     data: LabelDataSpec = field(default_factory=LabelDataSpec)
     """Training data."""
+    data_check: DataCheckSpec = field(default_factory=DataCheckSpec)
+    """Duplicates, train/eval overlap and diversity of the texts, checked before training (docs/train.md)."""
     model: ModelSpec = field(default_factory=ModelSpec)
     """Backbone and tokenisation."""
     lora: LoraSpec = field(default_factory=LoraSpec)
@@ -128,6 +156,8 @@ class PreparedRows:
     threshold: float
     extra_chars: list[str] = field(default_factory=list)
     """Characters of the data the tokenizer lacked, added in this order (workers add them too)."""
+    data_check: dict = field(default_factory=dict)
+    """The data check's report: duplicates, eval overlap, distinct-1/2, the largest template's share."""
 
     def account(self) -> dict:
         """Rows in = rows trained + rows held out + rows quarantined, by reason."""
@@ -159,7 +189,8 @@ def _run(cfg: ClassifierJobConfig, out: Path) -> TrainResult:
     result = torch_trainer(train_loop_per_worker, cfg, cfg.scaling, name="train_classifier",
                            data=ray.put(data)).fit()
     model_dir = export_final_checkpoint(result, out)
-    metrics = {**data.account(), **{k: v for k, v in result.metrics.items() if k != "final"}}
+    metrics = {**data.account(), "data_check": data.data_check,
+               **{k: v for k, v in result.metrics.items() if k != "final"}}
     if len(data.eval):
         metrics["eval"] = evaluate_model(model_dir, data.eval, cfg, out / "eval")
     metrics["wall_time_s"] = round(time.time() - started, 1)
@@ -175,7 +206,8 @@ def _run(cfg: ClassifierJobConfig, out: Path) -> TrainResult:
 # --- data ------------------------------------------------------------------------------------
 
 def prepare_rows(cfg: ClassifierJobConfig, tok) -> PreparedRows:
-    """Read, validate, split and tokenise; every row not trained on is quarantined with a reason."""
+    """Read, validate, split, check (data_check) and tokenise; every row not trained on is
+    quarantined with a reason."""
     from rayscore.data.chinese_chars import data_cjk_chars
 
     rows, bad = load_labels(cfg.data, cfg.task, cfg.num_labels)
@@ -187,12 +219,16 @@ def prepare_rows(cfg: ClassifierJobConfig, tok) -> PreparedRows:
         train_df = rows
     else:
         train_df, eval_df = split_rows(rows, cfg.data.eval_fraction, cfg.data.seed)
+    checked = check_data(train_df, eval_df, lambda frame: frame["text"].tolist(), cfg.data_check)
+    train_df, eval_df = checked.train, checked.eval
+    bad = pd.concat([bad, checked.set_aside.assign(split="train") if cfg.data.eval_path else checked.set_aside],
+                    ignore_index=True)
     extra_chars = (add_missing_chars(tok, data_cjk_chars(pd.concat([train_df, eval_df])["text"]))
                    if cfg.model.add_chinese_chars else [])
     train_df, cut_train = encode_rows(train_df, tok, cfg.model.max_seq_len)
     eval_df, cut_eval = encode_rows(eval_df, tok, cfg.model.max_seq_len)
     return PreparedRows(train_df, eval_df, bad, input_rows, cut_train + cut_eval,
-                        default_threshold(cfg, train_df), extra_chars)
+                        default_threshold(cfg, train_df), extra_chars, checked.report)
 
 
 def default_threshold(cfg: ClassifierJobConfig, train: pd.DataFrame) -> float:

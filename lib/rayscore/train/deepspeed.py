@@ -40,7 +40,8 @@ class DeepSpeedSpec:
     offload_params: bool = False
     """Keep sharded weights in CPU memory between uses (ZeRO-Infinity; stage 3 only)."""
     optimizer: Literal["torch", "deepspeed"] = "torch"
-    """torch: the trainer's torch AdamW (nothing to compile); deepspeed: DeepSpeed's fused/CPU Adam (built on first use)."""
+    """torch: the trainer's torch AdamW (nothing to compile); deepspeed: DeepSpeed's fused/CPU Adam
+    (built on first use)."""
     torch_extensions_dir: str = "~/.cache/torch_extensions"
     """Cache for DeepSpeed's JIT-built C++ ops (TORCH_EXTENSIONS_DIR; an existing env var wins)."""
 

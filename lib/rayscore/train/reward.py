@@ -15,7 +15,8 @@ Writes under <output_dir>:
   model/                 adapter/ (LoRA only), merged/ (what score and serve load), fingerprint.txt,
                          metrics.json, save_check.json (rewards in memory vs from the saved model),
                          calibration.json (temperature, and a quality model's threshold and the
-                         operating points of 正确 / 错误 / 待审, fitted on the held-out pairs), checks.json (the check set, when `checks` is set)
+                         operating points of 正确 / 错误 / 待审, fitted on the held-out pairs),
+                         checks.json (the check set, when `checks` is set)
   metrics.json           data account, training and held-out metrics (accuracy, margin, swap check)
   config.yaml            the resolved config
   training_curves.png    loss and accuracy by step; log_history.json, the numbers behind it
@@ -36,29 +37,62 @@ import numpy as np
 import pandas as pd
 
 from rayscore.checks import load_check_set, observe_conversations, save_check_set
-from rayscore.config import save_config
+from rayscore.config import range_problems, save_config
 from rayscore.data.audited import audited_source
-from rayscore.report import write_report
-from rayscore.data.pairs import CORRECT, WRONG, records_to_pairs
+from rayscore.data.data_check import DataCheckSpec, check_data
+from rayscore.data.pairs import records_to_pairs
 from rayscore.data.preferences import (
-    PreferenceDataSpec, load_preferences, reason_counts, split_pairs, write_quarantine)
+    PreferenceDataSpec,
+    load_preferences,
+    pair_texts,
+    reason_counts,
+    split_pairs,
+    write_quarantine,
+)
 from rayscore.io import join, local_output, write_json
 from rayscore.models import (
-    LoraSpec, ModelSpec, add_lora, add_missing_chars, encode_conversation, load_reward_model, load_tokenizer)
+    LoraSpec,
+    ModelSpec,
+    add_lora,
+    add_missing_chars,
+    encode_conversation,
+    load_reward_model,
+    load_tokenizer,
+)
+from rayscore.report import write_report
 from rayscore.train.curves import LOG_HISTORY_FILE, write_curves
 from rayscore.train.deepspeed import (
-    DeepSpeedSpec, deepspeed_config, gather_full_state, plain_model_loading, setup_worker, training_problems)
+    DeepSpeedSpec,
+    deepspeed_config,
+    gather_full_state,
+    plain_model_loading,
+    setup_worker,
+    training_problems,
+)
+from rayscore.train.reward_eval import OutcomeSpec, calibrate, evaluate_pairs, score_pairs
 from rayscore.train.scaling import (
-    ScalingSpec, TrainSpec, fit, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero,
-    local_workdir, model_location, report_final, setup_worker_logging, threads_for_worker,
-    torch_trainer, trainer_arguments)
+    ScalingSpec,
+    TrainResult,
+    TrainSpec,
+    absolute_paths,
+    attempt_callback,
+    export_final_checkpoint,
+    fit,
+    is_rank_zero,
+    local_workdir,
+    model_location,
+    report_final,
+    setup_worker_logging,
+    threads_for_worker,
+    torch_trainer,
+    trainer_arguments,
+)
 from rayscore.train.tracking import track
 
 logger = logging.getLogger(__name__)
 
 SAVE_CHECK_FILE = "save_check.json"
 SAVE_CHECK_PAIRS = 8  # pairs scored in memory and from the saved model after training
-SWAP_CHECK_PAIRS = 512  # held-out pairs scored again with chosen and rejected exchanged
 
 
 @dataclass
@@ -70,35 +104,15 @@ class RewardTrainSpec(TrainSpec):
     center_rewards_coefficient: float | None = None
     """TRL's penalty pushing rewards towards mean zero (e.g. 0.01); null = off."""
     truncation: Literal["keep_end", "quarantine"] = "keep_end"
-    """Pairs longer than model.max_seq_len: keep_end cuts the prompt and keeps the answer; quarantine sets them aside."""
+    """Pairs longer than model.max_seq_len: keep_end cuts the prompt and keeps the answer; quarantine
+    sets them aside."""
     eval_steps: int = 0
     """Evaluate on the held-out pairs every N steps (eval curves); 0 = only once, after training."""
 
     def check(self) -> list[str]:
         problems = super().check()
-        if self.eval_steps < 0:
-            problems.append(f"eval_steps: must be >= 0, got {self.eval_steps}")
+        problems += range_problems(self, eval_steps=">= 0")
         return problems
-
-
-@dataclass
-class OutcomeSpec:
-    """How sure an automatic quality label must be: the precision it must reach on held-out records,
-    with this confidence (a Clopper-Pearson bound); rows between the two operating points are 待审."""
-
-    target_precision: float = 0.99
-    """Precision each automatic outcome (正确, 错误) must reach on the held-out records."""
-    confidence: float = 0.95
-    """Probability that the stated precision holds (1 - delta of Learn then Test)."""
-    fitted_on: str = "eval split"
-    """Which data the operating points were fitted on, as the summary reports it."""
-    fit_on: Literal["eval", "audited"] = "eval"
-    """eval: every held-out record; audited: only the held-back audited records (data.audited_path),
-    so the stated precision is measured on the user's own data."""
-
-    def check(self) -> list[str]:
-        values = {"target_precision": self.target_precision, "confidence": self.confidence}
-        return [f"outcomes.{k}: must be in [0.5, 1), got {v}" for k, v in values.items() if not 0.5 <= v < 1]
 
 
 @dataclass
@@ -109,6 +123,8 @@ class RewardJobConfig:
     """Everything the job writes goes under this directory."""
     data: PreferenceDataSpec = field(default_factory=PreferenceDataSpec)
     """Training data."""
+    data_check: DataCheckSpec = field(default_factory=DataCheckSpec)
+    """Duplicates, train/eval overlap and diversity of the pairs, checked before training (docs/train.md)."""
     model: ModelSpec = field(default_factory=ModelSpec)
     """Backbone and tokenisation."""
     lora: LoraSpec = field(default_factory=LoraSpec)
@@ -155,6 +171,8 @@ class PreparedPairs:
     """Characters of the data the tokenizer lacked, added in this order (workers add them too)."""
     audited: dict = field(default_factory=dict)
     """data.audited_path's account (AuditedSource.account): records, sets, held back, left out."""
+    data_check: dict = field(default_factory=dict)
+    """The data check's report: duplicates, eval overlap, distinct-1/2, the largest template's share."""
 
     def account(self) -> dict:
         """Rows in = rows trained + rows held out + rows quarantined, by reason."""
@@ -188,7 +206,8 @@ def _run(cfg: RewardJobConfig, out: Path) -> TrainResult:
     result = torch_trainer(train_loop_per_worker, cfg, cfg.scaling, name="train_reward",
                            data=ray.put(data)).fit()
     model_dir = export_final_checkpoint(result, out)
-    metrics = {**data.account(), **{k: v for k, v in result.metrics.items() if k != "final"}}
+    metrics = {**data.account(), "data_check": data.data_check,
+               **{k: v for k, v in result.metrics.items() if k != "final"}}
     metrics["wall_time_s"] = round(time.time() - started, 1)
     write_json(out / "metrics.json", metrics)
     write_curves(model_dir, out, title="train_reward")
@@ -201,7 +220,8 @@ def _run(cfg: RewardJobConfig, out: Path) -> TrainResult:
 # --- data ------------------------------------------------------------------------------------
 
 def prepare_pairs(cfg: RewardJobConfig, tok) -> PreparedPairs:
-    """Read, validate, split and tokenise; every row not trained on is quarantined with a reason."""
+    """Read, validate, split, check (data_check) and tokenise; every row not trained on is
+    quarantined with a reason."""
     require_scores = cfg.train.use_margin
     pairs, bad = load_preferences(cfg.data, require_scores=require_scores)
     input_pairs = len(pairs) + len(bad)
@@ -212,6 +232,11 @@ def prepare_pairs(cfg: RewardJobConfig, tok) -> PreparedPairs:
         train_df = pairs
     else:
         train_df, eval_df = split_pairs(pairs, cfg.data.eval_fraction, cfg.data.seed)
+    # The rows of the data files, before the audited records join: those repeat on purpose.
+    checked = check_data(train_df, eval_df, pair_texts, cfg.data_check, unit="pair")
+    train_df, eval_df = checked.train, checked.eval
+    bad = pd.concat([bad, checked.set_aside.assign(split="train") if cfg.data.eval_path else checked.set_aside],
+                    ignore_index=True)
     audited_account = {}
     if cfg.data.audited_path:  # people's answers: trained on (oversampled); a held-back share is only measured
         audited = audited_source(cfg.data.audited_path, cfg.data.audited_weight, cfg.checks)
@@ -226,12 +251,13 @@ def prepare_pairs(cfg: RewardJobConfig, tok) -> PreparedPairs:
         input_pairs += len(audited.held_back) if cfg.outcomes.fit_on == "audited" else 0
     checks = load_check_set(cfg.checks) if cfg.checks else None
     train_df, eval_df = with_observations(train_df, checks), with_observations(eval_df, checks)
-    extra_chars = add_missing_chars(tok, data_chars(pd.concat([train_df, eval_df]))) if cfg.model.add_chinese_chars else []
+    extra_chars = (add_missing_chars(tok, data_chars(pd.concat([train_df, eval_df])))
+                   if cfg.model.add_chinese_chars else [])
     train_df, long_train, cut_train = encode_pairs(train_df, tok, cfg.model.max_seq_len, cfg.train.truncation)
     eval_df, long_eval, cut_eval = encode_pairs(eval_df, tok, cfg.model.max_seq_len, cfg.train.truncation)
     quarantined = pd.concat([bad, long_train, long_eval], ignore_index=True)
     return PreparedPairs(train_df, eval_df, quarantined, input_pairs, cut_train + cut_eval, extra_chars,
-                         audited_account)
+                         audited_account, checked.report)
 
 
 def data_chars(pairs: pd.DataFrame) -> list[str]:
@@ -337,7 +363,8 @@ def build_trainer(cfg: RewardJobConfig, args, model, tok, data: PreparedPairs, c
         model=model,
         args=args,
         train_dataset=to_dataset(data.train, cfg.train.use_margin),
-        eval_dataset=to_dataset(data.eval, cfg.train.use_margin) if cfg.train.eval_steps > 0 and len(data.eval) else None,
+        eval_dataset=(to_dataset(data.eval, cfg.train.use_margin) if cfg.train.eval_steps > 0 and len(data.eval)
+                      else None),
         processing_class=tok,
         callbacks=callbacks,
     )
@@ -389,95 +416,3 @@ def save_and_evaluate(trainer, cfg: RewardJobConfig, tok, data: PreparedPairs, m
 def save_check_conversations(data: PreparedPairs) -> list[list[dict]]:
     pairs = (data.eval if len(data.eval) else data.train).head(SAVE_CHECK_PAIRS)
     return [list(c) for c in pairs["chosen"]] + [list(r) for r in pairs["rejected"]]
-
-
-# --- evaluation ------------------------------------------------------------------------------
-
-def evaluate_pairs(runner, pairs: pd.DataFrame, subset_column: str | None = None,
-                   rewards: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
-    """Accuracy, margins and reward spread on held-out pairs, through the scoring code path.
-
-    Swap check: the eval run again on a sample of the pairs (SWAP_CHECK_PAIRS) with chosen and
-    rejected exchanged. A sound eval gives accuracy_swapped = 1 - accuracy - ties on the sample;
-    one that stays high whatever it is shown (reads position or call order, not the text) or that
-    cannot tell the answers apart fails it. A sample is enough to see that, at a fraction of a
-    second full pass over the held-out pairs.
-    """
-    if len(pairs) == 0:
-        return {"eval_pairs": 0}
-    chosen, rejected = rewards if rewards is not None else score_pairs(runner, pairs["chosen"], pairs["rejected"])
-    accuracy = float((chosen > rejected).mean())
-    sample = np.random.default_rng(0).permutation(len(pairs))[:SWAP_CHECK_PAIRS]
-    swapped_first, swapped_second = score_pairs(runner, pairs["rejected"].iloc[sample], pairs["chosen"].iloc[sample])
-    accuracy_sample = float((chosen[sample] > rejected[sample]).mean())
-    accuracy_swapped = float((swapped_first > swapped_second).mean())
-    rewards = np.concatenate([chosen, rejected])
-    metrics = {
-        "eval_pairs": len(pairs),
-        "eval_accuracy": accuracy,
-        "eval_accuracy_swapped": accuracy_swapped,
-        "eval_ties": float((chosen == rejected).mean()),
-        "eval_swap_check_pairs": len(sample),
-        "eval_swap_check_ok": bool(abs(accuracy_sample + accuracy_swapped - 1) <= 0.02),
-        "eval_mean_margin": float((chosen - rejected).mean()),
-        "eval_reward_mean": float(rewards.mean()),
-        "eval_reward_std": float(rewards.std()),
-    }
-    if subset_column and subset_column in pairs.columns:
-        by = pd.Series(chosen > rejected).groupby(pairs[subset_column].to_numpy()).mean()
-        metrics["eval_accuracy_by_subset"] = {str(k): round(float(v), 4) for k, v in by.items()}
-    if not metrics["eval_swap_check_ok"]:
-        logger.warning("swap check failed on %d pairs: accuracy %.3f, swapped %.3f (expected about %.3f): the "
-                       "eval is not reading the answers", len(sample), accuracy_sample, accuracy_swapped,
-                       1 - accuracy_sample)
-    return metrics
-
-
-def calibrate(chosen: np.ndarray, rejected: np.ndarray, pairs: pd.DataFrame, records: bool,
-              certain: frozenset[str] = frozenset(), outcomes: OutcomeSpec | None = None) -> dict:
-    """Temperature T for p = sigmoid(margin / T), fitted on the held-out pairs in both orders
-    (Bradley-Terry: P(first preferred)); for labelled records also the threshold on
-    p_correct = sigmoid((r_正确 - r_错误) / T) with the best F1 for catching 错误, the ECE there,
-    and the two operating points of the three outcomes (operating_points.py), fitted on the
-    held-out records no certain check decides (those the model decides when scoring).
-    Fitting one parameter on held-out pairs keeps the ranking (and pair accuracy) unchanged."""
-    from rayscore.eval.calibration import (apply_temperature, calibration_bins, expected_calibration_error,
-                                           fit_temperature)
-    from rayscore.eval.operating_points import fit_operating_points
-    from rayscore.score.scorers import choose_threshold
-
-    margin = (chosen - rejected).astype(np.float64)
-    both = np.concatenate([margin, -margin])
-    try:
-        temperature = fit_temperature(both, np.concatenate([np.ones(len(margin), bool), np.zeros(len(margin), bool)]))
-    except ValueError as e:  # e.g. every margin exactly 0
-        logger.warning("calibration skipped: %s", e)
-        return {"temperature": 1.0, "fitted_on_pairs": 0}
-    out = {"temperature": round(float(temperature), 6), "fitted_on_pairs": int(len(margin))}
-    if records:
-        gold_correct = np.array([list(c)[-1]["content"] == CORRECT for c in pairs["chosen"]])
-        p_correct = apply_temperature(np.where(gold_correct, margin, -margin), temperature)
-        gold = np.where(gold_correct, CORRECT, WRONG)
-        choice = choose_threshold(p_correct, gold, best_f1=True)
-        out.update(threshold=choice["threshold"], threshold_f1=choice["f1"],
-                   ece=round(expected_calibration_error(calibration_bins(p_correct, gold_correct)), 4))
-        outcomes = outcomes or OutcomeSpec()
-        flags = pairs["check_flags"] if "check_flags" in pairs else pd.Series([""] * len(pairs))
-        model_decides = np.array([not set(f.split(",")) & certain for f in flags], dtype=bool)
-        fitted_on = outcomes.fitted_on
-        if outcomes.fit_on == "audited":
-            audited = (pairs["source"] == "audited").to_numpy() if "source" in pairs else np.zeros(len(pairs), bool)
-            model_decides &= audited
-            fitted_on = f"{int(model_decides.sum())} held-back audited records"
-        points = fit_operating_points(p_correct[model_decides], gold_correct[model_decides],
-                                      outcomes.target_precision, 1 - outcomes.confidence, choice["threshold"])
-        out["operating_points"] = points | {"fitted_on": fitted_on}
-        logger.info("operating points on %d held-out records the model decides: 正确 at p >= %.4f, 错误 below %.4f "
-                    "(coverage %s; certified %s)", points["n"], points["accept_at"], points["reject_below"],
-                    points["coverage"], points["certified"])
-    return out
-
-
-def score_pairs(runner, first, second) -> tuple[np.ndarray, np.ndarray]:
-    """Rewards of the first and of the second conversation of every pair, in that order."""
-    return runner.rewards([list(c) for c in first]), runner.rewards([list(c) for c in second])

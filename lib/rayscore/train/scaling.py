@@ -41,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from rayscore.config import range_problems
 from rayscore.io import absolute, exists, filesystem, is_uri, join
 from rayscore.logs import Progress, format_rate, quiet_libraries
 
@@ -67,14 +68,8 @@ class ScalingSpec:
     """Latest checkpoints kept in storage."""
 
     def check(self) -> list[str]:
-        problems = []
-        if self.num_workers < 1:
-            problems.append(f"num_workers: must be >= 1, got {self.num_workers}")
-        if self.cpus_per_worker <= 0:
-            problems.append(f"cpus_per_worker: must be > 0, got {self.cpus_per_worker}")
-        if self.max_failures < -1:
-            problems.append(f"max_failures: must be >= -1 (-1 = unlimited), got {self.max_failures}")
-        return problems
+        # max_failures -1: unlimited restarts
+        return range_problems(self, num_workers=">= 1", cpus_per_worker="> 0", max_failures=">= -1")
 
 
 @dataclass
@@ -173,22 +168,15 @@ class TrainSpec:
     seed: int = 0
     """Seed for the head's or adapter's initialisation and the data order."""
     report_to: list[str] = field(default_factory=list)
-    """Trackers the finished run is logged to: tensorboard (out/tensorboard), mlflow ($MLFLOW_TRACKING_URI, else out/mlruns)."""
+    """Trackers the finished run is logged to: tensorboard (out/tensorboard), mlflow
+    ($MLFLOW_TRACKING_URI, else out/mlruns)."""
 
     def check(self) -> list[str]:
         problems = []
-        if self.learning_rate <= 0:
-            problems.append(f"learning_rate: must be > 0, got {self.learning_rate}")
-        if self.batch_size_per_worker < 1:
-            problems.append(f"batch_size_per_worker: must be >= 1, got {self.batch_size_per_worker}")
+        problems += range_problems(self, learning_rate="> 0", batch_size_per_worker=">= 1")
         if self.epochs <= 0 and self.max_steps <= 0:
             problems.append("epochs: must be > 0 unless max_steps > 0")
-        if not 0 <= self.warmup_ratio < 1:
-            problems.append(f"warmup_ratio: must be in [0, 1), got {self.warmup_ratio}")
-        if self.logging_steps < 1:
-            problems.append(f"logging_steps: must be >= 1, got {self.logging_steps}")
-        if self.save_steps < 1:
-            problems.append(f"save_steps: must be >= 1, got {self.save_steps}")
+        problems += range_problems(self, warmup_ratio="[0, 1)", logging_steps=">= 1", save_steps=">= 1")
         unknown = [t for t in self.report_to if t not in ("tensorboard", "mlflow")]
         if unknown:
             problems.append(f"report_to: unknown tracker(s) {unknown}; choose from tensorboard, mlflow")

@@ -42,15 +42,32 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from rayscore.config import save_config
-from rayscore.data.hupu import SftData, SftDataSpec, load_sft_data, sample_prompt
+from rayscore.config import range_problems, save_config
+from rayscore.data.data_check import DataCheckSpec, check_data
+from rayscore.data.hupu import SftData, SftDataSpec, load_sft_data, sample_prompt, sample_texts
 from rayscore.io import join, local_output, write_json, write_jsonl
 from rayscore.models import CAUSAL_CHAT_TEMPLATE, LoraSpec, ModelSpec, add_lora, load_causal_model, load_tokenizer
 from rayscore.report import write_report
 from rayscore.train.scaling import (
-    ScalingSpec, TrainPrecision, TrainSpec, TrainResult, absolute_paths, attempt_callback, export_final_checkpoint, is_rank_zero, log_progress,
-    local_workdir, model_location, report_final, restore_checkpoint, resumed_step, setup_worker_logging, threads_for_worker,
-    torch_trainer, trainer_arguments)
+    ScalingSpec,
+    TrainPrecision,
+    TrainResult,
+    TrainSpec,
+    absolute_paths,
+    attempt_callback,
+    export_final_checkpoint,
+    is_rank_zero,
+    local_workdir,
+    log_progress,
+    model_location,
+    report_final,
+    restore_checkpoint,
+    resumed_step,
+    setup_worker_logging,
+    threads_for_worker,
+    torch_trainer,
+    trainer_arguments,
+)
 from rayscore.train.sft_eval import SftEvalSpec, evaluate_sft
 from rayscore.train.tracking import track
 
@@ -86,8 +103,7 @@ class SftTrainSpec(TrainSpec):
 
     def check(self) -> list[str]:
         problems = super().check()
-        if self.gradient_accumulation_steps < 1:
-            problems.append(f"gradient_accumulation_steps: must be >= 1, got {self.gradient_accumulation_steps}")
+        problems += range_problems(self, gradient_accumulation_steps=">= 1")
         return problems
 
 
@@ -108,6 +124,8 @@ class SftJobConfig:
     """Everything the job writes goes under this directory."""
     data: SftDataSpec = field(default_factory=SftDataSpec)
     """Samples and the validation split."""
+    data_check: DataCheckSpec = field(default_factory=DataCheckSpec)
+    """Duplicates, train/eval overlap and diversity of the samples, checked before training (docs/train.md)."""
     model: ModelSpec = field(default_factory=_causal_model_spec)
     """A causal LM (any AutoModelForCausalLM path) and its tokenisation; its chat template is used."""
     lora: LoraSpec = field(default_factory=_causal_lora_spec)
@@ -148,7 +166,8 @@ def _run(cfg: SftJobConfig, out: Path) -> TrainResult:
     result = torch_trainer(train_loop_per_worker, cfg, cfg.scaling, name="train_sft", data=ray.put(data)).fit()
     model_dir = export_final_checkpoint(result, out)
     report, predictions, log_history = unpack_report(model_dir, out)
-    metrics = {"data": data.counts, **report, "wall_time_s": round(time.time() - started, 1)}
+    metrics = {"data": data.counts, "data_check": data.data_check, **report,
+               "wall_time_s": round(time.time() - started, 1)}
     write_json(out / "metrics.json", metrics)
     write_plots(out, log_history, predictions, [n for n in ("adapter", "base") if n in report["eval"]])
     metrics = track(cfg.train.report_to, out, "train_sft", metrics)
@@ -232,16 +251,19 @@ def conversations(samples: pd.DataFrame):
 
 
 def prepare_sft_data(cfg: SftJobConfig, tok) -> SftData:
-    """load_sft_data, then samples longer than model.max_seq_len tokens (TRL would cut the end,
-    which is the answer) are quarantined as too_long, train and eval alike."""
+    """load_sft_data, then the data check (training samples it sets aside are quarantined with its
+    reason), then samples longer than model.max_seq_len tokens (TRL would cut the end, which is the
+    answer) are quarantined as too_long, train and eval alike."""
     data = load_sft_data(cfg.data)
-    train, long_train = split_too_long(data.train, tok, cfg.model.max_seq_len)
-    evaluation, long_eval = split_too_long(data.eval, tok, cfg.model.max_seq_len)
-    quarantined = pd.concat([data.quarantined, long_train.assign(split="train"), long_eval.assign(split="eval")],
-                            ignore_index=True)
-    counts = {**data.counts, "too_long": len(long_train) + len(long_eval),
-              "train_samples": len(train), "eval_samples": len(evaluation)}
-    return SftData(train, evaluation, quarantined, counts)
+    checked = check_data(data.train, data.eval, sample_texts, cfg.data_check, unit="sample")
+    train, long_train = split_too_long(checked.train, tok, cfg.model.max_seq_len)
+    evaluation, long_eval = split_too_long(checked.eval, tok, cfg.model.max_seq_len)
+    quarantined = pd.concat([data.quarantined, checked.set_aside.assign(split="train"),
+                             long_train.assign(split="train"), long_eval.assign(split="eval")], ignore_index=True)
+    counts = {**data.counts, "set_aside_by_data_check": len(checked.set_aside),
+              "too_long": len(long_train) + len(long_eval), "train_samples": len(train),
+              "eval_samples": len(evaluation)}
+    return SftData(train, evaluation, quarantined, counts, checked.report)
 
 
 def split_too_long(samples: pd.DataFrame, tok, max_len: int) -> tuple[pd.DataFrame, pd.DataFrame]:

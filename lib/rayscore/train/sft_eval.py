@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rayscore.config import range_problems
 from rayscore.data.hupu import sample_prompt
 from rayscore.eval import metrics as eval_metrics
 from rayscore.score.generative import ExpectedScores, expected_scores, greedy_answers, parse_answers, read_expected
@@ -44,12 +45,7 @@ class SftEvalSpec:
 
     def check(self) -> list[str]:
         problems = []
-        if self.batch_size < 1:
-            problems.append(f"batch_size: must be >= 1, got {self.batch_size}")
-        if self.max_new_tokens < 1:
-            problems.append(f"max_new_tokens: must be >= 1, got {self.max_new_tokens}")
-        if self.max_samples is not None and self.max_samples < 1:
-            problems.append(f"max_samples: must be >= 1 or null, got {self.max_samples}")
+        problems += range_problems(self, batch_size=">= 1", max_new_tokens=">= 1", max_samples=">= 1")
         return problems
 
 

@@ -37,7 +37,8 @@ def numbers(entry: dict, prefix: str = "") -> dict[str, float]:
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             out |= numbers(value, f"{name}/")
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and key not in SKIPPED_KEYS:
+        elif (isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+              and key not in SKIPPED_KEYS):
             out[name] = float(value)
     return out
 
