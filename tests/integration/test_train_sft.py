@@ -126,6 +126,12 @@ def test_train_sft_job(ray_local, tiny_lm, hupu_csv, tmp_path):
     train = metrics["train"]
     assert train["steps"] == 60 and train["num_workers"] == 2 and train["resumed_from_step"] == 0
     assert train["last_loss"] < 0.3 * train["first_loss"], train  # it learned
+    # The held-out loss at the end of every epoch (about 8 steps each), and of the last, partial one.
+    by_epoch = train["eval_loss_by_epoch"]
+    epochs = [e["epoch"] for e in by_epoch]
+    assert len(by_epoch) >= 5 and epochs == sorted(epochs) and by_epoch[-1]["step"] == 60, by_epoch
+    assert all(float(e).is_integer() for e in epochs[:-1])
+    assert by_epoch[-1]["loss"] < 0.5 * by_epoch[0]["loss"], by_epoch
 
     evaluation = metrics["eval"]
     adapter, base = evaluation["adapter"], evaluation["base"]

@@ -27,3 +27,7 @@ def test_each_job_adds_its_own_arguments(tmp_path):
     sft = sft_config(load_config(SftJobConfig, ["--config", "configs/train_sft/tiny.yaml"]), str(tmp_path))
     assert reward.save_total_limit == 2 and reward.max_length is None and not reward.activation_checkpointing
     assert sft.completion_only_loss and sft.logging_first_step and not sft.packing
+    assert sft.eval_strategy == "no"   # no held-out samples to evaluate on
+    evaluating = sft_config(load_config(SftJobConfig, ["--config", "configs/train_sft/tiny.yaml"]), str(tmp_path),
+                            evaluates=True)
+    assert evaluating.eval_strategy == "epoch" and evaluating.per_device_eval_batch_size == 16

@@ -100,6 +100,8 @@ class SftTrainSpec(TrainSpec):
     """dtype the base weights are loaded in (bfloat16 halves GPU memory; LoRA weights stay float32)."""
     gradient_checkpointing: bool = False
     """Recompute activations in the backward pass (less memory for large models, ~30 % slower)."""
+    eval_every_epoch: bool = True
+    """Loss on the held-out samples at the end of every epoch (and of the last, partial one)."""
 
     def check(self) -> list[str]:
         problems = super().check()
@@ -193,7 +195,8 @@ def train_loop_per_worker(config: dict) -> None:
         model = add_lora(model, cfg.lora, tok, task_type="CAUSAL_LM")
     workdir = local_workdir("sft")
     attempt = attempt_callback()
-    trainer = build_sft_trainer(cfg, model, tok, data.train, workdir, callbacks=[RayTrainReportCallback(), attempt])
+    trainer = build_sft_trainer(cfg, model, tok, data.train, workdir, callbacks=[RayTrainReportCallback(), attempt],
+                                eval_samples=data.eval)
     trainer = prepare_trainer(trainer)
     log_progress(trainer, cfg.train.progress_every_s, unit="samples")
     resume = restore_checkpoint(workdir)
@@ -205,6 +208,7 @@ def train_loop_per_worker(config: dict) -> None:
         "train_samples": len(data.train), "steps": int(trainer.state.global_step),
         "train_loss": float(train_output.training_loss),
         "first_loss": losses[0][1] if losses else None, "last_loss": losses[-1][1] if losses else None,
+        "eval_loss_by_epoch": eval_loss_by_epoch(trainer.state.log_history),
         "train_samples_per_s": round(train_output.metrics.get("train_samples_per_second", 0.0), 2),
         "train_time_s": round(time.time() - started, 1), "num_workers": cfg.scaling.num_workers,
         "resumed_from_step": resumed_step(resume), "first_step_this_attempt": attempt.first_step,
@@ -280,14 +284,19 @@ def split_too_long(samples: pd.DataFrame, tok, max_len: int) -> tuple[pd.DataFra
             samples[long].assign(reason="too_long", tokens=lengths[long]).reset_index(drop=True))
 
 
-def build_sft_trainer(cfg: SftJobConfig, model, tok, samples: pd.DataFrame, workdir: str, callbacks=()):
+def build_sft_trainer(cfg: SftJobConfig, model, tok, samples: pd.DataFrame, workdir: str, callbacks=(),
+                      eval_samples: pd.DataFrame | None = None):
+    """TRL's SFTTrainer on the samples; with eval_samples (and train.eval_every_epoch) it measures
+    their loss at the end of every epoch."""
     from trl import SFTTrainer
 
-    return SFTTrainer(model=model, args=sft_config(cfg, workdir), train_dataset=conversations(samples),
+    evaluates = cfg.train.eval_every_epoch and eval_samples is not None and len(eval_samples) > 0
+    return SFTTrainer(model=model, args=sft_config(cfg, workdir, evaluates), train_dataset=conversations(samples),
+                      eval_dataset=conversations(eval_samples) if evaluates else None,
                       processing_class=tok, callbacks=list(callbacks))
 
 
-def sft_config(cfg: SftJobConfig, workdir: str):
+def sft_config(cfg: SftJobConfig, workdir: str, evaluates: bool = False):
     from trl import SFTConfig
 
     t = cfg.train
@@ -296,7 +305,8 @@ def sft_config(cfg: SftJobConfig, workdir: str):
         gradient_accumulation_steps=t.gradient_accumulation_steps,
         lr_scheduler_type=t.lr_scheduler,
         logging_first_step=True,  # the curve starts at the untrained loss
-        eval_strategy="no",
+        eval_strategy="epoch" if evaluates else "no",
+        per_device_eval_batch_size=t.batch_size_per_worker,
         activation_checkpointing=t.gradient_checkpointing,
         max_length=cfg.model.max_seq_len,  # nothing longer is left (prepare_sft_data)
         completion_only_loss=True,
@@ -309,6 +319,12 @@ def sft_config(cfg: SftJobConfig, workdir: str):
 def loss_curve(log_history: list[dict]) -> list[tuple[int, float]]:
     """(step, training loss) of every logged step."""
     return [(int(e["step"]), float(e["loss"])) for e in log_history if "loss" in e and "step" in e]
+
+
+def eval_loss_by_epoch(log_history: list[dict]) -> list[dict]:
+    """The held-out loss at the end of each epoch: [{"epoch", "step", "loss"}, ...]."""
+    return [{"epoch": round(float(e["epoch"]), 2), "step": int(e["step"]), "loss": round(float(e["eval_loss"]), 4)}
+            for e in log_history if "eval_loss" in e]
 
 
 def write_data(data: SftData, out: Path) -> None:
