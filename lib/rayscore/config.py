@@ -42,7 +42,7 @@ from rayscore.shipped import current_job, find_config, shipped_names
 T = TypeVar("T")
 
 __all__ = ["ConfigError", "load_config", "parse_config", "to_dict", "save_config", "describe", "on_load",
-           "range_problems", "resolve_config", "set_by_job"]
+           "interval_problems", "range_problems", "resolve_config", "set_by_job"]
 
 on_load: contextvars.ContextVar[Callable[[Any], None] | None] = contextvars.ContextVar("on_load", default=None)
 """Called with each config load_config returns during a job run (rayscore.entry sets it to the
@@ -106,6 +106,14 @@ def range_problems(obj: Any, **ranges: str) -> list[str]:
         if value is not None and not _within(value, written):
             problems.append(f"{name}: must be {'in ' if written[0] in '[(' else ''}{written}, got {value}")
     return problems
+
+
+def interval_problems(obj: Any, name: str) -> list[str]:
+    """A field that must be an interval [low, high] with low <= high, or None (unset)."""
+    value = getattr(obj, name)
+    if value is None or (len(value) == 2 and value[0] <= value[1]):
+        return []
+    return [f"{name}: must be [low, high] with low <= high, got {value}"]
 
 
 _BOUND = re.compile(r"(>=|>) *(-?[0-9.e]+)")

@@ -173,3 +173,35 @@ def test_help_shows_other_problems_after_the_keys(capsys):
 def test_help_lines_hold_the_whole_docstring():
     line = next(line for line in describe(ComposedJobConfig).splitlines() if line.startswith("output_dir ="))
     assert line.endswith("only if nothing cuts it in the middle of its sentence.")
+
+
+@dataclass
+class Limits:
+    workers: int = 1
+    share: float = 0.5
+    rows: int | None = None
+    score_range: list[float] | None = None
+
+
+@pytest.mark.parametrize(("values", "problems"), [
+    ({}, []),
+    ({"workers": 0}, ["workers: must be >= 1, got 0"]),
+    ({"share": 1.0}, ["share: must be in [0, 1), got 1.0"]),
+    ({"rows": None}, []),                                       # a limit left unset is within every range
+    ({"rows": -1}, ["rows: must be > -1, got -1"]),
+    ({"score_range": [10, 1]}, ["score_range: must be [low, high] with low <= high, got [10, 1]"]),
+    ({"score_range": [1]}, ["score_range: must be [low, high] with low <= high, got [1]"]),
+])
+def test_range_and_interval_rules_name_the_field_the_rule_and_the_value(values, problems):
+    from rayscore.config import interval_problems, range_problems
+
+    obj = Limits(**values)
+    found = range_problems(obj, workers=">= 1", share="[0, 1)", rows="> -1") + interval_problems(obj, "score_range")
+    assert found == problems
+
+
+def test_a_range_that_is_not_one_is_a_programming_error():
+    from rayscore.config import range_problems
+
+    with pytest.raises(ValueError, match="1..10"):
+        range_problems(Limits(), workers="1..10")

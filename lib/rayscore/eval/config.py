@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rayscore.config import range_problems
+from rayscore.config import interval_problems, range_problems
 from rayscore.eval.annotators import TieBreak
 from rayscore.eval.pairwise_agreement import MissingVerdict
 from rayscore.eval.text import Tokenizer
@@ -104,8 +104,7 @@ class EvaluateJobConfig:
             problems.append("annotator_columns: give at least two annotators (or use gold_column)")
         if self.swap_column and "pairwise" not in self.metrics:
             problems.append("swap_column: only used by the pairwise metrics; add pairwise or remove it")
-        if self.score_range is not None and (len(self.score_range) != 2 or self.score_range[0] > self.score_range[1]):
-            problems.append(f"score_range: must be [low, high] with low <= high, got {self.score_range}")
+        problems += interval_problems(self, "score_range")
         problems += range_problems(self, bootstrap=">= 0", confidence="(0, 1)")
         return problems
 

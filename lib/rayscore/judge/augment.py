@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rayscore.config import range_problems, save_config
+from rayscore.config import interval_problems, range_problems, save_config
 from rayscore.io import JobSummary, absolute, is_missing, join, local_output, read_table, write_json
 from rayscore.judge.core import TRUNCATED, JudgeSpec, cell_text, judge_items, open_backend
 from rayscore.judge.http_client import HttpJudgeClient, HttpJudgeSpec
@@ -86,9 +86,9 @@ class AugmentJobConfig:
         for name, endpoint in (("generator", self.generator), ("judge", self.judge)):
             if not endpoint.model:
                 problems.append(f"{name}.model: required (the model name the endpoint serves)")
-        if len(self.score_range) != 2 or self.score_range[0] > self.score_range[1]:
-            problems.append(f"score_range: must be [low, high] with low <= high, got {self.score_range}")
-        elif not self.score_range[0] <= self.threshold <= self.score_range[1]:
+        wrong_range = interval_problems(self, "score_range")
+        problems += wrong_range
+        if not wrong_range and not self.score_range[0] <= self.threshold <= self.score_range[1]:
             problems.append(f"threshold: {self.threshold} is outside score_range {self.score_range}")
         problems += range_problems(self, max_failed_share="[0, 1]", max_rows=">= 0")
         problems += _template_problems("template", self.template, {"item"})

@@ -39,7 +39,7 @@ from typing import Literal, Protocol
 import pandas as pd
 import yaml
 
-from rayscore.config import parse_config, range_problems
+from rayscore.config import interval_problems, parse_config, range_problems
 from rayscore.eval.judge_text import parse_pairwise, parse_score
 from rayscore.eval.verdicts import Policy, combine
 from rayscore.io import is_missing, is_uri
@@ -97,8 +97,7 @@ class JudgeSpec:
             problems.append("http.model: required for backend=http (the model name the endpoint serves)")
         if self.backend == "local" and not self.local.model_path:
             problems.append("local.model_path: required for backend=local (a causal LM directory)")
-        if self.score_range is not None and (len(self.score_range) != 2 or self.score_range[0] > self.score_range[1]):
-            problems.append(f"score_range: must be [low, high] with low <= high, got {self.score_range}")
+        problems += interval_problems(self, "score_range")
         problems += range_problems(self, tie_margin=">= 0")
         return problems + self.template_problems()
 
