@@ -50,7 +50,10 @@ def main(argv=None) -> int:
 
     from rayscore.addresses.records import generate_records
     from rayscore.checks import CHECKS_FILE
+    from rayscore.logs import setup_logging
     from rayscore.score.scorers import ScorerSpec, build_scorer
+
+    setup_logging("WARNING")   # the table, not the libraries' load reports and progress bars
 
     if not Path(args.model, CHECKS_FILE).exists():
         sys.exit(f"{args.model}: no model trained with checks here; run python -m jobs.demo first")
