@@ -87,8 +87,7 @@ class LoraSpec:
     """Modules trained in full and saved with the adapter (the new reward head); absent ones are skipped."""
 
     def check(self) -> list[str]:
-        problems = []
-        problems += range_problems(self, r=">= 1", dropout="[0, 1)")
+        problems = range_problems(self, r=">= 1", dropout="[0, 1)")
         if self.enabled and not self.target_modules:
             problems.append("target_modules: must name at least one module when enabled")
         return problems

@@ -34,8 +34,7 @@ class LabelIssuesSpec:
     """key=value words for each fold's training, e.g. [train.max_steps=20] for a small step budget."""
 
     def check(self) -> list[str]:
-        problems = []
-        problems += range_problems(self, folds=">= 2")
+        problems = range_problems(self, folds=">= 2")
         bad = [w for w in self.train_overrides if "=" not in w]
         if bad:
             problems.append(f"train_overrides: expected key=value words, got {bad}")
@@ -60,8 +59,7 @@ class PickSpec:
     """strategy label_issues only."""
 
     def check(self) -> list[str]:
-        problems = []
-        problems += range_problems(self, budget=">= 1", explore="[0, 1]")
+        problems = range_problems(self, budget=">= 1", explore="[0, 1]")
         if self.strategy == "label_issues" and not self.label_issues.path:
             problems.append("label_issues.path: required for strategy label_issues (a labelled training set)")
         return problems

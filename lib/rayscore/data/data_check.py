@@ -98,8 +98,7 @@ class DataCheckSpec:
     """Train even when one template holds more than max_template_share of the rows (the report still says so)."""
 
     def check(self) -> list[str]:
-        problems = []
-        problems += range_problems(
+        problems = range_problems(
             self,
             near_duplicate_threshold="[0.5, 0.95]",
             template_similarity="[0.2, 0.95]",
@@ -135,9 +134,8 @@ def check_data(train: pd.DataFrame, evaluation: pd.DataFrame, texts: Callable[[p
     sigs = signatures(train_texts + eval_texts, spec.ngram_chars, spec.num_perm)
     train_sigs, eval_sigs = sigs[: len(train_texts)], sigs[len(train_texts):]
 
-    heads, kinds, index = find_duplicates(train_texts, train_sigs, spec.near_duplicate_threshold)
-    overlaps = find_overlaps(eval_texts, eval_sigs, train_texts, train_sigs, heads, index,
-                             spec.near_duplicate_threshold)
+    heads, kinds, first, index = find_duplicates(train_texts, train_sigs, spec.near_duplicate_threshold)
+    overlaps = find_overlaps(eval_texts, eval_sigs, train_sigs, first, index, spec.near_duplicate_threshold)
     reasons = kinds.copy() if spec.drop_duplicates else np.full(len(train_texts), "", dtype=object)
     repeated = {train for _, train in overlaps}
     if spec.eval_overlap == "drop_from_train" and repeated:
@@ -290,9 +288,11 @@ def near_duplicate_index(threshold: float, num_perm: int):
     return MinHashLSH(threshold=threshold, num_perm=num_perm, weights=(0.1, 0.9))
 
 
-def find_duplicates(texts: list[str], sigs: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, object]:
+def find_duplicates(texts: list[str], sigs: np.ndarray,
+                    threshold: float) -> tuple[np.ndarray, np.ndarray, dict[str, int], object]:
     """(heads: for each row the first row of its cluster, itself when it is the first; kinds: ""
-    for a first row, else "duplicate" or "near_duplicate"; the LSH index of the first rows)."""
+    for a first row, else "duplicate" or "near_duplicate"; the head of each distinct text's
+    cluster; the LSH index of the heads)."""
     index = near_duplicate_index(threshold, sigs.shape[1])
     heads = np.arange(len(texts))
     kinds = np.full(len(texts), "", dtype=object)
@@ -301,14 +301,14 @@ def find_duplicates(texts: list[str], sigs: np.ndarray, threshold: float) -> tup
         if text in first:
             heads[i], kinds[i] = first[text], "duplicate"
             continue
-        first[text] = i
         minhash = lean(sigs[i])
         match = best_match(index.query(minhash), sigs, sigs[i], threshold)
         if match is not None:
             heads[i], kinds[i] = match, "near_duplicate"
-            continue
-        index.insert(i, minhash, check_duplication=False)
-    return heads, kinds, index
+        else:
+            index.insert(i, minhash, check_duplication=False)
+        first[text] = int(heads[i])
+    return heads, kinds, first, index
 
 
 def best_match(candidates: list[int], sigs: np.ndarray, one: np.ndarray, threshold: float) -> int | None:
@@ -321,13 +321,12 @@ def best_match(candidates: list[int], sigs: np.ndarray, one: np.ndarray, thresho
     return candidates[best] if sims[best] >= threshold else None
 
 
-def find_overlaps(eval_texts: list[str], eval_sigs: np.ndarray, train_texts: list[str], train_sigs: np.ndarray,
-                  heads: np.ndarray, index, threshold: float) -> list[tuple[int, int]]:
-    """(eval row, the first training row of the cluster it repeats) for every eval row that is an
-    exact or near duplicate of a training row."""
-    if not train_texts:
+def find_overlaps(eval_texts: list[str], eval_sigs: np.ndarray, train_sigs: np.ndarray, first: dict[str, int],
+                  index, threshold: float) -> list[tuple[int, int]]:
+    """(eval row, the head of the training cluster it repeats) for every eval row that is an exact
+    or near duplicate of a training row; `first` and `index` are find_duplicates'."""
+    if not first:
         return []
-    first = {t: int(heads[i]) for i, t in enumerate(train_texts) if heads[i] == i}
     out = []
     for e, text in enumerate(eval_texts):
         if text in first:

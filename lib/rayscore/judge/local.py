@@ -60,10 +60,9 @@ class LocalJudgeSpec:
 
     def check(self) -> list[str]:
         # model_path is required by the job when backend=local (an HTTP job carries an unused spec).
-        problems = range_problems(self, max_new_tokens=">= 1", max_prompt_tokens=">= 1", generate_batch_size=">= 1",
-                                  rows_per_batch=">= 1", num_actors=">= 1", cpus_per_actor="> 0",
-                                  gpus_per_actor=">= 0")
-        return problems
+        return range_problems(self, max_new_tokens=">= 1", max_prompt_tokens=">= 1", generate_batch_size=">= 1",
+                              rows_per_batch=">= 1", num_actors=">= 1", cpus_per_actor="> 0",
+                              gpus_per_actor=">= 0")
 
 
 @dataclass(frozen=True)

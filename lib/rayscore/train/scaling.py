@@ -172,8 +172,7 @@ class TrainSpec:
     ($MLFLOW_TRACKING_URI, else out/mlruns)."""
 
     def check(self) -> list[str]:
-        problems = []
-        problems += range_problems(self, learning_rate="> 0", batch_size_per_worker=">= 1")
+        problems = range_problems(self, learning_rate="> 0", batch_size_per_worker=">= 1")
         if self.epochs <= 0 and self.max_steps <= 0:
             problems.append("epochs: must be > 0 unless max_steps > 0")
         problems += range_problems(self, warmup_ratio="[0, 1)", logging_steps=">= 1", save_steps=">= 1")

@@ -44,9 +44,7 @@ class SftEvalSpec:
     """Also evaluate the base model without the adapter on the same prompts."""
 
     def check(self) -> list[str]:
-        problems = []
-        problems += range_problems(self, batch_size=">= 1", max_new_tokens=">= 1", max_samples=">= 1")
-        return problems
+        return range_problems(self, batch_size=">= 1", max_new_tokens=">= 1", max_samples=">= 1")
 
 
 def greedy_scores(model, tok, prompts: list[str], batch_size: int = 16, max_new_tokens: int = 16,
