@@ -6,9 +6,7 @@ What the data check every training job runs before its first step costs (rayscor
 seconds and rows/s of check_data on --rows generated address records (varied: nothing is
 dropped or refused), --eval-share of them as the eval split, the best of --repeats passes. Set
 against the training it guards: the seconds one epoch over the same rows takes at the pairs/s
-benchmarks/results/train_throughput.json measured (plain TRL, MiniLM + LoRA on 2 CPUs). For the
-signatures alone, datasketch's own MinHash.bulk (SHA-1 of each n-gram, one row at a time) on
---bulk-rows rows against rayscore's numpy path (the same signatures, all rows at once).
+benchmarks/results/train_throughput.json measured (plain TRL, MiniLM + LoRA on 2 CPUs).
 """
 
 from __future__ import annotations
@@ -32,8 +30,6 @@ def parse_args(argv=None):
     p.add_argument("--rows", type=int, default=100_000, help="generated records checked (train + eval)")
     p.add_argument("--eval-share", type=float, default=0.1, help="share of the rows given as the eval split")
     p.add_argument("--repeats", type=int, default=2, help="passes of check_data; the best counts")
-    p.add_argument("--bulk-rows", type=int, default=5_000,
-                   help="rows signed by datasketch's MinHash.bulk for comparison")
     p.add_argument("--seed", type=int, default=2024)
     p.add_argument("--out", type=Path, default=RESULTS)
     return p.parse_args(argv)
@@ -51,27 +47,6 @@ def time_check(records, eval_share: float, repeats: int) -> tuple[float, dict]:
         report = check_data(train, evaluation, lambda frame: frame["text"].tolist(), DataCheckSpec()).report
         best = min(best, time.perf_counter() - started)
     return best, report
-
-
-def time_signatures(texts: list[str]) -> dict:
-    """Signatures of the same rows two ways: datasketch's MinHash.bulk, and rayscore's numpy path."""
-    from datasketch import MinHash
-
-    from rayscore.data.data_check import DataCheckSpec, normalise, signatures
-
-    spec = DataCheckSpec()
-    texts = [normalise(t) for t in texts]
-    started = time.perf_counter()
-    grams = [[t[i:i + spec.ngram_chars].encode() for i in range(max(len(t) - spec.ngram_chars + 1, 1))]
-             for t in texts]
-    MinHash.bulk(grams, num_perm=spec.num_perm)
-    bulk_s = time.perf_counter() - started
-    started = time.perf_counter()
-    signatures(texts, spec.ngram_chars, spec.num_perm)
-    numpy_s = time.perf_counter() - started
-    return {"rows": len(texts), "datasketch_bulk_s": round(bulk_s, 3), "numpy_s": round(numpy_s, 3),
-            "datasketch_bulk_rows_per_s": round(len(texts) / bulk_s), "numpy_rows_per_s": round(len(texts) / numpy_s),
-            "numpy_speedup": round(bulk_s / numpy_s, 1)}
 
 
 def training_epoch_s(rows: int) -> tuple[float | None, float | None]:
@@ -92,14 +67,12 @@ def main(argv=None) -> int:
 
     records = generate_records(args.rows, seed=args.seed)
     seconds, report = time_check(records, args.eval_share, args.repeats)
-    bulk = time_signatures(records["text"].head(args.bulk_rows).tolist())
     pairs_per_s, epoch_s = training_epoch_s(report["train_rows_in"])
     result = {
         "benchmark": "data_check", "source": "rayscore.addresses.records.generate_records", "rows": args.rows,
         "train_rows": report["train_rows_in"], "eval_rows": report["eval_rows"], "repeats": args.repeats,
         "check": {"seconds": round(seconds, 2), "rows_per_s": round(args.rows / seconds),
                   "report": {k: v for k, v in report.items() if k != "seconds"}},
-        "signatures": bulk,
         "training": {"pairs_per_s": pairs_per_s, "from": f"{TRAIN_THROUGHPUT.relative_to(ROOT)} ({TRAIN_MODE})",
                      "one_epoch_s": round(epoch_s) if epoch_s else None,
                      "check_share_of_one_epoch": round(seconds / epoch_s, 5) if epoch_s else None},
@@ -108,10 +81,6 @@ def main(argv=None) -> int:
     }
     print(f"\n{'variant':<44}{'rows':>9}{'seconds':>10}{'rows/s':>10}")
     print(f"{'check_data (train + eval)':<44}{args.rows:>9}{seconds:>10.2f}{args.rows / seconds:>10.0f}")
-    print(f"{'signatures: datasketch MinHash.bulk':<44}{bulk['rows']:>9}{bulk['datasketch_bulk_s']:>10.2f}"
-          f"{bulk['datasketch_bulk_rows_per_s']:>10}")
-    print(f"{'signatures: numpy, all rows at once':<44}{bulk['rows']:>9}{bulk['numpy_s']:>10.2f}"
-          f"{bulk['numpy_rows_per_s']:>10}")
     if epoch_s:
         print(f"one training epoch over {report['train_rows_in']:,} pairs at {pairs_per_s:.1f} pairs/s: "
               f"{epoch_s:,.0f} s; the check is {seconds / epoch_s:.3%} of it")

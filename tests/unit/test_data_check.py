@@ -18,7 +18,6 @@ from rayscore.data.data_check import (
     DataCheckSpec,
     check_data,
     distinct_n,
-    ngram_hashes,
     signatures,
 )
 from rayscore.data.hupu import SftDataSpec
@@ -69,13 +68,13 @@ def two_templates(n_each: int, seed: int = 0) -> pd.DataFrame:
 
 def test_signatures_are_datasketchs_minhash_of_the_ngrams():
     rows = ["浙江省杭州市西湖区文三路123号", "hello world", "abc", ""]
-    hashes, offsets = ngram_hashes(rows, 5)
-    assert list(offsets) == [0, 12, 19, 20, 21]  # a text shorter than 5 characters is one n-gram
     sigs = signatures(rows, 5, 128)
-    for i in range(len(rows)):
-        minhash = MinHash(num_perm=128, seed=1, hashfunc=int)
-        minhash.update_batch([int(h) for h in hashes[offsets[i]:offsets[i + 1]]])
-        assert (minhash.hashvalues == sigs[i]).all()
+    grams = [[t[i:i + 5] for i in range(len(t) - 4)] for t in rows[:2]] + [["abc"], [""]]   # short: one n-gram
+    for row, its_grams in zip(sigs, grams, strict=True):
+        minhash = MinHash(num_perm=128, seed=1)
+        minhash.update_batch([g.encode() for g in its_grams])
+        assert (minhash.hashvalues == row).all()
+    assert signatures([], 5, 128).shape == (0, 128)
 
 
 def test_distinct_n_is_the_share_of_distinct_character_ngrams():

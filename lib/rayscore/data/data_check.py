@@ -39,8 +39,7 @@ collapsed, read as its set of character n-grams (`ngram_chars` characters each):
   filled-in parts are most of the text (a 3-character name in a 10-character prompt) are as
   different as their texts are, and count as different templates.
 
-Signatures are datasketch's "affine32" MinHash (seed 1) of each row's n-gram hashes, computed for
-all rows at once with numpy; `signatures` gives exactly what `MinHash.update_batch` would.
+Signatures are datasketch's MinHash (seed 1) of each row's n-grams, its LSH finds the candidates.
 Nothing here imports Ray or a model.
 """
 
@@ -69,9 +68,6 @@ TEMPLATE_CENTRES = 1000
 """Rows sampled as candidate centres of the largest template cluster."""
 TEMPLATE_FINALISTS = 8
 """Centres with the largest clusters in the sample, whose clusters are counted over all rows."""
-_ROWS_PER_CHUNK = 65536   # rows hashed at once: their characters as uint64 stay under ~100 MB
-_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)   # odd: the n-gram hash is a polynomial in it, mod 2^64
-_MIX = np.uint64(0xBF58476D1CE4E5B9)
 _DIGITS = re.compile(r"\d+")
 _EXAMPLE_CHARS = 80
 
@@ -206,65 +202,15 @@ def normalise(text) -> str:
 
 # --- signatures ------------------------------------------------------------------------------
 
-def ngram_hashes(texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(a 32-bit hash of every character n-gram of every text, flat; offsets: text i's hashes are
-    [offsets[i], offsets[i + 1])). A text shorter than n (or empty) is one n-gram, padded with NULs."""
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    grams = np.maximum(lengths - n + 1, 1)
-    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(grams, out=offsets[1:])
-    if not texts:
-        return np.zeros(0, dtype=np.uint32), offsets
-    pad = "\0" * n
-    codes = np.frombuffer((pad.join(texts) + pad).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    span = len(codes) - n + 1
-    h = np.zeros(span, dtype=np.uint64)
-    for k in range(n):  # a polynomial hash of every window at once; uint64 arithmetic wraps mod 2^64
-        h = h * _MULTIPLIER + codes[k:k + span]
-    h ^= h >> np.uint64(31)
-    h *= _MIX
-    h ^= h >> np.uint64(32)
-    starts = np.zeros(len(texts), dtype=np.int64)
-    np.cumsum(lengths[:-1] + n, out=starts[1:])
-    positions = np.repeat(starts - offsets[:-1], grams) + np.arange(offsets[-1])
-    return (h[positions] & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets
-
-
-def permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's affine32 permutation parameters (a, b) for `num_perm` and SEED."""
+def signatures(texts: list[str], n: int, num_perm: int) -> np.ndarray:
+    """(len(texts), num_perm) MinHash signatures of each text's set of character n-grams: the
+    hashvalues of datasketch's MinHash(num_perm, seed=SEED). A text shorter than n is one n-gram."""
     from datasketch import MinHash
 
-    a, b = MinHash(num_perm=num_perm, seed=SEED, scheme="affine32").permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
-
-
-def fmix32(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finaliser, as datasketch applies it to each input hash (affine32)."""
-    h = h ^ (h >> np.uint32(16))
-    h = h * np.uint32(0x85EBCA6B)
-    h = h ^ (h >> np.uint32(13))
-    h = h * np.uint32(0xC2B2AE35)
-    return h ^ (h >> np.uint32(16))
-
-
-def signatures(texts: list[str], n: int, num_perm: int) -> np.ndarray:
-    """(len(texts), num_perm) uint32 MinHash signatures of the texts' n-gram sets: for each row,
-    min over its n-grams of a_k * fmix32(hash) + b_k mod 2^32, i.e. the hashvalues of
-    datasketch.MinHash(num_perm, seed=SEED, scheme="affine32") updated with ngram_hashes."""
-    a, b = permutations(num_perm)
-    out = np.empty((len(texts), num_perm), dtype=np.uint32)
-    for lo in range(0, len(texts), _ROWS_PER_CHUNK):
-        hashes, offsets = ngram_hashes(texts[lo:lo + _ROWS_PER_CHUNK], n)
-        mixed = fmix32(hashes)
-        permuted = np.empty_like(mixed)
-        rows = out[lo:lo + len(offsets) - 1]
-        for k in range(num_perm):
-            # One permutation over the whole flat array at a time: a 1-D reduceat runs about ten
-            # times faster than one over a (n-grams, num_perm) matrix along its strided axis.
-            np.multiply(mixed, a[k], out=permuted)
-            np.add(permuted, b[k], out=permuted)
-            rows[:, k] = np.minimum.reduceat(permuted, offsets[:-1])
-    return out
+    if not texts:
+        return np.zeros((0, num_perm), dtype=np.uint32)
+    grams = ([t[i:i + n].encode() for i in range(max(len(t) - n + 1, 1))] for t in texts)
+    return np.stack([m.hashvalues for m in MinHash.bulk(grams, num_perm=num_perm, seed=SEED)])
 
 
 def lean(signature: np.ndarray):
